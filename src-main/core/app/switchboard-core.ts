@@ -1,0 +1,109 @@
+/**
+ * The Switchboard core without any carrier: the Phone (SIP accounts and calls) served as the
+ * typed contract. Electron main, dev:web and headless each create one and attach their carrier(s)
+ * to `server`. Imports no electron.
+ */
+import type { Session } from 'sip.js';
+import { ContractServer } from '../../common/contract/contract-server';
+import { APP_NAME, APP_VERSION } from '../../common/version';
+import type { AudioSink, AudioSource } from '../media/audio/audio-port';
+import { NullSink } from '../media/audio/null-sink';
+import { SilenceSource } from '../media/audio/silence-source';
+import { createSessionDescriptionHandlerFactory } from '../media/session-description-handler';
+import { Phone, type PhoneOptions } from '../sip/phone/phone';
+import type { CredentialVault } from '../store/credential-vault';
+import { SettingsStore } from '../store/settings-store';
+
+/** Where each call's audio comes from and goes to (WAV files headless, the renderer in the app). */
+export interface CallAudioProvider {
+  open(session: Session): { source: AudioSource; sink: AudioSink };
+}
+
+export interface SwitchboardCoreOptions {
+  userAgentName?: string;
+  /** Diagnostics (never stdout in headless mode). */
+  log?: (line: string) => void;
+  /** SIP trace sink; messages arrive with Authorization headers already redacted. */
+  trace?: PhoneOptions['trace'];
+  audio?: CallAudioProvider;
+  codecPreference?: readonly string[];
+  backoffSeconds?: PhoneOptions['backoffSeconds'];
+  /** Answer incoming calls at once (intercom / test far end). */
+  autoAnswer?: boolean;
+  /** Persist accounts here (the app); without it accounts live as long as the process (headless). */
+  settings?: { path: string; vault?: CredentialVault };
+}
+
+export interface SwitchboardCore {
+  readonly server: ContractServer;
+  readonly phone: Phone;
+  /** Register the saved accounts (if any). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const silentAudio: CallAudioProvider = {
+  open: () => ({ source: new SilenceSource(8000), sink: new NullSink(8000) }),
+};
+
+export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): SwitchboardCore {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const audio = options.audio ?? silentAudio;
+  const store = options.settings ? new SettingsStore(options.settings.path, options.settings.vault) : undefined;
+  const notices: string[] = [];
+  let loading = false;
+  // The server is built from the phone's handlers, and the phone emits through the server.
+  const sink: { server?: ContractServer } = {};
+  const phone = new Phone({
+    userAgentString: `${options.userAgentName ?? APP_NAME}/${APP_VERSION}`,
+    version: APP_VERSION,
+    log,
+    trace: options.trace,
+    backoffSeconds: options.backoffSeconds,
+    autoAnswer: options.autoAnswer,
+    notices: () => [...notices],
+    onAccountsChanged: (accounts) => {
+      if (!store || loading) return;
+      try {
+        store.save(accounts);
+      } catch (error) {
+        const message = `Could not save settings to ${store.path}: ${error instanceof Error ? error.message : String(error)}`;
+        log(message);
+        sink.server?.emit('app.notice', { level: 'error', message });
+      }
+    },
+    sessionDescriptionHandlerFactory: (account) =>
+      createSessionDescriptionHandlerFactory({
+        localAddress: () => account.transport.localAddress().host,
+        openAudio: (session) => audio.open(session),
+        codecPreference: options.codecPreference,
+      }),
+    onAccountChange: (snapshot) => sink.server?.emit('account.state', snapshot),
+    onCallChange: (snapshot) => sink.server?.emit('call.state', snapshot),
+  });
+  const server = new ContractServer(phone.handlers, {
+    onInternalError: (method, error) =>
+      log(`internal error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
+  sink.server = server;
+  return {
+    server,
+    phone,
+    async start() {
+      if (!store) return;
+      const loaded = store.load();
+      for (const notice of loaded.notices) {
+        notices.push(notice);
+        log(notice);
+        server.emit('app.notice', { level: 'warning', message: notice });
+      }
+      loading = true;
+      try {
+        for (const account of loaded.accounts) await phone.addAccount(account);
+      } finally {
+        loading = false;
+      }
+    },
+    stop: () => phone.stop(),
+  };
+}

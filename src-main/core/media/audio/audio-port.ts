@@ -1,0 +1,20 @@
+/**
+ * Where call audio comes from and goes to. In the app these are backed by the renderer's
+ * AudioWorklet over MessagePorts; in headless mode by WAV files paced in real time.
+ *
+ * Frames are mono signed 16-bit PCM at `sampleRate`. The media session resamples when the
+ * codec's rate differs.
+ */
+export interface AudioSource {
+  readonly sampleRate: number;
+  /** Fill `frame` with the next frame of captured audio (silence when there is none). */
+  read(frame: Int16Array): void;
+  close(): Promise<void>;
+}
+
+export interface AudioSink {
+  readonly sampleRate: number;
+  /** Play (or record) one frame of received audio. */
+  write(frame: Int16Array): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,16 @@
+/** AudioSink that discards audio (counting it): for calls without a speaker or recording. */
+import type { AudioSink } from './audio-port';
+
+export class NullSink implements AudioSink {
+  /** Samples received so far; lets tests and diagnostics see that audio arrived. */
+  samplesWritten = 0;
+  constructor(readonly sampleRate: number) {
+    if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`Invalid sample rate ${sampleRate}`);
+  }
+  write(frame: Int16Array): void {
+    this.samplesWritten += frame.length;
+  }
+  async close(): Promise<void> {
+    // Nothing to release.
+  }
+}

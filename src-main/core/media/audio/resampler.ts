@@ -1,0 +1,176 @@
+/**
+ * Streaming sample-rate converter: rational polyphase windowed-sinc (Kaiser window).
+ *
+ * For an L/M rate ratio (reduced by the GCD) output sample n sits at input time n*M/L. Its value
+ * is the input convolved with a sinc low-pass whose cutoff is just below the Nyquist frequency of
+ * the LOWER of the two rates (so downsampling does not alias and upsampling does not image),
+ * windowed to ZERO_CROSSINGS lobes either side. The kernel for each of the L fractional phases is
+ * precomputed and normalised to unity DC gain.
+ *
+ * Streaming: `process` may be called with any number of samples and returns the output samples
+ * that became computable; the filter is centred, so output lags input by about half the kernel.
+ * `flush` pads with silence to drain that tail (for whole-file conversion).
+ *
+ * Ownership: stateful; one instance per audio direction of one call.
+ */
+
+const ZERO_CROSSINGS = 32;
+const KAISER_BETA = 7; // about -70 dB side lobes
+const PASSBAND = 0.95; // cutoff as a fraction of the lower Nyquist frequency: flat to ~3.5 kHz at 8 kHz
+const MAX_PHASES = 4096;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Zeroth-order modified Bessel function of the first kind (series), for the Kaiser window. */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 50; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-12) break;
+  }
+  return sum;
+}
+
+export class Resampler {
+  readonly up: number; // L
+  readonly down: number; // M
+  private readonly halfTaps: number;
+  private readonly taps: number;
+  /** kernels[phase * taps + j] weights input sample (base - halfTaps + 1 + j). */
+  private readonly kernels: Float32Array;
+  /** Input history; history[0] is absolute input index `historyStart`. */
+  private history = new Float32Array(0);
+  private historyLength = 0;
+  private historyStart: number;
+  private nextOutput = 0; // absolute index of the next output sample
+  private inputCount = 0; // absolute number of input samples received
+
+  constructor(
+    readonly inputRate: number,
+    readonly outputRate: number,
+  ) {
+    for (const [name, rate] of [['input', inputRate], ['output', outputRate]] as const) {
+      if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`Resampler ${name} rate must be a positive integer, got ${rate}`);
+    }
+    const g = gcd(inputRate, outputRate);
+    this.up = outputRate / g;
+    this.down = inputRate / g;
+    if (this.up > MAX_PHASES) {
+      throw new RangeError(`Resampling ${inputRate} Hz to ${outputRate} Hz needs ${this.up} filter phases (max ${MAX_PHASES})`);
+    }
+    // Cutoff in cycles per INPUT sample.
+    const cutoff = 0.5 * PASSBAND * Math.min(1, outputRate / inputRate);
+    this.halfTaps = Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
+    this.taps = 2 * this.halfTaps;
+    this.kernels = new Float32Array(this.up * this.taps);
+    const i0Beta = besselI0(KAISER_BETA);
+    for (let phase = 0; phase < this.up; phase++) {
+      const frac = phase / this.up;
+      let sum = 0;
+      for (let j = 0; j < this.taps; j++) {
+        const t = j - this.halfTaps + 1 - frac; // input offset relative to output time
+        const x = 2 * cutoff * t;
+        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+        const r = t / this.halfTaps;
+        const window = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0Beta;
+        const w = 2 * cutoff * sinc * window;
+        this.kernels[phase * this.taps + j] = w;
+        sum += w;
+      }
+      for (let j = 0; j < this.taps; j++) this.kernels[phase * this.taps + j]! /= sum;
+    }
+    // Start with halfTaps of silence in the history so the first outputs have a left context.
+    this.historyStart = -this.halfTaps;
+    this.append(new Int16Array(this.halfTaps), false);
+  }
+
+  /** Output samples that `inputSamples` more input samples will eventually produce (rounded down). */
+  outputLengthFor(inputSamples: number): number {
+    return Math.floor((inputSamples * this.up) / this.down);
+  }
+
+  process(input: Int16Array): Int16Array {
+    this.append(input, true);
+    return this.drain();
+  }
+
+  /** Feed enough silence to emit every output sample that belongs to the input so far. */
+  flush(): Int16Array {
+    const expected = Math.ceil((this.inputCount * this.up) / this.down);
+    const parts: Int16Array[] = [];
+    let produced = this.nextOutput;
+    while (produced < expected) {
+      const part = this.process(new Int16Array(this.halfTaps + 1));
+      this.inputCount -= this.halfTaps + 1; // padding is not real input
+      parts.push(part);
+      produced += part.length;
+    }
+    const total = parts.reduce((n, p) => n + p.length, 0) - (produced - expected);
+    const out = new Int16Array(Math.max(0, total));
+    let offset = 0;
+    for (const part of parts) {
+      const take = Math.min(part.length, out.length - offset);
+      out.set(part.subarray(0, take), offset);
+      offset += take;
+    }
+    this.nextOutput = expected;
+    return out;
+  }
+
+  private append(input: Int16Array, countAsInput: boolean): void {
+    if (this.historyLength + input.length > this.history.length) {
+      const grown = new Float32Array(Math.max(1024, (this.historyLength + input.length) * 2));
+      grown.set(this.history.subarray(0, this.historyLength));
+      this.history = grown;
+    }
+    for (let i = 0; i < input.length; i++) this.history[this.historyLength + i] = input[i]!;
+    this.historyLength += input.length;
+    if (countAsInput) this.inputCount += input.length;
+  }
+
+  private drain(): Int16Array {
+    const available = this.historyStart + this.historyLength; // absolute end (exclusive)
+    const out: number[] = [];
+    for (;;) {
+      const position = this.nextOutput * this.down; // input time * up
+      const base = Math.floor(position / this.up);
+      const phase = position - base * this.up;
+      const first = base - this.halfTaps + 1;
+      const last = first + this.taps; // exclusive
+      if (last > available) break;
+      const kernel = phase * this.taps;
+      const offset = first - this.historyStart;
+      let acc = 0;
+      for (let j = 0; j < this.taps; j++) acc += this.history[offset + j]! * this.kernels[kernel + j]!;
+      out.push(acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc));
+      this.nextOutput++;
+    }
+    // Drop history no future output needs.
+    const nextFirst = Math.floor((this.nextOutput * this.down) / this.up) - this.halfTaps + 1;
+    const drop = Math.max(0, nextFirst - this.historyStart);
+    if (drop > 0) {
+      this.history.copyWithin(0, drop, this.historyLength);
+      this.historyLength -= drop;
+      this.historyStart += drop;
+    }
+    return Int16Array.from(out);
+  }
+}
+
+/** Convert a whole buffer (e.g. a WAV file) in one go, with the filter delay removed. */
+export function resampleBuffer(input: Int16Array, inputRate: number, outputRate: number): Int16Array {
+  if (inputRate === outputRate) return input.slice();
+  const resampler = new Resampler(inputRate, outputRate);
+  const head = resampler.process(input);
+  const tail = resampler.flush();
+  const out = new Int16Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}

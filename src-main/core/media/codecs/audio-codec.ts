@@ -1,0 +1,40 @@
+/**
+ * One audio codec = one small module implementing `AudioCodec`, registered in the codec registry
+ * (see codec-registry.ts) with a register/unregister pair, as baresip's modules/ do.
+ *
+ * Ownership: an encoder/decoder instance belongs to one RTP stream of one call and is used from
+ * the Node main thread only; it is closed when the stream ends.
+ */
+export interface AudioCodecInfo {
+  /** SDP encoding name as in a=rtpmap, e.g. "PCMU", "G722", "opus". Case-insensitive match. */
+  readonly encodingName: string;
+  /** RTP clock rate as written in SDP (G.722 says 8000 although it samples at 16 kHz). */
+  readonly rtpClockRate: number;
+  /** PCM sample rate the encoder consumes and the decoder produces. */
+  readonly sampleRate: number;
+  readonly channels: number;
+  /** Static payload type (RFC 3551), if the codec has one. */
+  readonly staticPayloadType?: number;
+  /** fmtp line we offer, if any. */
+  readonly fmtp?: string;
+}
+
+export interface AudioEncoder {
+  /** Encode exactly one frame of mono PCM at `info.sampleRate` (e.g. 160 samples for 20 ms of G.711). */
+  encode(pcm: Int16Array): Uint8Array;
+  close(): void;
+}
+
+export interface AudioDecoder {
+  /** Decode one RTP payload into PCM at `info.sampleRate`. */
+  decode(payload: Uint8Array): Int16Array;
+  /** Produce `samples` of concealment audio for a lost frame, when the codec can do better than silence. */
+  conceal?(samples: number): Int16Array;
+  close(): void;
+}
+
+export interface AudioCodec {
+  readonly info: AudioCodecInfo;
+  createEncoder(): AudioEncoder;
+  createDecoder(): AudioDecoder;
+}

@@ -1,0 +1,21 @@
+/**
+ * RTP/RTCP demultiplexing on one port (rtcp-mux, RFC 5761 §4).
+ *
+ * Contract: a packet is RTCP when its second octet is 192..223, i.e. the RTP payload-type field
+ * (low 7 bits) lies in 64..95 — the range RFC 5761 forbids for RTP payload types when muxing, and
+ * which covers RTCP packet types 200..207 (SR, RR, SDES, BYE, APP, RTPFB, PSFB, XR) with the
+ * marker bit set. Anything else with RTP version 2 is RTP. SRTP/SRTCP keep these octets in
+ * the clear, so the rule applies before decryption too.
+ */
+export type MuxedPacketKind = 'rtp' | 'rtcp' | 'other';
+
+export function classifyMuxedPacket(packet: Uint8Array): MuxedPacketKind {
+  if (packet.length < 2 || packet[0]! >> 6 !== 2) return 'other'; // STUN, DTLS, ZRTP, garbage
+  const payloadType = packet[1]! & 0x7f;
+  return payloadType >= 64 && payloadType <= 95 ? 'rtcp' : 'rtp';
+}
+
+/** RFC 5761 §4: payload types 64..95 MUST NOT be used for RTP when RTCP is muxed. */
+export function isPayloadTypeMuxSafe(payloadType: number): boolean {
+  return payloadType >= 0 && payloadType <= 127 && !(payloadType >= 64 && payloadType <= 95);
+}

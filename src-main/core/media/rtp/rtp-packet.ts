@@ -1,0 +1,153 @@
+/**
+ * RTP fixed header (RFC 3550 section 5.1) with CSRC list, header extension (5.3.1) and padding.
+ *
+ *   0                   1                   2                   3
+ *   |V=2|P|X|  CC   |M|     PT      |       sequence number         |
+ *   |                           timestamp                           |
+ *   |           synchronization source (SSRC) identifier            |
+ *   |            contributing source (CSRC) identifiers (CC x 32)   |
+ *   |  extension profile (16)       |  extension length in words    |  (if X)
+ *   |  payload ...                  |  padding ... | padding count  |  (if P)
+ *
+ * `parseRtpPacket` returns views into the given buffer (no copy): the caller must not reuse the
+ * buffer while it still needs the packet.
+ */
+
+export interface RtpHeaderExtension {
+  /** "defined by profile" 16-bit value, e.g. 0xBEDE for RFC 8285 one-byte headers. */
+  profile: number;
+  /** Extension body; length MUST be a multiple of 4 bytes. */
+  data: Uint8Array;
+}
+
+export interface RtpPacket {
+  marker: boolean;
+  payloadType: number;
+  sequenceNumber: number;
+  timestamp: number;
+  ssrc: number;
+  csrcs: number[];
+  extension?: RtpHeaderExtension;
+  payload: Uint8Array;
+  /** Number of padding bytes at the end (including the count byte); 0 = no padding. */
+  paddingLength: number;
+}
+
+export class RtpParseError extends Error {
+  override name = 'RtpParseError';
+}
+
+const FIXED_HEADER = 12;
+
+export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
+  if (buffer.length < FIXED_HEADER) {
+    throw new RtpParseError(`RTP packet too short: ${buffer.length} bytes, the fixed header needs 12`);
+  }
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const b0 = buffer[0]!;
+  const version = b0 >> 6;
+  if (version !== 2) throw new RtpParseError(`Not RTP version 2 (version field is ${version})`);
+  const hasPadding = (b0 & 0x20) !== 0;
+  const hasExtension = (b0 & 0x10) !== 0;
+  const csrcCount = b0 & 0x0f;
+  const b1 = buffer[1]!;
+  let offset = FIXED_HEADER + csrcCount * 4;
+  if (buffer.length < offset) {
+    throw new RtpParseError(`RTP packet truncated: CSRC count ${csrcCount} needs ${offset} bytes, got ${buffer.length}`);
+  }
+  const csrcs: number[] = [];
+  for (let i = 0; i < csrcCount; i++) csrcs.push(view.getUint32(FIXED_HEADER + i * 4));
+  let extension: RtpHeaderExtension | undefined;
+  if (hasExtension) {
+    if (buffer.length < offset + 4) throw new RtpParseError('RTP packet truncated inside the header extension');
+    const profile = view.getUint16(offset);
+    const words = view.getUint16(offset + 2);
+    const start = offset + 4;
+    const end = start + words * 4;
+    if (buffer.length < end) {
+      throw new RtpParseError(`RTP header extension of ${words} words runs past the end of the packet`);
+    }
+    extension = { profile, data: buffer.subarray(start, end) };
+    offset = end;
+  }
+  let end = buffer.length;
+  let paddingLength = 0;
+  if (hasPadding) {
+    paddingLength = buffer[buffer.length - 1]!;
+    if (paddingLength === 0 || end - paddingLength < offset) {
+      throw new RtpParseError(`Invalid RTP padding count ${paddingLength}`);
+    }
+    end -= paddingLength;
+  }
+  const packet: RtpPacket = {
+    marker: (b1 & 0x80) !== 0,
+    payloadType: b1 & 0x7f,
+    sequenceNumber: view.getUint16(2),
+    timestamp: view.getUint32(4),
+    ssrc: view.getUint32(8),
+    csrcs,
+    payload: buffer.subarray(offset, end),
+    paddingLength,
+  };
+  if (extension) packet.extension = extension;
+  return packet;
+}
+
+function checkUint(name: string, value: number, bits: number): void {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) {
+    throw new RangeError(`RTP ${name} must be an unsigned ${bits}-bit integer, got ${value}`);
+  }
+}
+
+export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
+  checkUint('payload type', packet.payloadType, 7);
+  checkUint('sequence number', packet.sequenceNumber, 16);
+  checkUint('timestamp', packet.timestamp, 32);
+  checkUint('SSRC', packet.ssrc, 32);
+  if (packet.csrcs.length > 15) throw new RangeError(`RTP allows at most 15 CSRCs, got ${packet.csrcs.length}`);
+  packet.csrcs.forEach((csrc) => checkUint('CSRC', csrc, 32));
+  if (packet.paddingLength < 0 || packet.paddingLength > 255 || !Number.isInteger(packet.paddingLength)) {
+    throw new RangeError(`RTP padding length must be 0..255, got ${packet.paddingLength}`);
+  }
+  const ext = packet.extension;
+  if (ext) {
+    checkUint('extension profile', ext.profile, 16);
+    if (ext.data.length % 4 !== 0) {
+      throw new RangeError(`RTP header extension length must be a multiple of 4, got ${ext.data.length}`);
+    }
+    if (ext.data.length / 4 > 0xffff) throw new RangeError('RTP header extension too long');
+  }
+  const headerLength = FIXED_HEADER + packet.csrcs.length * 4 + (ext ? 4 + ext.data.length : 0);
+  const total = headerLength + packet.payload.length + packet.paddingLength;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out[0] = 0x80 | (packet.paddingLength > 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | packet.csrcs.length;
+  out[1] = (packet.marker ? 0x80 : 0) | packet.payloadType;
+  view.setUint16(2, packet.sequenceNumber);
+  view.setUint32(4, packet.timestamp);
+  view.setUint32(8, packet.ssrc);
+  let offset = FIXED_HEADER;
+  for (const csrc of packet.csrcs) {
+    view.setUint32(offset, csrc);
+    offset += 4;
+  }
+  if (ext) {
+    view.setUint16(offset, ext.profile);
+    view.setUint16(offset + 2, ext.data.length / 4);
+    out.set(ext.data, offset + 4);
+    offset += 4 + ext.data.length;
+  }
+  out.set(packet.payload, offset);
+  if (packet.paddingLength > 0) out[total - 1] = packet.paddingLength;
+  return out;
+}
+
+/** Forward distance from sequence number `from` to `to` modulo 2^16, as -32768..32767. */
+export function sequenceDelta(from: number, to: number): number {
+  return ((((to - from) & 0xffff) + 0x8000) & 0xffff) - 0x8000;
+}
+
+/** Forward distance from timestamp `from` to `to` modulo 2^32, as -2^31..2^31-1. */
+export function timestampDelta(from: number, to: number): number {
+  return ((to - from) | 0);
+}

@@ -1,0 +1,151 @@
+/**
+ * The UDP socket of one RTP stream, with symmetric RTP ("comedia", RFC 4961 behaviour).
+ *
+ * Port: RTP uses an EVEN port so that RTCP can use port+1 (RFC 3550 section 11). We bind port 0
+ * and keep the socket only if the kernel gave us an even port; otherwise we retry.
+ *
+ * Remote address (latching) rules:
+ * - Until the first plausible RTP/RTCP datagram arrives we send to the address from the remote
+ *   SDP (`setRemote`).
+ * - The first plausible datagram "latches" the stream to its real source address:port; from then
+ *   on we send there. This is what makes media work behind NAT, where the SDP advertises a
+ *   private address the packets never come from.
+ * - After latching, datagrams from any other source are dropped (and counted): a stranger must
+ *   not be able to inject audio or steal the stream.
+ * - `setRemote` (new remote SDP, e.g. re-INVITE) clears the latch, so a moved peer is followed.
+ *
+ * Ownership: one socket per RTP stream, owned by its RtpSession; Node main thread only.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+
+export interface TransportAddress {
+  address: string;
+  port: number;
+}
+
+export function formatTransportAddress(a: TransportAddress): string {
+  return isIP(a.address) === 6 ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+export interface RtpStreamSocketCounters {
+  /** Datagrams dropped because they came from a source other than the latched one. */
+  foreignSourceDropped: number;
+  /** Datagrams dropped because they were too short or not RTP version 2. */
+  implausibleDropped: number;
+  /** Datagrams we had to drop because no remote address is known yet. */
+  sendWithoutRemote: number;
+}
+
+/** Cheap check before latching: RTP/RTCP version 2 and at least an RTCP header's length. */
+function isPlausibleRtpOrRtcp(data: Buffer): boolean {
+  return data.length >= 8 && data[0]! >> 6 === 2;
+}
+
+async function bindEven(address: string, maxAttempts: number): Promise<Socket> {
+  const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+  if (isIP(address) === 0) throw new Error(`RTP bind address must be an IP address, got "${address}"`);
+  let lastPort = -1;
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const socket = createSocket({ type, reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: 0, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      socket.close();
+      throw new Error(`Cannot bind an RTP socket on ${address}: ${(error as Error).message}`, { cause: error });
+    });
+    lastPort = socket.address().port;
+    if (lastPort % 2 === 0) return socket;
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+  throw new Error(`Could not get an even UDP port on ${address} after ${maxAttempts} attempts (last: ${lastPort})`);
+}
+
+export class RtpStreamSocket {
+  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0 };
+  private sdpRemote: TransportAddress | undefined;
+  private latched: TransportAddress | undefined;
+  private closed = false;
+  private handler: ((data: Buffer, source: TransportAddress) => void) | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly local: TransportAddress,
+  ) {
+    socket.on('message', (data, rinfo) => this.onMessage(data, rinfo));
+    socket.on('error', (error) => {
+      // ICMP port unreachable etc. surface here on some platforms; a media socket must survive them.
+      this.onError?.(error);
+    });
+  }
+
+  /** Optional sink for socket errors (logged by the owner). */
+  onError: ((error: Error) => void) | undefined;
+
+  /** Bind a socket on `bindAddress` with an even port. */
+  static async open(bindAddress: string, maxAttempts = 64): Promise<RtpStreamSocket> {
+    const socket = await bindEven(bindAddress, maxAttempts);
+    return new RtpStreamSocket(socket, { address: bindAddress, port: socket.address().port });
+  }
+
+  /** Set the destination from the remote SDP; clears any latch (the peer may have moved). */
+  setRemote(remote: TransportAddress | undefined): void {
+    this.sdpRemote = remote ? { ...remote } : undefined;
+    this.latched = undefined;
+  }
+
+  /** Where packets go now: the latched source if any, else the SDP address. */
+  get remote(): TransportAddress | undefined {
+    return this.latched ?? this.sdpRemote;
+  }
+
+  get isLatched(): boolean {
+    return this.latched !== undefined;
+  }
+
+  onDatagram(handler: (data: Buffer, source: TransportAddress) => void): void {
+    this.handler = handler;
+  }
+
+  /** Send one datagram to the current remote. Returns false when there is nowhere to send. */
+  send(data: Uint8Array): boolean {
+    if (this.closed) return false;
+    const remote = this.remote;
+    if (!remote || remote.port === 0) {
+      this.counters.sendWithoutRemote++;
+      return false;
+    }
+    this.socket.send(data, remote.port, remote.address, (error) => {
+      if (error) this.onError?.(new Error(`RTP send to ${formatTransportAddress(remote)} failed: ${error.message}`, { cause: error }));
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler = undefined;
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private onMessage(data: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return;
+    if (!isPlausibleRtpOrRtcp(data)) {
+      this.counters.implausibleDropped++;
+      return;
+    }
+    if (this.latched) {
+      if (this.latched.address !== rinfo.address || this.latched.port !== rinfo.port) {
+        this.counters.foreignSourceDropped++;
+        return;
+      }
+    } else {
+      this.latched = { address: rinfo.address, port: rinfo.port };
+    }
+    this.handler?.(data, { address: rinfo.address, port: rinfo.port });
+  }
+}

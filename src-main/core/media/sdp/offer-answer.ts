@@ -1,0 +1,389 @@
+/**
+ * SDP offer/answer (RFC 3264) for one audio stream over plain RTP (RTP/AVP).
+ *
+ * Offer: one m=audio line with our codecs in preference order, telephone-event (RFC 4733)
+ * events 0-16 at the clock rate of each codec that has one, a=ptime:20 and our direction.
+ *
+ * Answer rules (MUST):
+ * - The answer has exactly as many m= lines as the offer, in the same order; streams we do not
+ *   take (non-audio, secure profiles, second audio stream, nothing in common) get port 0.
+ * - For the audio stream we take, the codec is the first codec in OUR preference that the offer
+ *   contains; the answer never lists a format the offer did not contain.
+ * - Payload type numbers are mirrored from the offer (incl. dynamic telephone-event numbers).
+ * - Direction is the RFC 3264 section 6.1 mirror of the offer's, narrowed by our own wish.
+ * - If no stream can be taken the offer is rejected with an `SdpNegotiationError` (488) whose
+ *   reason says why in words, e.g. "No common audio codec (offered: G729)".
+ *
+ * The offerer side (`negotiateAnswer`) checks the answer against our offer the same way.
+ */
+import { isIP } from 'node:net';
+import type { AudioCodec } from '../codecs/audio-codec';
+import type { TransportAddress } from '../rtp/rtp-stream-socket';
+import {
+  connectionOf,
+  directionOf,
+  type SdpConnection,
+  type SdpDirection,
+  type SdpMedia,
+  type SessionDescription,
+} from './sdp';
+import { staticAudioPayloadTypes, type PayloadFormat } from './static-payload-types';
+
+/** Why an offer or answer cannot be used; carries the SIP response a UAS should send. */
+export class SdpNegotiationError extends Error {
+  override name = 'SdpNegotiationError';
+  readonly statusCode = 488;
+  readonly reasonPhrase = 'Not Acceptable Here';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export const TELEPHONE_EVENT = 'telephone-event';
+const DEFAULT_TELEPHONE_EVENT_PT = 101;
+const TELEPHONE_EVENT_FMTP = '0-16';
+const DEFAULT_PTIME = 20;
+
+export interface LocalMediaOptions {
+  /** Address put in c= and o=. */
+  address: string;
+  /** Our RTP port. */
+  port: number;
+  /** Codecs in preference order. */
+  codecs: readonly AudioCodec[];
+  /** Offer/accept RFC 4733 telephone-event (default true). */
+  telephoneEvent?: boolean;
+  /** Packetization we ask for (default 20 ms). */
+  ptime?: number;
+  /** What we want to do (default sendrecv); hold will use sendonly. */
+  direction?: SdpDirection;
+  /** Offer rtcp-mux (RFC 5761); in an answer we accept it whenever offered. Default false. */
+  rtcpMux?: boolean;
+  origin: { username: string; sessionId: string; sessionVersion: string };
+}
+
+export interface NegotiatedCodec {
+  codec: AudioCodec;
+  payloadType: number;
+}
+
+export interface TelephoneEventParams {
+  /** PT we send events with (from the peer's SDP). */
+  sendPayloadType: number;
+  /** PT we receive events with (from our SDP). */
+  receivePayloadType: number;
+  clockRate: number;
+}
+
+/** What both sides agreed on for the audio stream. */
+export interface NegotiatedAudio {
+  /** Codec and payload type we send with (PT from the peer's SDP). */
+  send: NegotiatedCodec;
+  /** Codecs we accept, by the payload type numbers of our SDP. */
+  receive: NegotiatedCodec[];
+  telephoneEvent?: TelephoneEventParams;
+  /** Milliseconds of audio per packet we send. */
+  ptime: number;
+  /** Where to send RTP (from the peer's SDP); symmetric RTP may later latch elsewhere. */
+  remoteRtp: TransportAddress;
+  remoteRtcp?: TransportAddress;
+  rtcpMux: boolean;
+  /** OUR direction: whether we send and/or receive. */
+  direction: SdpDirection;
+}
+
+function addrTypeOf(address: string): 'IP4' | 'IP6' {
+  return isIP(address) === 6 ? 'IP6' : 'IP4';
+}
+
+function connectionFor(address: string): SdpConnection {
+  return { netType: 'IN', addrType: addrTypeOf(address), address };
+}
+
+function formatOf(media: SdpMedia, format: string): (PayloadFormat & { payloadType: number }) | undefined {
+  if (!/^\d{1,3}$/.test(format)) return undefined;
+  const payloadType = Number(format);
+  const rtpmap = media.rtpmaps.find((r) => r.payloadType === payloadType);
+  if (rtpmap) return { payloadType, encodingName: rtpmap.encodingName, clockRate: rtpmap.clockRate, channels: rtpmap.channels ?? 1 };
+  const known = staticAudioPayloadTypes.get(payloadType);
+  return known ? { payloadType, ...known } : undefined;
+}
+
+function sameFormat(codec: AudioCodec, format: PayloadFormat): boolean {
+  return (
+    codec.info.encodingName.toLowerCase() === format.encodingName.toLowerCase() &&
+    codec.info.rtpClockRate === format.clockRate &&
+    codec.info.channels === format.channels
+  );
+}
+
+function describeFormats(media: SdpMedia): string {
+  const names = media.formats.map((f) => {
+    const format = formatOf(media, f);
+    return format ? format.encodingName : `payload type ${f}`;
+  });
+  return names.filter((n) => n.toLowerCase() !== TELEPHONE_EVENT && n.toLowerCase() !== 'cn').join(', ') || 'none';
+}
+
+function isPlainRtp(protocol: string): boolean {
+  return protocol.toUpperCase() === 'RTP/AVP';
+}
+
+function isUnspecified(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+function remoteAddresses(sdp: SessionDescription, media: SdpMedia): { rtp: TransportAddress; rtcp?: TransportAddress } {
+  const connection = connectionOf(sdp, media);
+  if (!connection) throw new SdpNegotiationError(`No connection address (c=) for the ${media.type} stream`);
+  const address = connection.address.split('/')[0]!;
+  if (isIP(address) === 0) {
+    throw new SdpNegotiationError(`Connection address "${connection.address}" is not an IP address`);
+  }
+  const rtp = { address, port: media.port };
+  if (media.rtcpMux) return { rtp };
+  const rtcpAddress = media.rtcp?.connection?.address.split('/')[0] ?? address;
+  return { rtp, rtcp: { address: rtcpAddress, port: media.rtcp?.port ?? media.port + 1 } };
+}
+
+function checkFamily(local: string, remote: string): void {
+  if (isUnspecified(remote)) return;
+  if (isIP(local) !== isIP(remote)) {
+    throw new SdpNegotiationError(
+      `Peer media address ${remote} is IPv${isIP(remote)} but this phone uses IPv${isIP(local)} (${local})`,
+    );
+  }
+}
+
+function sendPtime(media: SdpMedia): number {
+  let ptime = media.ptime !== undefined && Number.isInteger(media.ptime) && media.ptime >= 10 && media.ptime <= 120 ? media.ptime : DEFAULT_PTIME;
+  if (media.maxptime !== undefined && ptime > media.maxptime && media.maxptime >= 10) ptime = Math.floor(media.maxptime / 10) * 10;
+  return ptime;
+}
+
+/** RFC 3264 section 6.1: what the answerer does given what the offerer does and what we want. */
+function answerDirection(offered: SdpDirection, wanted: SdpDirection): SdpDirection {
+  const peerSends = offered === 'sendrecv' || offered === 'sendonly';
+  const peerReceives = offered === 'sendrecv' || offered === 'recvonly';
+  const weSend = peerReceives && (wanted === 'sendrecv' || wanted === 'sendonly');
+  const weReceive = peerSends && (wanted === 'sendrecv' || wanted === 'recvonly');
+  return weSend ? (weReceive ? 'sendrecv' : 'sendonly') : weReceive ? 'recvonly' : 'inactive';
+}
+
+function baseDescription(local: LocalMediaOptions): SessionDescription {
+  return {
+    origin: { ...local.origin, netType: 'IN', addrType: addrTypeOf(local.address), address: local.address },
+    sessionName: 'Switchboard',
+    infoLines: [],
+    connection: connectionFor(local.address),
+    bandwidths: [],
+    timings: ['0 0'],
+    timeLines: [],
+    otherAttributes: [],
+    media: [],
+  };
+}
+
+function emptyAudioMedia(port: number, formats: string[]): SdpMedia {
+  return { type: 'audio', port, protocol: 'RTP/AVP', formats, bandwidths: [], rtpmaps: [], fmtps: [], rtcpMux: false, otherAttributes: [] };
+}
+
+/** Build our offer: all `local.codecs`, telephone-event per clock rate, ptime, direction. */
+export function createOffer(local: LocalMediaOptions): SessionDescription {
+  if (local.codecs.length === 0) throw new Error('Cannot create an SDP offer without any codec');
+  const sdp = baseDescription(local);
+  const media = emptyAudioMedia(local.port, []);
+  const used = new Set<number>();
+  for (const codec of local.codecs) if (codec.info.staticPayloadType !== undefined) used.add(codec.info.staticPayloadType);
+  let nextDynamic = 96;
+  const dynamicPt = (preferred?: number): number => {
+    if (preferred !== undefined && !used.has(preferred)) {
+      used.add(preferred);
+      return preferred;
+    }
+    while (used.has(nextDynamic)) nextDynamic++;
+    if (nextDynamic > 127) throw new Error('Too many codecs for the dynamic payload type range 96-127');
+    used.add(nextDynamic);
+    return nextDynamic;
+  };
+  for (const codec of local.codecs) {
+    const pt = codec.info.staticPayloadType ?? dynamicPt();
+    media.formats.push(String(pt));
+    const rtpmap = { payloadType: pt, encodingName: codec.info.encodingName, clockRate: codec.info.rtpClockRate };
+    media.rtpmaps.push(codec.info.channels === 1 ? rtpmap : { ...rtpmap, channels: codec.info.channels });
+    if (codec.info.fmtp) media.fmtps.push({ payloadType: pt, parameters: codec.info.fmtp });
+  }
+  if (local.telephoneEvent ?? true) {
+    const rates = [...new Set(local.codecs.map((c) => c.info.rtpClockRate))];
+    for (const rate of rates) {
+      const pt = dynamicPt(rate === 8000 ? DEFAULT_TELEPHONE_EVENT_PT : undefined);
+      media.formats.push(String(pt));
+      media.rtpmaps.push({ payloadType: pt, encodingName: TELEPHONE_EVENT, clockRate: rate });
+      media.fmtps.push({ payloadType: pt, parameters: TELEPHONE_EVENT_FMTP });
+    }
+  }
+  media.ptime = local.ptime ?? DEFAULT_PTIME;
+  if (local.rtcpMux) media.rtcpMux = true;
+  media.direction = local.direction ?? 'sendrecv';
+  sdp.media.push(media);
+  return sdp;
+}
+
+interface AudioChoice {
+  index: number;
+  chosen: PayloadFormat & { payloadType: number; codec: AudioCodec };
+  telephoneEvent?: PayloadFormat & { payloadType: number };
+}
+
+function chooseFromOffer(media: SdpMedia, codecs: readonly AudioCodec[]): Omit<AudioChoice, 'index'> | undefined {
+  const offered = media.formats.map((f) => formatOf(media, f)).filter((f) => f !== undefined);
+  for (const codec of codecs) {
+    const format = offered.find((f) => sameFormat(codec, f));
+    if (format) {
+      const telephoneEvent = offered.find(
+        (f) => f.encodingName.toLowerCase() === TELEPHONE_EVENT && f.clockRate === codec.info.rtpClockRate,
+      );
+      return telephoneEvent ? { chosen: { ...format, codec }, telephoneEvent } : { chosen: { ...format, codec } };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Answer a remote offer. Throws `SdpNegotiationError` when no audio stream can be taken.
+ */
+export function answerOffer(offer: SessionDescription, local: LocalMediaOptions): { answer: SessionDescription; negotiated: NegotiatedAudio } {
+  if (local.codecs.length === 0) throw new SdpNegotiationError('No audio codec is enabled on this phone');
+  let choice: AudioChoice | undefined;
+  const problems: string[] = [];
+  offer.media.forEach((media, index) => {
+    if (choice || media.type !== 'audio' || media.port === 0) return;
+    if (!isPlainRtp(media.protocol)) {
+      problems.push(
+        media.protocol.toUpperCase().includes('SAVP')
+          ? `Secure media (${media.protocol}) is not supported, only RTP/AVP`
+          : `Unsupported media transport ${media.protocol}, only RTP/AVP`,
+      );
+      return;
+    }
+    const found = chooseFromOffer(media, local.codecs);
+    if (!found) {
+      problems.push(`No common audio codec (offered: ${describeFormats(media)})`);
+      return;
+    }
+    choice = { index, ...found };
+  });
+  if (!choice) {
+    if (problems.length > 0) throw new SdpNegotiationError(problems.join('; '));
+    throw new SdpNegotiationError(
+      offer.media.some((m) => m.type === 'audio') ? 'The offered audio stream is disabled (port 0)' : 'No audio stream in offer',
+    );
+  }
+  const offeredMedia = offer.media[choice.index]!;
+  const remote = remoteAddresses(offer, offeredMedia);
+  checkFamily(local.address, remote.rtp.address);
+  let direction = answerDirection(directionOf(offer, offeredMedia), local.direction ?? 'sendrecv');
+  const answer = baseDescription(local);
+  offer.media.forEach((media, index) => {
+    if (index !== choice!.index) {
+      // Rejected stream: port 0, same media type/proto/formats as offered (RFC 3264 section 6).
+      answer.media.push({ ...emptyAudioMedia(0, [...media.formats]), type: media.type, protocol: media.protocol });
+      return;
+    }
+    const { chosen, telephoneEvent } = choice!;
+    const m = emptyAudioMedia(local.port, [String(chosen.payloadType)]);
+    const rtpmap = { payloadType: chosen.payloadType, encodingName: chosen.codec.info.encodingName, clockRate: chosen.clockRate };
+    m.rtpmaps.push(chosen.channels === 1 ? rtpmap : { ...rtpmap, channels: chosen.channels });
+    if (chosen.codec.info.fmtp) m.fmtps.push({ payloadType: chosen.payloadType, parameters: chosen.codec.info.fmtp });
+    if (telephoneEvent && (local.telephoneEvent ?? true)) {
+      m.formats.push(String(telephoneEvent.payloadType));
+      m.rtpmaps.push({ payloadType: telephoneEvent.payloadType, encodingName: TELEPHONE_EVENT, clockRate: telephoneEvent.clockRate });
+      m.fmtps.push({ payloadType: telephoneEvent.payloadType, parameters: TELEPHONE_EVENT_FMTP });
+    }
+    m.ptime = local.ptime ?? DEFAULT_PTIME;
+    if (media.rtcpMux) m.rtcpMux = true;
+    m.direction = direction;
+    answer.media.push(m);
+  });
+  // Old-style hold (RFC 2543 c=0.0.0.0): the peer does not want our audio.
+  if (isUnspecified(remote.rtp.address)) direction = direction === 'sendrecv' ? 'recvonly' : direction === 'sendonly' ? 'inactive' : direction;
+  const negotiated: NegotiatedAudio = {
+    send: { codec: choice.chosen.codec, payloadType: choice.chosen.payloadType },
+    receive: [{ codec: choice.chosen.codec, payloadType: choice.chosen.payloadType }],
+    ptime: sendPtime(offeredMedia),
+    remoteRtp: remote.rtp,
+    rtcpMux: offeredMedia.rtcpMux,
+    direction,
+  };
+  if (remote.rtcp) negotiated.remoteRtcp = remote.rtcp;
+  if (choice.telephoneEvent && (local.telephoneEvent ?? true)) {
+    negotiated.telephoneEvent = {
+      sendPayloadType: choice.telephoneEvent.payloadType,
+      receivePayloadType: choice.telephoneEvent.payloadType,
+      clockRate: choice.telephoneEvent.clockRate,
+    };
+  }
+  return { answer, negotiated };
+}
+
+/**
+ * Offerer side: check the peer's answer against our offer and work out what to send/receive.
+ * `codecs` are the codecs we offered. Throws `SdpNegotiationError` when the answer is unusable.
+ */
+export function negotiateAnswer(
+  offer: SessionDescription,
+  answer: SessionDescription,
+  local: { address: string; codecs: readonly AudioCodec[]; direction?: SdpDirection },
+): NegotiatedAudio {
+  if (answer.media.length !== offer.media.length) {
+    throw new SdpNegotiationError(`Answer has ${answer.media.length} media streams, our offer had ${offer.media.length}`);
+  }
+  const index = offer.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
+  if (index < 0) throw new Error('Our offer has no active audio stream');
+  const ours = offer.media[index]!;
+  const theirs = answer.media[index]!;
+  if (theirs.type !== 'audio') throw new SdpNegotiationError(`Answer stream ${index + 1} is ${theirs.type}, we offered audio`);
+  if (theirs.port === 0) throw new SdpNegotiationError('The peer rejected the audio stream (port 0 in answer)');
+  if (theirs.protocol.toUpperCase() !== ours.protocol.toUpperCase()) {
+    throw new SdpNegotiationError(`Answer uses ${theirs.protocol}, we offered ${ours.protocol}`);
+  }
+  const ourFormats = ours.formats.map((f) => formatOf(ours, f)).filter((f) => f !== undefined);
+  const receive: NegotiatedCodec[] = [];
+  let send: NegotiatedCodec | undefined;
+  let telephoneEvent: TelephoneEventParams | undefined;
+  for (const f of theirs.formats) {
+    const format = formatOf(theirs, f);
+    if (!format) continue;
+    const mine = ourFormats.find(
+      (o) => o.encodingName.toLowerCase() === format.encodingName.toLowerCase() && o.clockRate === format.clockRate && o.channels === format.channels,
+    );
+    if (!mine) continue; // not offered: RFC 3264 forbids it; ignore it rather than fail the call
+    if (format.encodingName.toLowerCase() === TELEPHONE_EVENT) {
+      telephoneEvent ??= { sendPayloadType: format.payloadType, receivePayloadType: mine.payloadType, clockRate: format.clockRate };
+      continue;
+    }
+    const codec = local.codecs.find((c) => sameFormat(c, format));
+    if (!codec) continue;
+    receive.push({ codec, payloadType: mine.payloadType });
+    // The answerer's order is its preference; send with the first usable one.
+    send ??= { codec, payloadType: format.payloadType };
+  }
+  if (!send) throw new SdpNegotiationError(`Answer contains no codec we offered (answered: ${describeFormats(theirs)})`);
+  if (telephoneEvent && telephoneEvent.clockRate !== send.codec.info.rtpClockRate) telephoneEvent = undefined;
+  const remote = remoteAddresses(answer, theirs);
+  checkFamily(local.address, remote.rtp.address);
+  // The answer's direction is from the peer's view; ours is its mirror narrowed by our offer.
+  let direction = answerDirection(directionOf(answer, theirs), directionOf(offer, ours));
+  if (isUnspecified(remote.rtp.address)) direction = direction === 'sendrecv' ? 'recvonly' : direction === 'sendonly' ? 'inactive' : direction;
+  const negotiated: NegotiatedAudio = {
+    send,
+    receive,
+    ptime: sendPtime(theirs),
+    remoteRtp: remote.rtp,
+    rtcpMux: theirs.rtcpMux && ours.rtcpMux,
+    direction,
+  };
+  if (remote.rtcp) negotiated.remoteRtcp = remote.rtcp;
+  if (telephoneEvent) negotiated.telephoneEvent = telephoneEvent;
+  return negotiated;
+}

@@ -1,0 +1,311 @@
+/**
+ * sip.js SessionDescriptionHandler for Switchboard's own media: SDP offer/answer (RFC 3264) over
+ * plain RTP with the codecs of the codec registry, audio through an AudioSource/AudioSink.
+ *
+ * Signaling state machine (one handler per sip.js Session / early dialog):
+ *
+ *   stable --getDescription--> have-local-offer --setDescription(answer)--> stable (media starts/updates)
+ *   stable --setDescription(offer)--> have-remote-offer --getDescription--> stable (media starts/updates)
+ *   have-local-offer | have-remote-offer --rollbackDescription--> stable
+ *   any --close--> closed (terminal; every later call rejects)
+ *
+ * This covers every way sip.js drives a handler: offer in INVITE / answer in 200 (Inviter),
+ * offer in INVITE / answer in 200 (Invitation), INVITE without SDP (offer in 200, answer in
+ * ACK), and re-INVITEs with or without offer, since sip.js always calls setDescription for a
+ * remote SDP and getDescription for a local one, in protocol order.
+ *
+ * Rules:
+ * - An unusable remote offer/answer rejects setDescription with `SdpNegotiationError`
+ *   (statusCode 488, reasonPhrase "Not Acceptable Here", reason in words) and leaves the state
+ *   unchanged.
+ * - The RTP socket is bound on the first getDescription/setDescription (we need its port for
+ *   SDP) and lives until close. `env.openAudio` is called once, when media first starts.
+ * - o= keeps one session id; its version increases only when our SDP changes (RFC 3264 s. 8).
+ * - close() is synchronous for sip.js; the asynchronous teardown (socket, WAV finalization) is
+ *   observable through `closed`.
+ */
+import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+import type {
+  BodyAndContentType,
+  Session,
+  SessionDescriptionHandler,
+  SessionDescriptionHandlerFactory,
+} from 'sip.js';
+import type { MediaSummary } from '../../common/contract/contract';
+import type { AudioSink, AudioSource } from './audio/audio-port';
+import type { AudioCodec } from './codecs/audio-codec';
+import { ensureBuiltinCodecs } from './codecs/builtin-codecs';
+import type { CodecRegistry } from './codecs/codec-registry';
+import { MediaSession } from './media-session';
+import { RtpSession } from './rtp/rtp-session';
+import { RtpStreamSocket } from './rtp/rtp-stream-socket';
+import {
+  answerOffer,
+  createOffer,
+  negotiateAnswer,
+  SdpNegotiationError,
+  type LocalMediaOptions,
+  type NegotiatedAudio,
+} from './sdp/offer-answer';
+import { parseSdp, SdpParseError, serializeSdp, type SessionDescription } from './sdp/sdp';
+
+export { SdpNegotiationError } from './sdp/offer-answer';
+
+export interface MediaEnvironment {
+  /** IP to advertise in SDP c=/o= lines: the same interface the SIP transport uses. */
+  localAddress(): string;
+  /** Audio for a call; called once when media starts. */
+  openAudio(session: Session): { source: AudioSource; sink: AudioSink };
+  /** Encoding names in preference order, e.g. ['PCMU','PCMA']; default: all registered codecs. */
+  codecPreference?: readonly string[];
+  /** Registry to take codecs from; default: the process-wide one with the built-in codecs. */
+  codecRegistry?: CodecRegistry;
+  /** Where media problems are reported (default console.warn). */
+  log?: (message: string) => void;
+}
+
+export type SdhSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'closed';
+
+const SDP_CONTENT_TYPE = 'application/sdp';
+
+function codecsFor(env: MediaEnvironment): AudioCodec[] {
+  const registry = env.codecRegistry ?? ensureBuiltinCodecs();
+  return registry.preferred(env.codecPreference);
+}
+
+function checkedLocalAddress(env: MediaEnvironment): string {
+  const address = env.localAddress();
+  if (isIP(address) === 0) throw new Error(`Media local address must be an IP address, got "${address}"`);
+  if (address === '0.0.0.0' || address === '::') {
+    throw new Error(`Media local address ${address} is unspecified; it cannot be advertised in SDP`);
+  }
+  return address;
+}
+
+function parseRemote(body: string): SessionDescription {
+  try {
+    return parseSdp(body);
+  } catch (error) {
+    if (error instanceof SdpParseError) throw new SdpNegotiationError(`Malformed SDP: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Everything but the o= line, to tell whether our SDP changed. */
+function contentKey(sdp: SessionDescription): string {
+  return serializeSdp({ ...sdp, origin: { ...sdp.origin, sessionVersion: '0' } });
+}
+
+export class SwitchboardSessionDescriptionHandler implements SessionDescriptionHandler {
+  private stateValue: SdhSignalingState = 'stable';
+  private rtp: RtpSession | undefined;
+  private rtpOpening: Promise<RtpSession> | undefined;
+  private media: MediaSession | undefined;
+  private audio: { source: AudioSource; sink: AudioSink } | undefined;
+  private localAddress: string | undefined;
+  private readonly codecs: AudioCodec[];
+  private readonly sessionId = String(randomInt(1, 2 ** 47));
+  private sessionVersion = BigInt(this.sessionId);
+  private lastLocal: SessionDescription | undefined;
+  private pendingLocalOffer: SessionDescription | undefined;
+  private pendingRemoteOffer: { answer: SessionDescription; negotiated: NegotiatedAudio } | undefined;
+  private resolveMediaStarted!: (media: MediaSession) => void;
+  private resolveClosed!: () => void;
+  private readonly log: (message: string) => void;
+  /** Resolves once media has started (first completed offer/answer). */
+  readonly mediaStarted: Promise<MediaSession>;
+  /** Resolves when close() has released the socket and closed the audio ports. */
+  readonly closed: Promise<void>;
+
+  constructor(
+    private readonly session: Session,
+    private readonly env: MediaEnvironment,
+  ) {
+    this.codecs = codecsFor(env);
+    this.log = env.log ?? ((message) => console.warn(message));
+    this.mediaStarted = new Promise((resolve) => (this.resolveMediaStarted = resolve));
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get signalingState(): SdhSignalingState {
+    return this.stateValue;
+  }
+
+  /** The running media, once an offer/answer exchange has completed. */
+  get mediaSession(): MediaSession | undefined {
+    return this.media;
+  }
+
+  mediaSummary(): MediaSummary | undefined {
+    return this.media?.summary();
+  }
+
+  hasDescription(contentType: string): boolean {
+    return contentType.split(';')[0]!.trim().toLowerCase() === SDP_CONTENT_TYPE;
+  }
+
+  async getDescription(): Promise<BodyAndContentType> {
+    this.assertOpen();
+    const rtp = await this.openRtp();
+    this.assertOpen();
+    switch (this.stateValue) {
+      case 'have-remote-offer': {
+        const { answer, negotiated } = this.pendingRemoteOffer!;
+        this.applyNegotiated(rtp, negotiated); // may throw (audio device/file): state stays put
+        this.pendingRemoteOffer = undefined;
+        const finalAnswer = this.versioned(answer);
+        this.lastLocal = finalAnswer;
+        this.stateValue = 'stable';
+        return { body: serializeSdp(finalAnswer), contentType: SDP_CONTENT_TYPE };
+      }
+      case 'have-local-offer':
+        // Asked again before the answer came (e.g. a retried request): same offer.
+        return { body: serializeSdp(this.pendingLocalOffer!), contentType: SDP_CONTENT_TYPE };
+      case 'stable': {
+        const offer = this.versioned(createOffer(this.localOptions(rtp)));
+        this.pendingLocalOffer = offer;
+        this.stateValue = 'have-local-offer';
+        return { body: serializeSdp(offer), contentType: SDP_CONTENT_TYPE };
+      }
+      case 'closed':
+        throw new Error('Session description handler is closed');
+    }
+  }
+
+  async setDescription(sdp: string): Promise<void> {
+    this.assertOpen();
+    const remote = parseRemote(sdp);
+    const rtp = await this.openRtp();
+    this.assertOpen();
+    switch (this.stateValue) {
+      case 'have-local-offer': {
+        const negotiated = negotiateAnswer(this.pendingLocalOffer!, remote, { address: this.localAddress!, codecs: this.codecs });
+        this.applyNegotiated(rtp, negotiated);
+        this.lastLocal = this.pendingLocalOffer;
+        this.pendingLocalOffer = undefined;
+        this.stateValue = 'stable';
+        return;
+      }
+      case 'stable': {
+        this.pendingRemoteOffer = answerOffer(remote, this.localOptions(rtp));
+        this.stateValue = 'have-remote-offer';
+        return;
+      }
+      case 'have-remote-offer':
+        throw new Error('Received a new SDP offer while the previous remote offer is still unanswered');
+      case 'closed':
+        throw new Error('Session description handler is closed');
+    }
+  }
+
+  async rollbackDescription(): Promise<void> {
+    if (this.stateValue === 'have-local-offer' || this.stateValue === 'have-remote-offer') {
+      this.pendingLocalOffer = undefined;
+      this.pendingRemoteOffer = undefined;
+      this.stateValue = 'stable';
+    }
+  }
+
+  sendDtmf(_tones: string, _options?: unknown): boolean {
+    // RFC 4733 sending belongs to the DTMF module of the media engine; not available yet.
+    return false;
+  }
+
+  close(): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.media?.stop();
+    void this.teardown().then(this.resolveClosed);
+  }
+
+  private async teardown(): Promise<void> {
+    const tasks: Array<[string, Promise<unknown>]> = [];
+    // A failed bind was already reported by the getDescription/setDescription it broke; here
+    // it only means there is no socket to close.
+    const rtp = this.rtp ?? (await this.rtpOpening?.catch(() => undefined));
+    if (rtp) tasks.push(['RTP socket', rtp.close()]);
+    if (this.audio) {
+      tasks.push(['audio source', this.audio.source.close()], ['audio sink', this.audio.sink.close()]);
+    }
+    const results = await Promise.allSettled(tasks.map(([, task]) => task));
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        this.log(`Closing the ${tasks[i]![0]} failed: ${(result.reason as Error)?.message ?? String(result.reason)}`);
+      }
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.stateValue === 'closed') throw new Error('Session description handler is closed');
+  }
+
+  private openRtp(): Promise<RtpSession> {
+    this.rtpOpening ??= (async () => {
+      this.localAddress = checkedLocalAddress(this.env);
+      const socket = await RtpStreamSocket.open(this.localAddress);
+      socket.onError = (error) => this.log(`RTP socket ${socket.local.address}:${socket.local.port}: ${error.message}`);
+      this.rtp = new RtpSession(socket);
+      if (this.stateValue === 'closed') await this.rtp.close();
+      return this.rtp;
+    })();
+    return this.rtpOpening;
+  }
+
+  private localOptions(rtp: RtpSession): LocalMediaOptions {
+    return {
+      address: this.localAddress!,
+      port: rtp.socket.local.port,
+      codecs: this.codecs,
+      origin: { username: '-', sessionId: this.sessionId, sessionVersion: this.sessionVersion.toString() },
+    };
+  }
+
+  /** Give `sdp` our session version, bumped if its content differs from what we sent last. */
+  private versioned(sdp: SessionDescription): SessionDescription {
+    if (this.lastLocal && contentKey(this.lastLocal) !== contentKey(sdp)) this.sessionVersion += 1n;
+    return { ...sdp, origin: { ...sdp.origin, sessionVersion: this.sessionVersion.toString() } };
+  }
+
+  private applyNegotiated(rtp: RtpSession, negotiated: NegotiatedAudio): void {
+    if (this.media) {
+      this.media.update(negotiated);
+      return;
+    }
+    this.audio = this.env.openAudio(this.session);
+    this.media = new MediaSession({ rtp, negotiated, source: this.audio.source, sink: this.audio.sink, log: this.log });
+    this.media.start();
+    this.resolveMediaStarted(this.media);
+  }
+}
+
+export function createSessionDescriptionHandlerFactory(env: MediaEnvironment): SessionDescriptionHandlerFactory {
+  // Resolve the codec preference now so a bad setting fails when the account is set up.
+  codecsFor(env);
+  return (session: Session) => new SwitchboardSessionDescriptionHandler(session, env);
+}
+
+/** Media summary of a session's handler, if media has started. */
+export function mediaSummaryOf(sdh: unknown): MediaSummary | undefined {
+  return sdh instanceof SwitchboardSessionDescriptionHandler ? sdh.mediaSummary() : undefined;
+}
+
+/**
+ * Check a remote offer before accepting a call: sip.js answers a failed accept() with 480, so a
+ * UAS that wants to send the correct 488 (with the reason, e.g. in a Warning header) calls this
+ * first. Returns the error that setDescription would throw, or undefined if the offer is usable.
+ */
+export function checkRemoteOffer(sdp: string, env: MediaEnvironment): SdpNegotiationError | undefined {
+  try {
+    answerOffer(parseRemote(sdp), {
+      address: checkedLocalAddress(env),
+      port: 9,
+      codecs: codecsFor(env),
+      origin: { username: '-', sessionId: '0', sessionVersion: '0' },
+    });
+    return undefined;
+  } catch (error) {
+    if (error instanceof SdpNegotiationError) return error;
+    throw error;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The Phone: every account and call, served as the contract's handlers. It is the one place that
+ * turns user intent (dial, answer, hang up) into sip.js operations and sip.js happenings into
+ * contract events.
+ *
+ * Contract rules it keeps: params arrive validated (ContractServer); each state change of an
+ * account or call is emitted as a whole snapshot; errors a user caused come back as RpcError with
+ * a sentence that says what to do.
+ */
+import { Inviter, UserAgent, type Invitation, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
+import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, Params } from '../../../common/contract/contract';
+import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
+import { Account, type AccountDeps } from './account';
+import { Call } from './call';
+
+export interface PhoneOptions {
+  userAgentString: string;
+  version: string;
+  sessionDescriptionHandlerFactory: (account: Account) => SessionDescriptionHandlerFactory;
+  onAccountChange: (snapshot: AccountSnapshot) => void;
+  onCallChange: (snapshot: CallSnapshot) => void;
+  log: (line: string) => void;
+  trace?: AccountDeps['trace'];
+  backoffSeconds?: AccountDeps['backoffSeconds'];
+  /** Answer incoming calls at once instead of ringing. */
+  autoAnswer?: boolean;
+  /** Called after an account is added or removed by the user (to persist the list). */
+  onAccountsChanged?: (accounts: AccountConfig[]) => void;
+  /** Notices for app.info (e.g. from loading settings). */
+  notices?: () => string[];
+}
+
+/** How long an ended call stays listed (so a UI can show why it ended). */
+const ENDED_CALL_RETENTION_MS = 60_000;
+
+export class Phone {
+  private readonly accounts = new Map<string, Account>();
+  private readonly calls = new Map<string, Call>();
+  private nextAccount = 1;
+  private nextCall = 1;
+
+  constructor(private readonly options: PhoneOptions) {}
+
+  readonly handlers: ContractHandlers = {
+    'app.info': async () => ({
+      name: 'Switchboard',
+      version: this.options.version,
+      sipUserAgent: this.options.userAgentString,
+      notices: this.options.notices?.() ?? [],
+    }),
+    'account.add': async (config) => {
+      const added = await this.addAccount(config);
+      this.options.onAccountsChanged?.(this.accountConfigs());
+      return added;
+    },
+    'account.remove': async ({ accountId }) => {
+      const account = this.account(accountId);
+      this.accounts.delete(accountId);
+      this.options.onAccountsChanged?.(this.accountConfigs());
+      for (const call of this.calls.values()) if (call.account === account) await call.hangup().catch((e: unknown) => this.logError('hangup', e));
+      await account.stop();
+      return {};
+    },
+    'account.list': async () => ({ accounts: [...this.accounts.values()].map((a) => a.snapshot()) }),
+    'call.dial': async (params) => this.dial(params),
+    'call.answer': async ({ callId }) => {
+      await this.wrap(() => this.call(callId).answer());
+      return {};
+    },
+    'call.reject': async ({ callId, reason }) => {
+      await this.wrap(() => this.call(callId).reject(reason));
+      return {};
+    },
+    'call.hangup': async ({ callId }) => {
+      await this.wrap(() => this.call(callId).hangup());
+      return {};
+    },
+    'call.list': async () => ({ calls: [...this.calls.values()].map((c) => c.snapshot()) }),
+  };
+
+  async addAccount(config: AccountConfig): Promise<{ accountId: string }> {
+    const id = `acc-${this.nextAccount++}`;
+    let account: Account;
+    try {
+      account = new Account(id, config, {
+        userAgentString: this.options.userAgentString,
+        sessionDescriptionHandlerFactory: this.options.sessionDescriptionHandlerFactory,
+        onInvite: (a, invitation) => this.onInvite(a, invitation),
+        onChange: (snapshot) => this.options.onAccountChange(snapshot),
+        log: this.options.log,
+        trace: this.options.trace,
+        backoffSeconds: this.options.backoffSeconds,
+      });
+    } catch (error) {
+      throw new RpcError(RpcErrorCode.ApplicationError, error instanceof Error ? error.message : String(error));
+    }
+    this.accounts.set(id, account);
+    // Registration proceeds in the background; its progress arrives as account.state events.
+    void account.start().catch((error: unknown) => this.logError(`start ${id}`, error));
+    return { accountId: id };
+  }
+
+  accountConfigs(): AccountConfig[] {
+    return [...this.accounts.values()].map((a) => a.config);
+  }
+
+  /** Hang up every call and unregister every account (app quit, headless stdin closed). */
+  async stop(): Promise<void> {
+    await Promise.all([...this.calls.values()].map((c) => c.hangup().catch((e: unknown) => this.logError('hangup', e))));
+    await Promise.all([...this.accounts.values()].map((a) => a.stop().catch((e: unknown) => this.logError('stop', e))));
+  }
+
+  private async dial({ target, accountId }: Params<'call.dial'>): Promise<{ callId: string }> {
+    const account = accountId ? this.account(accountId) : this.defaultAccount();
+    const uri = this.targetUri(account, target);
+    const inviter = new Inviter(account.userAgent, uri);
+    const call = this.track(account, inviter);
+    try {
+      await call.dial();
+    } catch (error) {
+      throw new RpcError(RpcErrorCode.ApplicationError, `Could not place the call: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { callId: call.id };
+  }
+
+  private onInvite(account: Account, invitation: Invitation): void {
+    const call = this.track(account, invitation);
+    if (this.options.autoAnswer) call.answer().catch((error: unknown) => this.logError(`auto-answer ${call.id}`, error));
+    else call.ring().catch((error: unknown) => this.logError(`ring ${call.id}`, error));
+  }
+
+  private track(account: Account, session: Inviter | Invitation): Call {
+    const call = new Call(`call-${this.nextCall++}`, account, session, (c) => {
+      this.options.onCallChange(c.snapshot());
+      if (c.ended) setTimeout(() => this.calls.delete(c.id), ENDED_CALL_RETENTION_MS).unref();
+    });
+    this.calls.set(call.id, call);
+    this.options.onCallChange(call.snapshot());
+    return call;
+  }
+
+  /** What the user typed → a SIP URI on the account's domain. */
+  private targetUri(account: Account, target: string): URI {
+    const fail = (message: string): never => {
+      throw new RpcError(RpcErrorCode.ApplicationError, message);
+    };
+    let text = target.trim();
+    if (/^tel:/i.test(text)) text = `${text.slice(4).replace(/[\s().-]/g, '')}`;
+    if (!/^sips?:/i.test(text)) {
+      if (text.includes('@')) text = `sip:${text}`;
+      else {
+        const user = text.replace(/[\s().-]/g, '');
+        if (!/^[\w+*#.!~'-]+$/.test(user)) fail(`"${target}" is not a number or SIP address`);
+        if (!account.config.register)
+          fail(`Direct calls need a full address such as sip:${user}@192.0.2.10:5060 (this account has no phone system)`);
+        text = `sip:${user}@${account.hostPort()}${/^\+?[\d*#]+$/.test(user) && user.startsWith('+') ? ';user=phone' : ''}`;
+      }
+    }
+    const uri = UserAgent.makeURI(text);
+    return uri ?? fail(`"${target}" is not a valid SIP address`);
+  }
+
+  private defaultAccount(): Account {
+    const first = this.accounts.values().next();
+    if (first.done) throw new RpcError(RpcErrorCode.ApplicationError, 'Add an account before calling');
+    return first.value;
+  }
+
+  private account(id: string): Account {
+    const account = this.accounts.get(id);
+    if (!account) throw new RpcError(RpcErrorCode.ApplicationError, `No account ${id}`);
+    return account;
+  }
+
+  private call(id: string): Call {
+    const call = this.calls.get(id);
+    if (!call) throw new RpcError(RpcErrorCode.ApplicationError, `No call ${id} (it may have ended)`);
+    return call;
+  }
+
+  private async wrap(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof RpcError) throw error;
+      throw new RpcError(RpcErrorCode.ApplicationError, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private logError(what: string, error: unknown): void {
+    this.options.log(`error in ${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+}

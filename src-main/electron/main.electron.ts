@@ -1,0 +1,91 @@
+/**
+ * Electron main entry: wires modules, holds no logic of its own.
+ *   core (createSwitchboardCore, settings in userData, passwords via safeStorage)
+ *   → main window (window.main.ts) → IPC carrier (ipc-carrier.main.ts)
+ *   → sip:/tel: links (protocol-handler.main.ts).
+ * Quit: before-quit is held until core.stop() has unregistered every account (bounded by a timeout
+ * so a dead PBX cannot keep the app alive).
+ */
+import { app, type BrowserWindow } from 'electron';
+import { join } from 'node:path';
+import { createSwitchboardCore, type SwitchboardCore } from '../core/app/switchboard-core';
+import { attachIpcCarrier } from './ipc-carrier.main';
+import { installProtocolHandler } from './protocol-handler.main';
+import { SafeStorageVault } from './safe-storage-vault.electron';
+import { createMainWindow, hardenWebContents, rendererPageUrl, restrictPermissions } from './window.main';
+
+const STOP_TIMEOUT_MS = 5000;
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance runs; it receives our argv (a sip: link, maybe) through 'second-instance'.
+  app.quit();
+} else {
+  app.enableSandbox();
+  const links = installProtocolHandler(log);
+  let core: SwitchboardCore | undefined;
+  let window: BrowserWindow | undefined;
+
+  const openWindow = async (): Promise<void> => {
+    if (!core) throw new Error('openWindow called before the core exists');
+    const created = await createMainWindow();
+    attachIpcCarrier(core.server, created, rendererPageUrl(), log);
+    created.on('closed', () => {
+      if (window === created) window = undefined;
+    });
+    window = created;
+  };
+
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, log));
+
+  app.whenReady().then(async () => {
+    restrictPermissions(log);
+    const vaultProblem = SafeStorageVault.unavailableReason();
+    if (vaultProblem) log(`credentials: ${vaultProblem}; accounts will be saved without passwords`);
+    core = createSwitchboardCore({
+      log,
+      settings: { path: join(app.getPath('userData'), 'settings.json'), vault: vaultProblem ? undefined : new SafeStorageVault() },
+    });
+    await openWindow();
+    links.connect(core.server, () => window);
+    await core.start();
+  }).catch((error: unknown) => {
+    log(`startup failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    app.exit(1);
+  });
+
+  app.on('second-instance', () => {
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+
+  app.on('activate', () => {
+    if (app.isReady() && core && !window) void openWindow();
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    if (stopped || !core) return;
+    event.preventDefault();
+    const stopping = core.stop();
+    const timeout = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        log(`quit: accounts did not unregister within ${STOP_TIMEOUT_MS} ms; quitting anyway`);
+        resolve();
+      }, STOP_TIMEOUT_MS).unref(),
+    );
+    Promise.race([stopping, timeout])
+      .catch((error: unknown) => log(`quit: stopping the core failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        stopped = true;
+        app.quit();
+      });
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * Headless Switchboard: the same core as the app, under plain Node, speaking the contract as
+ * JSON-RPC 2.0 lines on stdio. Audio comes from / goes to WAV files paced in real time.
+ *
+ *   npm run --silent headless -- --account sip:201@pbx.example.com --password secret \
+ *     [--transport udp|tcp|tls] [--proxy URI] [--audio-in in.wav] [--audio-out out.wav] [--auto-answer]
+ *
+ * stdout carries JSON-RPC messages only; diagnostics go to stderr. Closing stdin (or SIGINT/SIGTERM)
+ * hangs up, unregisters and exits.
+ */
+import { parseArgs } from 'node:util';
+import type { Session } from 'sip.js';
+import { createStdioChannel } from '../carriers/stdio-carrier';
+import { AccountConfig } from '../common/contract/contract';
+import { createSwitchboardCore, type CallAudioProvider } from '../core/app/switchboard-core';
+import type { AudioSink, AudioSource } from '../core/media/audio/audio-port';
+import { NullSink } from '../core/media/audio/null-sink';
+import { SilenceSource } from '../core/media/audio/silence-source';
+import { WavFileSink } from '../core/media/audio/wav-file-sink';
+import { WavFileSource } from '../core/media/audio/wav-file-source';
+
+const USAGE = `Usage: npm run --silent headless -- --account URI [options]
+  --account URI          address of record, e.g. sip:201@pbx.example.com (required)
+  --password PW          digest password
+  --auth-user NAME       digest username when it differs from the AOR user
+  --display-name NAME    caller name
+  --transport T          udp (default), tcp or tls
+  --proxy URI            outbound proxy (every request goes there)
+  --registrar URI        registrar (default: the AOR's domain)
+  --no-register          local serverless account: direct sip:user@host:port calls only
+  --accept-direct        also accept calls that do not come through the PBX
+  --listen HOST:PORT     local SIP address (default: all interfaces, random port)
+  --expires SECONDS      registration interval (default 600)
+  --ca-file PEM          extra CA to trust for TLS
+  --pin SHA256           accept exactly this TLS server certificate
+  --audio-in FILE.wav    what we send (default: silence)
+  --audio-out FILE.wav   record what we receive (calls after the first get -2, -3 ... suffixes)
+  --auto-answer          answer incoming calls at once
+  --trace                SIP trace on stderr (passwords redacted)
+  --help
+Speaks JSON-RPC 2.0 on stdin/stdout, one message per line; see README "Headless contract".`;
+
+function fail(message: string): never {
+  process.stderr.write(`switchboard headless: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseCommandLine(argv: string[]) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        account: { type: 'string' },
+        password: { type: 'string' },
+        'auth-user': { type: 'string' },
+        'display-name': { type: 'string' },
+        transport: { type: 'string' },
+        proxy: { type: 'string' },
+        registrar: { type: 'string' },
+        'no-register': { type: 'boolean' },
+        'accept-direct': { type: 'boolean' },
+        listen: { type: 'string' },
+        expires: { type: 'string' },
+        'ca-file': { type: 'string' },
+        pin: { type: 'string' },
+        'audio-in': { type: 'string' },
+        'audio-out': { type: 'string' },
+        'auto-answer': { type: 'boolean' },
+        trace: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (!v.account) fail('--account is required');
+  let localAddress: string | undefined;
+  let localPort: number | undefined;
+  if (v.listen) {
+    const m = /^(.+):(\d+)$/.exec(v.listen);
+    if (!m) fail(`--listen must be HOST:PORT, got "${v.listen}"`);
+    localAddress = m[1]!.replace(/^\[|\]$/g, '');
+    localPort = Number(m[2]);
+  }
+  const config = AccountConfig.safeParse({
+    aor: v.account,
+    password: v.password,
+    authUsername: v['auth-user'],
+    displayName: v['display-name'],
+    transport: v.transport,
+    outboundProxy: v.proxy,
+    registrar: v.registrar,
+    register: !v['no-register'],
+    acceptDirectCalls: Boolean(v['accept-direct']),
+    localAddress,
+    localPort,
+    registerExpires: v.expires === undefined ? undefined : Number(v.expires),
+    tls: v['ca-file'] || v.pin ? { caFile: v['ca-file'], pinnedCertSha256: v.pin } : undefined,
+  });
+  if (!config.success)
+    fail(config.error.issues.map((i) => `${i.path.join('.') || 'account'}: ${i.message}`).join('; '));
+  return {
+    config: config.data,
+    audioIn: v['audio-in'],
+    audioOut: v['audio-out'],
+    autoAnswer: Boolean(v['auto-answer']),
+    trace: Boolean(v.trace),
+  };
+}
+
+/** WAV files as the "device": one input shared by every call, one output file per call. */
+function wavAudio(audioIn: string | undefined, audioOut: string | undefined): CallAudioProvider {
+  let calls = 0;
+  return {
+    open(_session: Session) {
+      calls += 1;
+      const source: AudioSource = audioIn ? new WavFileSource(audioIn, 8000) : new SilenceSource(8000);
+      let sink: AudioSink = new NullSink(8000);
+      if (audioOut) sink = new WavFileSink(calls === 1 ? audioOut : audioOut.replace(/(\.wav)?$/i, `-${calls}$1`), 8000);
+      return { source, sink };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseCommandLine(process.argv.slice(2));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const core = createSwitchboardCore({
+    log,
+    audio: wavAudio(options.audioIn, options.audioOut),
+    autoAnswer: options.autoAnswer,
+    trace: options.trace
+      ? (event) => process.stderr.write(`--- SIP ${event.direction === 'in' ? 'from' : 'to'} ${event.remote}\n${event.text}\n`)
+      : undefined,
+  });
+  const channel = createStdioChannel(process.stdin, process.stdout);
+  core.server.attach(channel);
+
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`switchboard headless: ${why}; hanging up and unregistering`);
+    await core.stop();
+    process.exit(0);
+  };
+  channel.onClose(() => void shutdown('stdin closed'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await core.phone.addAccount(options.config);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`switchboard headless: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+/** Account and call states in words a user understands. */
+import type { AccountSnapshot, CallSnapshot } from '@common/contract/contract';
+
+export type Tone = 'good' | 'busy' | 'bad' | 'idle';
+
+function sipCode(account: AccountSnapshot): string {
+  return account.sipCode !== undefined ? ` (SIP ${account.sipCode})` : '';
+}
+
+export function accountStatus(account: AccountSnapshot): { label: string; detail?: string; tone: Tone } {
+  switch (account.state) {
+    case 'registered':
+      return { label: 'Registered', tone: 'good' };
+    case 'ready':
+      return { label: 'Ready (no registration)', tone: 'good' };
+    case 'registering':
+      return { label: 'Registering…', tone: 'busy' };
+    case 'unregistering':
+      return { label: 'Signing out…', tone: 'busy' };
+    case 'unregistered':
+      return { label: 'Not registered', tone: 'idle' };
+    case 'retrying': {
+      const when = account.retryInSeconds !== undefined ? `retrying in ${Math.ceil(account.retryInSeconds)} s` : 'retrying';
+      return { label: 'Retrying', detail: `${account.reason ?? 'Registration failed'}; ${when}${sipCode(account)}`, tone: 'busy' };
+    }
+    case 'failed':
+      return { label: 'Failed', detail: `${account.reason ?? 'Registration failed'}${sipCode(account)}`, tone: 'bad' };
+  }
+}
+
+export function callStatus(call: CallSnapshot): { label: string; tone: Tone } {
+  switch (call.state) {
+    case 'dialing':
+      return { label: 'Calling…', tone: 'busy' };
+    case 'ringing':
+      return { label: 'Ringing', tone: 'busy' };
+    case 'early-media':
+      return { label: 'Ringing (early audio)', tone: 'busy' };
+    case 'incoming':
+      return { label: 'Incoming call', tone: 'busy' };
+    case 'connected':
+      return { label: 'Connected', tone: 'good' };
+    case 'ending':
+      return { label: 'Hanging up…', tone: 'busy' };
+    case 'ended':
+      return { label: call.reason ? `Ended: ${call.reason}` : 'Ended', tone: 'idle' };
+  }
+}

@@ -1,0 +1,2 @@
+// Svelte 5 understands TypeScript in <script lang="ts"> natively; no preprocessor needed.
+export default {};

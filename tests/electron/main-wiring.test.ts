@@ -1,0 +1,153 @@
+// The built Electron main process (dist bundle, real core inside) run under Node against a recording
+// fake of the Electron API: it hardens the window, serves the contract over IPC only to our page,
+// dials sip: links, and holds quit until the core has stopped. Complements electron-smoke.test.ts,
+// which needs a real Electron binary.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { CONTRACT_IPC_CHANNEL } from '../../src-main/carriers/ipc-contract-channel';
+import { createFakeElectron, preventable, type FakeWebContents } from './fake-electron';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('Electron main process wiring (built main.cjs, fake Electron API)', () => {
+  const fake = createFakeElectron();
+  const work = mkdtempSync(join(tmpdir(), 'switchboard-main-'));
+  const outdir = join(work, 'electron');
+  const pageUrl = pathToFileURL(join(work, 'renderer', 'index.html')).href;
+  const originalLoad = (Module as unknown as { _load: (...args: unknown[]) => unknown })._load;
+  const logs: string[] = [];
+  const originalStderrWrite = process.stderr.write.bind(process.stderr);
+  let contents: FakeWebContents;
+
+  function sendFromPage(message: unknown, frame: { url: string; parent: unknown } | null = { url: pageUrl, parent: null }): void {
+    fake.electron.ipcMain.emit(CONTRACT_IPC_CHANNEL, { sender: contents, senderFrame: frame }, message);
+  }
+
+  before(async () => {
+    const build = spawnSync(process.execPath, ['scripts/build-electron.mjs', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
+    assert.equal(build.status, 0, `build:electron failed:\n${build.stderr}`);
+    fake.app.userDataDir = join(work, 'userData');
+    (Module as unknown as { _load: (...args: unknown[]) => unknown })._load = function (this: unknown, ...args: unknown[]) {
+      return args[0] === 'electron' ? fake.electron : originalLoad.apply(this, args);
+    };
+    // main.cjs logs to stderr; keep it for assertions instead of cluttering the test output.
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      logs.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    createRequire(import.meta.url)(join(outdir, 'main.cjs'));
+    await until('the main window', () => fake.windows[0]?.loadedFile);
+    contents = fake.windows[0]!.webContents;
+  });
+
+  after(async () => {
+    (Module as unknown as { _load: unknown })._load = originalLoad;
+    process.stderr.write = originalStderrWrite;
+    if (!fake.app.quitted) fake.app.quit();
+    await until('quit', () => (fake.app.quitted ? true : undefined), 8000).catch((error: unknown) => console.error(error));
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('enables the sandbox for all renderers and opens one secured window on our page', () => {
+    assert.equal(fake.app.sandboxEnabled, true);
+    assert.equal(fake.windows.length, 1);
+    const window = fake.windows[0]!;
+    assert.equal(window.loadedFile, join(work, 'renderer', 'index.html'));
+    assert.equal(window.shown, true);
+    const prefs = window.options.webPreferences!;
+    assert.equal(prefs.preload, join(outdir, 'preload.cjs'));
+    assert.ok(existsSync(prefs.preload as string), 'the preload the window names was built next to main.cjs');
+    assert.deepEqual(
+      [prefs.contextIsolation, prefs.sandbox, prefs.nodeIntegration, prefs.webSecurity],
+      [true, true, false, true],
+    );
+  });
+
+  test('blocks navigation and new windows in every web contents', () => {
+    const navigation = preventable();
+    contents.emit('will-navigate', navigation, 'https://evil.example/');
+    assert.equal(navigation.defaultPrevented, true);
+    const webview = preventable();
+    contents.emit('will-attach-webview', webview);
+    assert.equal(webview.defaultPrevented, true);
+    assert.deepEqual(contents.windowOpenHandler!({ url: 'file:///etc/passwd' }), { action: 'deny' });
+    assert.deepEqual(contents.windowOpenHandler!({ url: 'https://example.org/help' }), { action: 'deny' });
+    assert.deepEqual(fake.opened, ['https://example.org/help']);
+  });
+
+  test('grants the microphone to our page and nothing else', () => {
+    const ask = (permission: string, requestingUrl: string, mediaTypes?: string[]): boolean => {
+      let granted: boolean | undefined;
+      fake.permission.request!(contents, permission, (ok) => (granted = ok), { requestingUrl, mediaTypes });
+      return granted!;
+    };
+    assert.equal(ask('media', pageUrl, ['audio']), true);
+    assert.equal(ask('media', pageUrl, ['audio', 'video']), false);
+    assert.equal(ask('notifications', pageUrl), false);
+    assert.equal(ask('media', 'https://evil.example/', ['audio']), false);
+    assert.equal(fake.permission.check!(contents, 'media', 'file://', { requestingUrl: pageUrl, mediaType: 'audio' }), true);
+    assert.equal(fake.permission.check!(contents, 'media', 'file://', { requestingUrl: pageUrl, mediaType: 'video' }), false);
+  });
+
+  test('answers the contract over IPC from our page, with the real core', async () => {
+    sendFromPage({ jsonrpc: '2.0', id: 1, method: 'app.info', params: {} });
+    const [channel, answer] = await until('the app.info answer', () => contents.sent.find(([, m]) => (m as { id?: number }).id === 1));
+    assert.equal(channel, CONTRACT_IPC_CHANNEL);
+    assert.equal((answer as { result: { name: string } }).result.name, 'Switchboard');
+  });
+
+  test('drops IPC from a subframe or another page', async () => {
+    sendFromPage({ jsonrpc: '2.0', id: 2, method: 'app.info', params: {} }, { url: pageUrl, parent: {} });
+    sendFromPage({ jsonrpc: '2.0', id: 3, method: 'app.info', params: {} }, { url: 'https://evil.example/', parent: null });
+    sendFromPage({ jsonrpc: '2.0', id: 4, method: 'app.info', params: {} });
+    await until('the answer to the trusted request', () => contents.sent.find(([, m]) => (m as { id?: number }).id === 4));
+    assert.equal(contents.sent.filter(([, m]) => [2, 3].includes((m as { id?: number }).id ?? 0)).length, 0);
+    assert.ok(logs.some((line) => /dropped switchboard:contract message from a subframe/.test(line)));
+    assert.ok(logs.some((line) => /dropped switchboard:contract message from non-file origin/.test(line)));
+  });
+
+  test('without a protected credential store, says so and runs without a vault', () => {
+    assert.ok(logs.some((line) => /credentials: the OS credential store is not available, .*; accounts will be saved without passwords/.test(line)));
+  });
+
+  test('a sip: link is dialled through the core; a failure is shown to the user', async () => {
+    const event = preventable();
+    fake.app.emit('open-url', event, 'sip:202@127.0.0.1');
+    assert.equal(event.defaultPrevented, true);
+    const box = await until('a message box', () => fake.messageBoxes[0]);
+    assert.equal(box.message, 'Cannot call sip:202@127.0.0.1');
+    assert.match(String(box.detail), /Add an account before calling/);
+  });
+
+  test('quit waits for the core to stop, then quits', async () => {
+    const event = preventable();
+    fake.app.emit('before-quit', event);
+    assert.equal(event.defaultPrevented, true, 'first quit is held for core.stop()');
+    await until('the app to quit after the core stopped', () => (fake.app.quitted ? true : undefined));
+  });
+
+  test('a destroyed window closes its channel: nothing is sent to it afterwards', async () => {
+    const before = contents.sent.length;
+    contents.destroyed = true;
+    contents.emit('destroyed');
+    sendFromPage({ jsonrpc: '2.0', id: 5, method: 'app.info', params: {} });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(contents.sent.length, before);
+  });
+});

@@ -1,0 +1,49 @@
+// electron-builder.yml is valid for the installed electron-builder (its own schema validation)
+// and declares what a softphone needs on every platform. Packaging itself cannot run here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const require = createRequire(import.meta.url);
+const yaml = require('js-yaml') as { load(text: string): unknown };
+const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+  validateConfiguration(config: unknown, logger: unknown): Promise<void>;
+};
+const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+
+interface BuilderConfig {
+  files: string[];
+  directories: { output: string; buildResources: string };
+  protocols: Array<{ schemes: string[] }>;
+  mac: { target: string; hardenedRuntime: boolean; entitlements: string; extendInfo: Record<string, string> };
+  win: { target: string };
+  linux: { target: string[]; category: string };
+}
+
+const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
+
+test('electron-builder accepts the configuration', async () => {
+  await validateConfiguration(config, new DebugLogger(false));
+});
+
+test('packages the built app and registers sip:, sips: and tel:', () => {
+  assert.ok(config.files.includes('dist/**'));
+  assert.deepEqual(config.directories, { output: 'release', buildResources: 'resources' });
+  assert.deepEqual(config.protocols.flatMap((p) => p.schemes).sort(), ['sip', 'sips', 'tel']);
+  assert.ok(existsSync(join(root, 'resources', 'icon.png')));
+});
+
+test('per platform: nsis, dmg with microphone usage text and entitlement, AppImage + deb in Telephony', () => {
+  assert.equal(config.win.target, 'nsis');
+  assert.equal(config.mac.target, 'dmg');
+  assert.equal(config.mac.hardenedRuntime, true);
+  assert.match(config.mac.extendInfo.NSMicrophoneUsageDescription ?? '', /microphone/);
+  const entitlements = readFileSync(join(root, config.mac.entitlements), 'utf8');
+  assert.match(entitlements, /<key>com\.apple\.security\.device\.audio-input<\/key>\s*<true\/>/);
+  assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
+  assert.equal(config.linux.category, 'Network;Telephony');
+});

@@ -1,0 +1,113 @@
+// The call controls in a real browser over the real WebSocket carrier, against a scripted core
+// (scripted-core.ts) so an incoming call can be made to arrive on demand.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
+import { createScriptedCore, type ScriptedCore } from './scripted-core';
+import { launchChromium, saveScreenshot, watchPageProblems } from './browser';
+
+const UI_TIMEOUT = 10_000;
+
+describe('renderer call controls (scripted core)', () => {
+  let core: ScriptedCore;
+  let devWeb: DevWeb;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+
+  before(async () => {
+    core = createScriptedCore();
+    devWeb = await startDevWeb({ core, log: () => undefined });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1000, height: 720 } });
+    problems = watchPageProblems(page);
+    await page.goto(devWeb.url);
+    const form = page.getByRole('region', { name: 'Add account' });
+    await form.getByLabel('Address (AOR)').fill('201@pbx.test');
+    await form.getByLabel('Password').fill('right');
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await page.getByRole('status', { name: 'Status of sip:201@pbx.test' }).getByText('Registered').waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await devWeb?.stop();
+  });
+
+  test('a bare user@host typed as AOR is sent as a sip: URI with the chosen transport', () => {
+    assert.deepEqual(core.calls[0], {
+      method: 'account.add',
+      params: {
+        aor: 'sip:201@pbx.test',
+        password: 'right',
+        transport: 'udp',
+        register: true,
+        acceptDirectCalls: false,
+        localPort: 0,
+        registerExpires: 600,
+      },
+    });
+  });
+
+  test('dialing a number lists the call as ringing; Hang up ends it with the reason', async () => {
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('Number or SIP address').fill('202');
+    await dial.getByRole('button', { name: 'Call' }).click();
+    const call = page.getByRole('listitem').filter({ hasText: 'sip:202@pbx.test' });
+    await call.getByText('Ringing').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Hang up' }).click();
+    await call.getByText('Ended: You hung up').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(
+      core.calls.filter((c) => c.method.startsWith('call.')).map((c) => c.method),
+      ['call.dial', 'call.hangup'],
+    );
+  });
+
+  test('an incoming call offers Answer and Decline; Answer connects it', async () => {
+    const ringing = core.ring('sip:203@pbx.test', 'Carol');
+    const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
+    await call.getByText('Incoming call').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await call.getByRole('button', { name: 'Decline' }).count(), 1);
+    await saveScreenshot(page, 'renderer-incoming-call.png');
+    await call.getByRole('button', { name: 'Answer' }).click();
+    await call.getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await call.getByRole('button', { name: 'Answer' }).count(), 0);
+    assert.deepEqual(core.calls.at(-1), { method: 'call.answer', params: { callId: ringing.callId } });
+  });
+
+  test('Decline rejects an incoming call with reason "decline"', async () => {
+    const ringing = core.ring('sip:204@pbx.test', 'Dave');
+    const call = page.getByRole('listitem').filter({ hasText: 'Dave' });
+    await call.getByRole('button', { name: 'Decline' }).click();
+    await call.getByText('Ended: Declined').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(core.calls.at(-1), { method: 'call.reject', params: { callId: ringing.callId, reason: 'decline' } });
+    await saveScreenshot(page, 'renderer-calls.png');
+  });
+
+  test('a removed account stays gone; a dial without account shows the core\'s reason', async () => {
+    await page.getByRole('region', { name: 'Accounts' }).getByRole('button', { name: /Remove/ }).click();
+    await page.getByText('No account yet').waitFor({ timeout: UI_TIMEOUT });
+    await core.lastRemoval; // the core has now sent the late "unregistered" for the removed account
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('Number or SIP address').fill('205');
+    await dial.getByRole('button', { name: 'Call' }).click();
+    await dial.getByRole('alert').getByText('No account to call from: add an account first').waitFor({ timeout: UI_TIMEOUT });
+    // The dial answer came after the late event on the same connection, so the page has seen it.
+    assert.equal(await page.getByRole('list', { name: 'Accounts' }).count(), 0);
+    assert.equal(await page.getByText('No account yet').count(), 1);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(core.internalErrors, []);
+  });
+
+  test('notices from app.info and app.notice are shown until dismissed', async () => {
+    const notices = page.getByRole('list', { name: 'Notices' });
+    const startup = notices.getByRole('listitem').filter({ hasText: 'settings.json.bad' });
+    await startup.waitFor({ timeout: UI_TIMEOUT });
+    core.notice('error', 'Microphone unavailable');
+    await notices.getByRole('alert').getByText('Microphone unavailable').waitFor({ timeout: UI_TIMEOUT });
+    await startup.getByRole('button', { name: 'Dismiss notice' }).click();
+    await startup.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.equal(await notices.getByRole('listitem').count(), 1);
+  });
+});

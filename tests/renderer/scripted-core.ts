@@ -1,0 +1,134 @@
+// A scripted stand-in for the core, for renderer tests that need situations a PBX cannot be told
+// to produce on demand (an incoming call at a chosen moment). It speaks the real contract through
+// the real ContractServer, so schemas and carriers are exercised unchanged; only the phone behind
+// the handlers is scripted. The real-core path is covered by smoke.test.ts.
+import { ContractServer } from '../../src-main/common/contract/contract-server';
+import { RpcError, RpcErrorCode } from '../../src-main/common/contract/json-rpc';
+import type { AccountSnapshot, CallSnapshot, ContractHandlers } from '../../src-main/common/contract/contract';
+
+export interface ScriptedCore {
+  readonly server: ContractServer;
+  /** Methods the renderer called, in order, with their params. */
+  readonly calls: Array<{ method: string; params: unknown }>;
+  /** Internal errors the server saw (handler bugs); a test asserts there are none. */
+  readonly internalErrors: string[];
+  /** Settles once the last account.remove has sent its late "unregistered" event. */
+  readonly lastRemoval: Promise<void>;
+  /** Tell the user something through an app.notice event. */
+  notice(level: 'info' | 'warning' | 'error', message: string): void;
+  /** Make a call arrive from `remoteUri` on the first account. */
+  ring(remoteUri: string, remoteName?: string): CallSnapshot;
+}
+
+export function createScriptedCore(): ScriptedCore {
+  const accounts = new Map<string, AccountSnapshot>();
+  const callsById = new Map<string, CallSnapshot>();
+  const log: Array<{ method: string; params: unknown }> = [];
+  const internalErrors: string[] = [];
+  let nextId = 1;
+  let lastRemoval: Promise<void> = Promise.resolve();
+
+  const setAccount = (snapshot: AccountSnapshot): void => {
+    accounts.set(snapshot.accountId, snapshot);
+    server.emit('account.state', snapshot);
+  };
+  const setCall = (snapshot: CallSnapshot): CallSnapshot => {
+    callsById.set(snapshot.callId, snapshot);
+    server.emit('call.state', snapshot);
+    return snapshot;
+  };
+  const callOrThrow = (callId: string): CallSnapshot => {
+    const call = callsById.get(callId);
+    if (!call) throw new RpcError(RpcErrorCode.ApplicationError, `No call ${callId}`);
+    return call;
+  };
+
+  const handlers: ContractHandlers = {
+    'app.info': async () => ({
+      name: 'Switchboard',
+      version: '0.0.0-scripted',
+      sipUserAgent: 'Switchboard/scripted',
+      notices: ['Settings file was unreadable and was kept aside as settings.json.bad'],
+    }),
+    'account.add': async (params) => {
+      log.push({ method: 'account.add', params });
+      const accountId = `acc-${nextId++}`;
+      const base = { accountId, aor: params.aor, transport: params.transport };
+      setAccount({ ...base, state: 'registering' });
+      setTimeout(() => {
+        if (params.password === 'right') setAccount({ ...base, state: 'registered' });
+        else setAccount({ ...base, state: 'failed', reason: 'Wrong username or password', sipCode: 401 });
+      }, 20);
+      return { accountId };
+    },
+    'account.remove': async ({ accountId }) => {
+      log.push({ method: 'account.remove', params: { accountId } });
+      const account = accounts.get(accountId);
+      if (!account) throw new RpcError(RpcErrorCode.ApplicationError, `No account ${accountId}`);
+      setAccount({ ...account, state: 'unregistering' });
+      accounts.delete(accountId);
+      // Like a real core, the final state arrives after the answer (the un-REGISTER completes later).
+      lastRemoval = new Promise((resolve) =>
+        setTimeout(() => {
+          server.emit('account.state', { ...account, state: 'unregistered' });
+          resolve();
+        }, 20),
+      );
+      return {};
+    },
+    'account.list': async () => ({ accounts: [...accounts.values()] }),
+    'call.dial': async (params) => {
+      log.push({ method: 'call.dial', params });
+      const [accountId] = accounts.keys();
+      if (!accountId) throw new RpcError(RpcErrorCode.ApplicationError, 'No account to call from: add an account first');
+      const call = setCall({
+        callId: `call-${nextId++}`,
+        accountId,
+        direction: 'outgoing',
+        remoteUri: params.target.includes(':') ? params.target : `sip:${params.target}@pbx.test`,
+        state: 'dialing',
+      });
+      setTimeout(() => setCall({ ...call, state: 'ringing' }), 20);
+      return { callId: call.callId };
+    },
+    'call.answer': async ({ callId }) => {
+      log.push({ method: 'call.answer', params: { callId } });
+      const media = { codec: 'PCMU', localRtp: '127.0.0.1:40000', remoteRtp: '127.0.0.1:40002', packetsSent: 0, packetsReceived: 0 };
+      setCall({ ...callOrThrow(callId), state: 'connected', media });
+      return {};
+    },
+    'call.reject': async ({ callId, reason }) => {
+      log.push({ method: 'call.reject', params: { callId, reason } });
+      setCall({ ...callOrThrow(callId), state: 'ended', reason: 'Declined', sipCode: 603 });
+      return {};
+    },
+    'call.hangup': async ({ callId }) => {
+      log.push({ method: 'call.hangup', params: { callId } });
+      const call = setCall({ ...callOrThrow(callId), state: 'ending' });
+      setTimeout(() => setCall({ ...call, state: 'ended', reason: 'You hung up' }), 20);
+      return {};
+    },
+    'call.list': async () => ({ calls: [...callsById.values()] }),
+  };
+  // Declared after the handlers that use it; they only run once requests arrive.
+  const server = new ContractServer(handlers, {
+    onInternalError: (method, error) => internalErrors.push(`${method}: ${String(error)}`),
+  });
+
+  return {
+    server,
+    calls: log,
+    internalErrors,
+    get lastRemoval() {
+      return lastRemoval;
+    },
+    notice(level, message) {
+      server.emit('app.notice', { level, message });
+    },
+    ring(remoteUri, remoteName) {
+      const [accountId] = accounts.keys();
+      if (!accountId) throw new Error('scripted core: ring() needs an account');
+      return setCall({ callId: `call-${nextId++}`, accountId, direction: 'incoming', remoteUri, remoteName, state: 'incoming' });
+    },
+  };
+}

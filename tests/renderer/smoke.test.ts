@@ -1,0 +1,85 @@
+// The renderer end to end in a real browser: dev:web with the real core, a real Kamailio, Debian's
+// Chromium. A user adds accounts through the form and sees what the PBX said, in words.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startKamailio, type TestPbx } from '../harness/kamailio';
+import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
+import { artifactsDir, launchChromium, saveScreenshot, watchPageProblems } from './browser';
+
+const UI_TIMEOUT = 15_000;
+
+describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
+  let pbx: TestPbx;
+  let devWeb: DevWeb;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  const coreLog: string[] = [];
+
+  before(async () => {
+    pbx = await startKamailio({ users: ['alice', 'bob'] });
+    devWeb = await startDevWeb({ log: (line) => coreLog.push(line) });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1000, height: 720 } });
+    problems = watchPageProblems(page);
+    await page.goto(devWeb.url);
+  });
+
+  after(async () => {
+    // Diagnostics for a failed run: what the core logged and what the page looked like.
+    mkdirSync(artifactsDir, { recursive: true });
+    writeFileSync(join(artifactsDir, 'renderer-smoke-core.log'), coreLog.join('\n'));
+    if (page) await saveScreenshot(page, 'renderer-smoke-final.png');
+    await browser?.close();
+    await devWeb?.stop();
+    await pbx?.stop();
+  });
+
+  async function addAccount(user: string, password: string): Promise<void> {
+    const form = page.getByRole('region', { name: 'Add account' });
+    await form.getByLabel('Address (AOR)').fill(pbx.aor(user));
+    await form.getByLabel('Password').fill(password);
+    await form.getByLabel('Transport').selectOption('udp');
+    await form.getByLabel('Outbound proxy').fill(pbx.proxyUri('udp'));
+    await form.getByRole('button', { name: 'Add account' }).click();
+  }
+
+  function accountStatus(user: string) {
+    return page.getByRole('status', { name: `Status of ${pbx.aor(user)}` });
+  }
+
+  test('the page connects to the core over the WebSocket carrier', async () => {
+    await page.getByText(/Connected · Switchboard \d+\.\d+\.\d+ · WebSocket/).waitFor({ timeout: UI_TIMEOUT });
+    await page.getByText('No account yet').waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test('an account added through the form shows Registered', async () => {
+    await addAccount('alice', pbx.password('alice'));
+    await accountStatus('alice').getByText('Registered', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+    // The form is ready for the next account and no error is shown.
+    assert.equal(await page.getByRole('region', { name: 'Add account' }).getByLabel('Address (AOR)').inputValue(), '');
+    assert.equal(await page.getByRole('alert').count(), 0);
+  });
+
+  test('a wrong password shows the clear error, not a bare status code', async () => {
+    await addAccount('bob', `${pbx.password('bob')}-wrong`);
+    await accountStatus('bob').getByText('Wrong username or password').waitFor({ timeout: UI_TIMEOUT });
+    // The first account is unaffected.
+    await accountStatus('alice').getByText('Registered', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test('an invalid address is refused with the reason from the contract', async () => {
+    const form = page.getByRole('region', { name: 'Add account' });
+    await form.getByLabel('Address (AOR)').fill('sip:has space@x');
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await form.getByRole('alert').getByText(/Address \(AOR\): must be a SIP URI/).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test('the page looks right and raised no CSP violation or script error', async () => {
+    const path = await saveScreenshot(page, 'renderer-smoke.png');
+    assert.deepEqual(problems, [], `page problems (screenshot: ${path})`);
+  });
+});

@@ -1,0 +1,256 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { JitterBuffer } from '../../../src-main/core/media/jitter/jitter-buffer';
+import type { JitterBufferStats } from '../../../src-main/core/media/jitter/jitter-buffer';
+import { g722Codec } from '../../../src-main/core/media/codecs/g722';
+import { maxStep, pcmCodec, simulate } from './simulation';
+import type { SentPacket, SimulationResult } from './simulation';
+import { dominantFrequency } from '../codecs/signal';
+
+/** Two-partial tone with a non-integer period (36.4 samples at 8 kHz), like a voiced vowel. */
+const tone = (n: number) =>
+  Math.round(6000 * Math.sin((2 * Math.PI * 220 * n) / 8000) + 3000 * Math.sin((2 * Math.PI * 440 * n) / 8000));
+/** Largest sample-to-sample step the tone itself has; a click would be several times this. */
+const TONE_MAX_STEP = 6000 * ((2 * Math.PI * 220) / 8000) + 3000 * ((2 * Math.PI * 440) / 8000);
+/**
+ * Noise-like, never-zero signal whose samples identify their position, to check order and
+ * completeness exactly (time-scaling leaves noise alone: it is neither periodic nor silent).
+ */
+const ramp = (n: number) => {
+  let h = Math.imul(n ^ 0x5bd1e995, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  const v = ((h >>> 0) % 32000) - 16000;
+  return v === 0 ? 1 : v;
+};
+
+function statsAfter(r: SimulationResult, ms: number, pullMs = 20): JitterBufferStats {
+  return r.trace[Math.floor(ms / pullMs) - 1]!;
+}
+
+/** The played output, from its first non-zero sample on, is exactly the far end's ramp. */
+function assertExactPlayout(r: SimulationResult, minSamples: number): void {
+  const start = r.output.findIndex((s) => s !== 0);
+  assert.ok(start >= 0, 'something was played');
+  assert.equal(r.output[start], ramp(0));
+  let n = 0;
+  for (let i = start; i < r.output.length && r.output[i] !== 0; i++, n++) {
+    assert.equal(r.output[i], ramp(n), `output sample ${i} (far-end sample ${n})`);
+  }
+  assert.ok(n >= minSamples, `played ${n} samples contiguously, expected >= ${minSamples}`);
+}
+
+describe('JitterBuffer', () => {
+  test('steady stream: plays every sample in order after a short buffering, nothing concealed', () => {
+    const r = simulate({
+      codec: pcmCodec(),
+      signal: ramp,
+      durationMs: 5000,
+      options: { minDelayMs: 20, startupDelayMs: 20 },
+    });
+    assert.equal(r.stats.lost, 0);
+    assert.equal(r.stats.concealed, 0);
+    assert.equal(r.stats.underruns, 0);
+    assert.equal(r.stats.late, 0);
+    assert.equal(r.stats.targetDelayMs, 20);
+    assert.ok(r.playStart <= 480, `started playing after ${r.playStart / 8} ms`);
+    // Time-scaling never touches noise (not periodic, not silent), so the output is bit-exact.
+    assertExactPlayout(r, 5000 * 8 - 1000);
+  });
+
+  test('jitter 0..60 ms: target follows the 95th percentile, no starvation, delay bounded', () => {
+    const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 20000, jitterMs: (rnd) => rnd() * 60 });
+    const afterWarmup = statsAfter(r, 1000);
+    assert.equal(r.stats.underruns, afterWarmup.underruns, 'no underrun once the jitter was measured');
+    assert.ok(r.stats.targetDelayMs > 65 && r.stats.targetDelayMs < 90, `target ${r.stats.targetDelayMs}`);
+    assert.ok(r.stats.late <= 20, `late ${r.stats.late} of 1000`);
+    assert.ok(r.stats.reordered > 100, 'jitter of 3 frames reorders packets');
+    const delays = r.trace.slice(100).map((t) => t.currentDelayMs);
+    assert.ok(Math.max(...delays) <= r.stats.targetDelayMs + 20, `delay up to ${Math.max(...delays)}`);
+    assert.ok(Math.min(...delays) >= r.stats.targetDelayMs - 15, `delay down to ${Math.min(...delays)}`);
+    assert.ok(maxStep(r.output, r.playStart + 1, r.output.length) < 2 * TONE_MAX_STEP, 'no clicks');
+  });
+
+  for (const lossRate of [0.05, 0.15]) {
+    test(`${lossRate * 100} % loss with jitter: every lost frame concealed, output continuous`, () => {
+      const r = simulate({
+        codec: pcmCodec(),
+        signal: tone,
+        durationMs: 20000,
+        seed: 7,
+        lossRate,
+        jitterMs: (rnd) => rnd() * 30,
+      });
+      // Packets lost in the last ~60 ms are still "in the future" for the buffer.
+      assert.ok(Math.abs(r.stats.lost - r.lostInNetwork) <= 3, `lost ${r.stats.lost}, network dropped ${r.lostInNetwork}`);
+      assert.equal(r.stats.concealed, r.stats.lost);
+      assert.equal(r.stats.underruns, 0, 'a lost packet is not starvation');
+      assert.ok(Math.abs(r.stats.expandRate - lossRate) < 0.03, `expandRate ${r.stats.expandRate}`);
+      // Once playing, 20 ms blocks carry the tone or its concealment; only runs of 3+ lost frames
+      // may fade to silence (G.711 Appendix I mutes after 60 ms).
+      let silentBlocks = 0;
+      let blocks = 0;
+      for (let i = r.playStart + 160; i + 160 <= r.output.length; i += 160, blocks++) {
+        let energy = 0;
+        for (let k = i; k < i + 160; k++) energy += Math.abs(r.output[k]!);
+        if (energy / 160 < 300) silentBlocks++;
+      }
+      assert.ok(silentBlocks <= (lossRate < 0.1 ? 0 : blocks * 0.01), `${silentBlocks} of ${blocks} blocks silent`);
+      assert.ok(maxStep(r.output, r.playStart + 1, r.output.length) < 2 * TONE_MAX_STEP, 'no clicks');
+    });
+  }
+
+  test('reordering and duplicates: played exactly once each, in order', () => {
+    const r = simulate({
+      codec: pcmCodec(),
+      signal: ramp,
+      durationMs: 4000,
+      options: { minDelayMs: 60 },
+      mutate: (packets) => {
+        const out: SentPacket[] = [];
+        for (const p of packets) {
+          // Swap neighbours: odd packets overtake even ones by 25 ms.
+          out.push({ ...p, arrivalMs: p.arrivalMs + (p.index % 2 === 0 ? 25 : 0) });
+          if (p.index % 10 === 3) out.push({ ...p, arrivalMs: p.arrivalMs + 5 }); // duplicate
+        }
+        return out;
+      },
+    });
+    assert.ok(r.stats.reordered >= 90, `reordered ${r.stats.reordered}`);
+    assert.equal(r.stats.duplicates, 20);
+    assert.equal(r.stats.lost, 0);
+    assert.equal(r.stats.late, 0);
+    assertExactPlayout(r, 4000 * 8 - 1500);
+  });
+
+  test('sequence number and timestamp wrap-around are seamless', () => {
+    const r = simulate({
+      codec: pcmCodec(),
+      signal: ramp,
+      durationMs: 3000,
+      seqStart: 65500,
+      tsStart: 2 ** 32 - 8000,
+      jitterMs: (rnd) => rnd() * 8,
+      options: { minDelayMs: 40 },
+    });
+    assert.equal(r.stats.lost, 0);
+    assert.equal(r.stats.late, 0);
+    assert.equal(r.stats.concealed, 0);
+    assertExactPlayout(r, 3000 * 8 - 1500);
+  });
+
+  test('a packet arriving after its playout time is counted late (and its slot lost)', () => {
+    const r = simulate({
+      codec: pcmCodec(),
+      signal: tone,
+      durationMs: 3000,
+      mutate: (packets) => packets.map((p) => (p.index === 50 ? { ...p, arrivalMs: p.arrivalMs + 300 } : p)),
+    });
+    assert.equal(r.stats.late, 1);
+    assert.equal(r.stats.lost, 1);
+    assert.equal(r.stats.concealed, 1);
+  });
+
+  for (const driftPpm of [500, -500]) {
+    test(`clock drift ${driftPpm} ppm over 2 minutes: delay stays bounded, never starves`, () => {
+      const r = simulate({
+        codec: pcmCodec(),
+        signal: tone,
+        durationMs: 120000,
+        driftPpm,
+        jitterMs: (rnd) => rnd() * 10,
+      });
+      assert.equal(r.stats.underruns, 0);
+      assert.equal(r.stats.concealed, 0);
+      assert.equal(r.stats.late, 0);
+      const delays = r.trace.slice(100).map((t) => t.currentDelayMs);
+      const target = r.stats.targetDelayMs;
+      assert.ok(Math.max(...delays) <= target + 20, `delay up to ${Math.max(...delays)} (target ${target})`);
+      assert.ok(Math.min(...delays) >= target - 10, `delay down to ${Math.min(...delays)} (target ${target})`);
+      // 500 ppm of 120 s = 60 ms = 480 samples have to go (or come) by time-scaling, minus what the
+      // move from the 60 ms startup delay to the ~30 ms target absorbs.
+      const net = r.stats.acceleratedSamples - r.stats.expandedSamples;
+      if (driftPpm > 0) assert.ok(net >= 200, `net removed ${net}`);
+      else assert.ok(net <= -200, `net inserted ${-net}`);
+      assert.ok(maxStep(r.output, r.playStart + 1, r.output.length) < 2 * TONE_MAX_STEP, 'no clicks');
+    });
+  }
+
+  test('talkspurt after silence (marker bit): gap not counted as loss, delay re-anchored', () => {
+    // 2 s talk, 1 s of sender silence (no packets, timestamps keep running), 2 s talk that comes
+    // over a path 80 ms slower.
+    const silent = (i: number) => i >= 100 && i < 150;
+    const r = simulate({
+      codec: pcmCodec(),
+      signal: tone,
+      durationMs: 5000,
+      silentFrames: silent,
+      mutate: (packets) => packets.map((p) => (p.index >= 150 ? { ...p, arrivalMs: p.arrivalMs + 80 } : p)),
+    });
+    const marked = r.sent.filter((p) => p.marker).map((p) => p.index);
+    assert.deepEqual(marked, [0, 150]);
+    assert.equal(r.stats.lost, 0, 'sender silence is not loss');
+    assert.equal(r.stats.late, 0);
+    const delays = r.trace.slice(200).map((t) => t.currentDelayMs);
+    assert.ok(Math.abs(delays.at(-1)! - r.stats.targetDelayMs) <= 20, `delay ${delays.at(-1)} vs target ${r.stats.targetDelayMs}`);
+    // The second talkspurt is played in full: ~2 s of tone after the silence.
+    let audible = 0;
+    for (let i = 3000 * 8; i < r.output.length; i += 160) {
+      let energy = 0;
+      for (let k = i; k < i + 160; k++) energy += Math.abs(r.output[k]!);
+      if (energy / 160 > 2000) audible++;
+    }
+    assert.ok(audible >= 90, `second talkspurt audible for ${audible * 20} ms of 2000`);
+  });
+
+  test('SSRC change: the new stream plays from its own numbering, no loss counted', () => {
+    const r = simulate({
+      codec: pcmCodec(),
+      signal: tone,
+      durationMs: 4000,
+      mutate: (packets) =>
+        packets.map((p) =>
+          p.index >= 100 ? { ...p, ssrc: 0xbeef, seq: (p.seq + 30000) & 0xffff, timestamp: (p.timestamp + 123456789) % 2 ** 32 } : p,
+        ),
+    });
+    assert.equal(r.stats.ssrcChanges, 1);
+    assert.equal(r.stats.lost, 0);
+    assert.equal(r.stats.late, 0);
+    for (let i = r.output.length - 8000; i < r.output.length; i += 160) {
+      let energy = 0;
+      for (let k = i; k < i + 160; k++) energy += Math.abs(r.output[k]!);
+      assert.ok(energy / 160 > 2000, `new stream audible at ${i / 8} ms`);
+    }
+  });
+
+  test('G.722: 8 kHz RTP clock, 16 kHz audio; loss concealed by the generic PLC', () => {
+    const sine16 = (n: number) => Math.round(8000 * Math.sin((2 * Math.PI * 700 * n) / 16000));
+    const r = simulate({ codec: g722Codec, signal: sine16, durationMs: 6000, lossRate: 0.05, seed: 3, jitterMs: (rnd) => rnd() * 20 });
+    assert.ok(Math.abs(r.stats.lost - r.lostInNetwork) <= 2, `lost ${r.stats.lost} vs ${r.lostInNetwork}`);
+    assert.equal(r.stats.underruns, 0);
+    assert.equal(r.output.length, 6000 * 16);
+    const played = r.output.subarray(r.playStart + 1600);
+    assert.equal(dominantFrequency(played, 16000, 300, 3000, 10), 700);
+  });
+
+  test('uses the codec concealment when the decoder has one', () => {
+    const marker = 1234;
+    const codec = pcmCodec(8000, (n) => new Int16Array(n).fill(marker));
+    const r = simulate({ codec, signal: () => 100, durationMs: 2000, mutate: (p) => p.filter((x) => x.index !== 40) });
+    assert.equal(r.stats.lost, 1);
+    assert.equal(r.output.filter((s) => s === marker).length, 160);
+  });
+
+  test('rejects bad input clearly', () => {
+    const jb = new JitterBuffer(pcmCodec());
+    assert.throws(() => jb.pull(0), /positive sample count/);
+    assert.throws(
+      () => jb.push({ seq: 70000, timestamp: 0, ssrc: 1, marker: false, payload: new Uint8Array(320), arrivalMs: 0 }),
+      /sequence number out of range/,
+    );
+    assert.throws(() => new JitterBuffer(pcmCodec(), { minDelayMs: 100, maxDelayMs: 50 }), /delay bounds/);
+    // Before any packet the device still gets exactly what it asks for (silence).
+    assert.deepEqual(jb.pull(80), new Int16Array(80));
+    jb.close();
+  });
+});

@@ -1,0 +1,189 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CodecRegistry } from '../../../src-main/core/media/codecs/codec-registry';
+import { registerBuiltinCodecs } from '../../../src-main/core/media/codecs/builtin-codecs';
+import { answerOffer, createOffer, negotiateAnswer, SdpNegotiationError, type LocalMediaOptions } from '../../../src-main/core/media/sdp/offer-answer';
+import { parseSdp, serializeSdp } from '../../../src-main/core/media/sdp/sdp';
+
+const registry = new CodecRegistry();
+registerBuiltinCodecs(registry);
+const local = (over: Partial<LocalMediaOptions> = {}): LocalMediaOptions => ({
+  address: '127.0.0.1',
+  port: 40000,
+  codecs: registry.preferred(),
+  origin: { username: '-', sessionId: '42', sessionVersion: '42' },
+  ...over,
+});
+
+function offer(mLine: string, attributes: string[] = [], extra = ''): string {
+  return ['v=0', 'o=peer 1 1 IN IP4 127.0.0.2', 's=-', 'c=IN IP4 127.0.0.2', 't=0 0', mLine, ...attributes, extra].filter(Boolean).join('\r\n') + '\r\n';
+}
+
+describe('createOffer', () => {
+  test('offers PCMU, PCMA and telephone-event/8000 on pt 101 with events 0-16 and ptime 20', () => {
+    const text = serializeSdp(createOffer(local()));
+    assert.equal(
+      text,
+      [
+        'v=0',
+        'o=- 42 42 IN IP4 127.0.0.1',
+        's=Switchboard',
+        'c=IN IP4 127.0.0.1',
+        't=0 0',
+        'm=audio 40000 RTP/AVP 0 8 101',
+        'a=rtpmap:0 PCMU/8000',
+        'a=rtpmap:8 PCMA/8000',
+        'a=rtpmap:101 telephone-event/8000',
+        'a=fmtp:101 0-16',
+        'a=ptime:20',
+        'a=sendrecv',
+        '',
+      ].join('\r\n'),
+    );
+  });
+
+  test('follows the codec preference order', () => {
+    const sdp = createOffer(local({ codecs: registry.preferred(['PCMA', 'PCMU']) }));
+    assert.deepEqual(sdp.media[0]!.formats, ['8', '0', '101']);
+  });
+});
+
+describe('answerOffer (RFC 3264)', () => {
+  test('PCMA-only offer is answered with PCMA', () => {
+    const { answer, negotiated } = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 8', ['a=rtpmap:8 PCMA/8000'])), local());
+    assert.deepEqual(answer.media[0]!.formats, ['8']);
+    assert.equal(negotiated.send.codec.info.encodingName, 'PCMA');
+    assert.equal(negotiated.send.payloadType, 8);
+    assert.deepEqual(negotiated.remoteRtp, { address: '127.0.0.2', port: 5004 });
+    assert.equal(negotiated.telephoneEvent, undefined);
+  });
+
+  test('static payload types without a=rtpmap are understood', () => {
+    const { negotiated } = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 18 8')), local());
+    assert.equal(negotiated.send.codec.info.encodingName, 'PCMA');
+  });
+
+  test('G729-only offer is rejected with 488 and a reason naming what was offered', () => {
+    const offered = parseSdp(offer('m=audio 5004 RTP/AVP 18 101', ['a=rtpmap:18 G729/8000', 'a=rtpmap:101 telephone-event/8000']));
+    assert.throws(
+      () => answerOffer(offered, local()),
+      (e: unknown) =>
+        e instanceof SdpNegotiationError &&
+        e.statusCode === 488 &&
+        e.reasonPhrase === 'Not Acceptable Here' &&
+        e.reason === 'No common audio codec (offered: G729)',
+    );
+  });
+
+  test('picks the first codec in OUR preference, not the offer order', () => {
+    const offered = parseSdp(offer('m=audio 5004 RTP/AVP 8 0', ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000']));
+    assert.equal(answerOffer(offered, local()).negotiated.send.codec.info.encodingName, 'PCMU');
+    assert.equal(answerOffer(offered, local({ codecs: registry.preferred(['PCMA', 'PCMU']) })).negotiated.send.codec.info.encodingName, 'PCMA');
+  });
+
+  test('the answer never contains a format that was not offered', () => {
+    const offers = [
+      offer('m=audio 5004 RTP/AVP 0', ['a=rtpmap:0 PCMU/8000']),
+      offer('m=audio 5004 RTP/AVP 8 3 96', ['a=rtpmap:96 telephone-event/16000']),
+      offer('m=audio 5004 RTP/AVP 9 0 8 101', ['a=rtpmap:101 telephone-event/8000']),
+    ];
+    for (const text of offers) {
+      const offered = parseSdp(text);
+      const { answer } = answerOffer(offered, local());
+      const offeredFormats = new Set(offered.media[0]!.formats);
+      for (const f of answer.media[0]!.formats) assert.ok(offeredFormats.has(f), `${f} was not offered in:\n${text}`);
+      for (const r of answer.media[0]!.rtpmaps) assert.ok(offeredFormats.has(String(r.payloadType)));
+    }
+  });
+
+  test('mirrors the offer payload type numbers, including a dynamic telephone-event pt', () => {
+    const offered = parseSdp(offer('m=audio 5004 RTP/AVP 0 97', ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:97 telephone-event/8000', 'a=fmtp:97 0-15']));
+    const { answer, negotiated } = answerOffer(offered, local());
+    assert.deepEqual(answer.media[0]!.formats, ['0', '97']);
+    assert.deepEqual(answer.media[0]!.rtpmaps[1], { payloadType: 97, encodingName: 'telephone-event', clockRate: 8000 });
+    assert.deepEqual(negotiated.telephoneEvent, { sendPayloadType: 97, receivePayloadType: 97, clockRate: 8000 });
+  });
+
+  test('mirrors a dynamic payload type for a codec with a static one', () => {
+    const offered = parseSdp(offer('m=audio 5004 RTP/AVP 110', ['a=rtpmap:110 pcma/8000']));
+    const { answer, negotiated } = answerOffer(offered, local());
+    assert.deepEqual(answer.media[0]!.formats, ['110']);
+    assert.equal(negotiated.send.payloadType, 110);
+    assert.deepEqual(negotiated.receive.map((r) => r.payloadType), [110]);
+  });
+
+  test('keeps the m= line count: other streams are rejected with port 0', () => {
+    const text = offer('m=video 6000 RTP/AVP 31', [], 'm=audio 5004 RTP/AVP 0\r\nm=audio 5006 RTP/AVP 8');
+    const { answer } = answerOffer(parseSdp(text), local());
+    assert.deepEqual(answer.media.map((m) => [m.type, m.port]), [['video', 0], ['audio', 40000], ['audio', 0]]);
+    assert.deepEqual(answer.media[0]!.formats, ['31']);
+  });
+
+  test('answers direction per RFC 3264 6.1 and handles old-style hold', () => {
+    const dir = (attr: string, conn = '127.0.0.2') => {
+      const text = offer('m=audio 5004 RTP/AVP 0', [attr]).replace('c=IN IP4 127.0.0.2', `c=IN IP4 ${conn}`);
+      const { answer, negotiated } = answerOffer(parseSdp(text), local());
+      return [answer.media[0]!.direction, negotiated.direction];
+    };
+    assert.deepEqual(dir('a=sendrecv'), ['sendrecv', 'sendrecv']);
+    assert.deepEqual(dir('a=sendonly'), ['recvonly', 'recvonly']);
+    assert.deepEqual(dir('a=recvonly'), ['sendonly', 'sendonly']);
+    assert.deepEqual(dir('a=inactive'), ['inactive', 'inactive']);
+    assert.deepEqual(dir('a=sendrecv', '0.0.0.0'), ['sendrecv', 'recvonly']);
+  });
+
+  test('uses the offered ptime for sending', () => {
+    const { negotiated } = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 0', ['a=ptime:30'])), local());
+    assert.equal(negotiated.ptime, 30);
+  });
+
+  test('rejects secure or unknown transports, disabled and missing audio with clear reasons', () => {
+    const reason = (text: string) => {
+      try {
+        answerOffer(parseSdp(text), local());
+      } catch (e) {
+        assert.ok(e instanceof SdpNegotiationError);
+        assert.equal(e.statusCode, 488);
+        return e.reason;
+      }
+      assert.fail('offer was accepted');
+    };
+    assert.match(reason(offer('m=audio 5004 RTP/SAVP 0')), /Secure media \(RTP\/SAVP\) is not supported/);
+    assert.match(reason(offer('m=audio 5004 UDP/TLS/RTP/SAVPF 111')), /Secure media/);
+    assert.match(reason(offer('m=audio 0 RTP/AVP 0')), /disabled/);
+    assert.match(reason(offer('m=video 5004 RTP/AVP 31')), /No audio stream/);
+    assert.match(reason(offer('m=audio 5004 RTP/AVP 0').replaceAll('IN IP4 127.0.0.2', 'IN IP6 ::1')), /IPv6 but this phone uses IPv4/);
+  });
+});
+
+describe('negotiateAnswer (offerer side)', () => {
+  const ourOffer = createOffer(local());
+
+  test('sends with the answer codec and pt, receives on our pts', () => {
+    const answer = parseSdp(offer('m=audio 5004 RTP/AVP 8 101', ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv']));
+    const n = negotiateAnswer(ourOffer, answer, { address: '127.0.0.1', codecs: registry.preferred() });
+    assert.equal(n.send.codec.info.encodingName, 'PCMA');
+    assert.equal(n.send.payloadType, 8);
+    assert.deepEqual(n.receive.map((r) => r.payloadType), [8]);
+    assert.deepEqual(n.telephoneEvent, { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 });
+    assert.deepEqual(n.remoteRtp, { address: '127.0.0.2', port: 5004 });
+    assert.deepEqual(n.remoteRtcp, { address: '127.0.0.2', port: 5005 });
+    assert.equal(n.direction, 'sendrecv');
+  });
+
+  test('rejects an answer without any codec we offered, or with the stream refused', () => {
+    assert.throws(
+      () => negotiateAnswer(ourOffer, parseSdp(offer('m=audio 5004 RTP/AVP 18')), { address: '127.0.0.1', codecs: registry.preferred() }),
+      (e: unknown) => e instanceof SdpNegotiationError && e.reason === 'Answer contains no codec we offered (answered: G729)',
+    );
+    assert.throws(
+      () => negotiateAnswer(ourOffer, parseSdp(offer('m=audio 0 RTP/AVP 0')), { address: '127.0.0.1', codecs: registry.preferred() }),
+      /rejected the audio stream/,
+    );
+  });
+
+  test('a recvonly answer (peer put us on hold the other way) means we only send', () => {
+    const answer = parseSdp(offer('m=audio 5004 RTP/AVP 0', ['a=recvonly']));
+    assert.equal(negotiateAnswer(ourOffer, answer, { address: '127.0.0.1', codecs: registry.preferred() }).direction, 'sendonly');
+  });
+});

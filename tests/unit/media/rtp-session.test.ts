@@ -1,0 +1,160 @@
+// RTP session over real UDP sockets on 127.0.0.1: even ports, sequence/timestamp wrap-around,
+// marker bit, counters and symmetric-RTP latching.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { parseRtpPacket, serializeRtpPacket, type RtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
+import { RtpSession, type ReceivedRtp } from '../../../src-main/core/media/rtp/rtp-session';
+import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+
+async function udpPeer(): Promise<{ socket: Socket; port: number; received: RtpPacket[]; next(): Promise<RtpPacket> }> {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const received: RtpPacket[] = [];
+  const waiters: Array<(p: RtpPacket) => void> = [];
+  socket.on('message', (data) => {
+    const packet = parseRtpPacket(new Uint8Array(data));
+    received.push(packet);
+    waiters.shift()?.(packet);
+  });
+  return {
+    socket,
+    port: socket.address().port,
+    received,
+    next: () => new Promise<RtpPacket>((resolve) => waiters.push(resolve)),
+  };
+}
+
+function rtpBytes(ssrc: number, seq: number, payload: number[]): Uint8Array {
+  return serializeRtpPacket({ marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc, csrcs: [], payload: Uint8Array.from(payload), paddingLength: 0 });
+}
+
+describe('RtpStreamSocket', () => {
+  test('binds even ports only', async () => {
+    const sockets = await Promise.all(Array.from({ length: 6 }, () => RtpStreamSocket.open('127.0.0.1')));
+    try {
+      for (const s of sockets) assert.equal(s.local.port % 2, 0, `port ${s.local.port} is odd`);
+    } finally {
+      await Promise.all(sockets.map((s) => s.close()));
+    }
+  });
+
+  test('rejects a bind address that is not an IP', async () => {
+    await assert.rejects(RtpStreamSocket.open('localhost'), /must be an IP address/);
+  });
+});
+
+describe('RtpSession', () => {
+  test('sequence number and timestamp wrap around; marker only on the first packet of a talkspurt', async () => {
+    const peer = await udpPeer();
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), { ssrc: 0x11223344, sequenceNumber: 0xfffe, timestamp: 0xffffff00 });
+    session.socket.setRemote({ address: '127.0.0.1', port: peer.port });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const arrived = peer.next();
+        assert.equal(session.sendFrame(0, new Uint8Array(160), 160), true);
+        await arrived;
+      }
+      session.skip(160); // a frame not sent (e.g. silence): timestamp jumps, new talkspurt
+      const arrived = peer.next();
+      session.sendFrame(0, new Uint8Array(160), 160);
+      await arrived;
+      const got = peer.received.map((p) => [p.sequenceNumber, p.timestamp, p.marker, p.ssrc]);
+      assert.deepEqual(got, [
+        [0xfffe, 0xffffff00, true, 0x11223344],
+        [0xffff, 0xffffffa0, false, 0x11223344],
+        [0x0000, 0x00000040, false, 0x11223344],
+        [0x0001, 0x000000e0, false, 0x11223344],
+        [0x0002, 0x00000220, true, 0x11223344],
+      ]);
+      assert.equal(session.counters.packetsSent, 5);
+      assert.equal(session.counters.bytesSent, 5 * 160);
+      assert.equal(typeof (await session.firstPacketSent), 'number');
+    } finally {
+      await session.close();
+      peer.socket.close();
+    }
+  });
+
+  test('random SSRC, sequence number and timestamp per session', async () => {
+    const sessions = await Promise.all(Array.from({ length: 4 }, async () => new RtpSession(await RtpStreamSocket.open('127.0.0.1'))));
+    try {
+      const ssrcs = new Set(sessions.map((s) => s.ssrc));
+      const starts = new Set(sessions.map((s) => `${s.sendState.sequenceNumber}/${s.sendState.timestamp}`));
+      assert.equal(ssrcs.size, 4);
+      assert.equal(starts.size, 4);
+    } finally {
+      await Promise.all(sessions.map((s) => s.close()));
+    }
+  });
+
+  test('symmetric RTP: sends to the SDP address until media arrives, then latches to its real source', async () => {
+    const sdpTarget = await udpPeer(); // what the remote SDP said (e.g. a private address behind NAT)
+    const realPeer = await udpPeer(); // where the peer's packets actually come from
+    const stranger = await udpPeer();
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const received: ReceivedRtp[] = [];
+    const gotPacket = () => new Promise<void>((resolve) => session.onPacket((r) => (received.push(r), resolve())));
+    try {
+      session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
+      let arrived = sdpTarget.next();
+      session.sendFrame(0, Uint8Array.of(1), 160);
+      await arrived;
+
+      let got = gotPacket();
+      realPeer.socket.send(rtpBytes(7, 1, [9]), session.socket.local.port, '127.0.0.1');
+      await got;
+      assert.equal(session.socket.isLatched, true);
+      assert.equal(received[0]!.packet.ssrc, 7);
+      assert.equal(typeof (await session.firstPacketReceived), 'number');
+
+      arrived = realPeer.next();
+      session.sendFrame(0, Uint8Array.of(2), 160);
+      assert.deepEqual([...(await arrived).payload], [2]);
+      assert.equal(sdpTarget.received.length, 1, 'nothing more goes to the SDP address once latched');
+
+      // A third party cannot inject media into a latched stream.
+      got = gotPacket();
+      stranger.socket.send(rtpBytes(8, 1, [6]), session.socket.local.port, '127.0.0.1');
+      realPeer.socket.send(rtpBytes(7, 2, [5]), session.socket.local.port, '127.0.0.1');
+      await got;
+      assert.deepEqual(received.map((r) => r.packet.ssrc), [7, 7]);
+      assert.equal(session.socket.counters.foreignSourceDropped, 1);
+      assert.equal(session.counters.packetsReceived, 2);
+
+      // New remote SDP (re-INVITE): latch is cleared and the new address is used.
+      session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
+      arrived = sdpTarget.next();
+      session.sendFrame(0, Uint8Array.of(3), 160);
+      assert.deepEqual([...(await arrived).payload], [3]);
+    } finally {
+      await session.close();
+      for (const p of [sdpTarget, realPeer, stranger]) p.socket.close();
+    }
+  });
+
+  test('counts and drops malformed datagrams and multiplexed RTCP', async () => {
+    const peer = await udpPeer();
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const got = new Promise<ReceivedRtp>((resolve) => session.onPacket(resolve));
+    try {
+      const port = session.socket.local.port;
+      peer.socket.send(Uint8Array.of(0x80, 0xc8, 0, 6, 0, 0, 0, 1), port, '127.0.0.1'); // RTCP SR header
+      peer.socket.send(Uint8Array.of(0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1), port, '127.0.0.1'); // CSRC count past end
+      peer.socket.send(Uint8Array.of(1, 2, 3), port, '127.0.0.1'); // not RTP at all
+      peer.socket.send(rtpBytes(5, 1, [1, 2]), port, '127.0.0.1');
+      const first = await got;
+      assert.equal(first.packet.ssrc, 5);
+      assert.equal(session.counters.rtcpReceived, 1);
+      assert.equal(session.counters.malformedReceived, 1);
+      assert.equal(session.socket.counters.implausibleDropped, 1);
+      assert.equal(session.counters.packetsReceived, 1);
+      assert.equal(session.counters.bytesReceived, 2);
+    } finally {
+      await session.close();
+      peer.socket.close();
+    }
+  });
+});
