@@ -34,7 +34,9 @@ const USAGE = `Usage: npm run --silent headless -- --account URI [options]
   --ca-file PEM          extra CA to trust for TLS
   --pin SHA256           accept exactly this TLS server certificate
   --audio-in FILE.wav    what we send (default: silence)
-  --audio-out FILE.wav   record what we receive (calls after the first get -2, -3 ... suffixes)
+  --audio-out FILE.wav   record what we receive (calls after the first get -2, -3 ... suffixes),
+                         mono at the negotiated codec's rate: 8000 (G.711), 16000 (G.722), 48000 (opus)
+  --codecs LIST          codec preference, e.g. opus,G722,PCMU,PCMA (the default order)
   --auto-answer          answer incoming calls at once
   --trace                SIP trace on stderr (passwords redacted)
   --help
@@ -67,6 +69,7 @@ function parseCommandLine(argv: string[]) {
         pin: { type: 'string' },
         'audio-in': { type: 'string' },
         'audio-out': { type: 'string' },
+        codecs: { type: 'string' },
         'auto-answer': { type: 'boolean' },
         trace: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -103,6 +106,7 @@ function parseCommandLine(argv: string[]) {
     localPort,
     registerExpires: v.expires === undefined ? undefined : Number(v.expires),
     tls: v['ca-file'] || v.pin ? { caFile: v['ca-file'], pinnedCertSha256: v.pin } : undefined,
+    codecs: v.codecs === undefined ? undefined : v.codecs.split(',').map((c) => c.trim()).filter((c) => c !== ''),
   });
   if (!config.success)
     fail(config.error.issues.map((i) => `${i.path.join('.') || 'account'}: ${i.message}`).join('; '));
@@ -115,15 +119,19 @@ function parseCommandLine(argv: string[]) {
   };
 }
 
-/** WAV files as the "device": one input shared by every call, one output file per call. */
+/**
+ * WAV files as the "device": one input shared by every call, one output file per call. Both run at
+ * the negotiated codec's PCM rate, so wideband audio is neither band-limited nor resampled twice:
+ * the input is resampled once when the call starts, the output is written at that rate.
+ */
 function wavAudio(audioIn: string | undefined, audioOut: string | undefined): CallAudioProvider {
   let calls = 0;
   return {
-    open(_session: Session) {
+    open(_session: Session, { sampleRate }: { sampleRate: number }) {
       calls += 1;
-      const source: AudioSource = audioIn ? new WavFileSource(audioIn, 8000) : new SilenceSource(8000);
-      let sink: AudioSink = new NullSink(8000);
-      if (audioOut) sink = new WavFileSink(calls === 1 ? audioOut : audioOut.replace(/(\.wav)?$/i, `-${calls}$1`), 8000);
+      const source: AudioSource = audioIn ? new WavFileSource(audioIn, sampleRate) : new SilenceSource(sampleRate);
+      let sink: AudioSink = new NullSink(sampleRate);
+      if (audioOut) sink = new WavFileSink(calls === 1 ? audioOut : audioOut.replace(/(\.wav)?$/i, `-${calls}$1`), sampleRate);
       return { source, sink };
     },
   };

@@ -39,14 +39,39 @@ export interface DevWeb {
   stop(): Promise<void>;
 }
 
+/** account.add through the contract (same validation as any client). */
+async function addAccount(core: Pick<SwitchboardCore, 'server'>, account: AccountConfigInput): Promise<string> {
+  const pair = createInProcessChannelPair();
+  core.server.attach(pair.a);
+  try {
+    return (await new ContractClient(pair.b).call('account.add', account)).accountId;
+  } finally {
+    pair.close();
+  }
+}
+
 export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> {
   const log = options.log ?? ((line: string) => console.error(line));
   await ensureRendererBuilt(log);
 
-  // Loaded lazily so a test serving its own core does not load the SIP stack.
-  const ownedCore = options.core === undefined ? (await import('../core/app/switchboard-core')).createSwitchboardCore({ log }) : undefined;
-  await ownedCore?.start();
-  const core = options.core ?? ownedCore!;
+  let core: Pick<SwitchboardCore, 'server'>;
+  let ownedCore: SwitchboardCore | undefined; // the one we created, so stop() is ours to call
+  if (options.core) core = options.core;
+  else {
+    // Loaded lazily so a test serving its own core does not load the SIP stack.
+    const { createSwitchboardCore } = await import('../core/app/switchboard-core');
+    core = ownedCore = createSwitchboardCore({ log });
+  }
+  let accountId: string | undefined;
+  try {
+    await ownedCore?.start();
+    // Before serving, so a bad --account fails start-up instead of leaving a half-configured server.
+    if (options.account) accountId = await addAccount(core, options.account);
+  } catch (error) {
+    await ownedCore?.stop();
+    const what = options.account ? `add the account ${options.account.aor}` : 'start the core';
+    throw new Error(`dev:web could not ${what}: ${(error as Error).message}`);
+  }
   const http = createServer(createRendererAssetHandler(rendererDistDir));
   try {
     await new Promise<void>((resolveListen, reject) => {
@@ -69,17 +94,6 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!carrier.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
-
-  let accountId: string | undefined;
-  if (options.account) {
-    const pair = createInProcessChannelPair();
-    core.server.attach(pair.a);
-    try {
-      accountId = (await new ContractClient(pair.b).call('account.add', options.account)).accountId;
-    } finally {
-      pair.close();
-    }
-  }
 
   let stopping: Promise<void> | undefined;
   return {

@@ -108,6 +108,13 @@ export async function startBaresip(options: StartBaresipOptions): Promise<TestBa
     if (!module) throw new Error(`startBaresip: unsupported codec ${JSON.stringify(codec)} (have ${Object.keys(CODEC_MODULES).join(', ')})`);
     if (!codecModules.includes(module)) codecModules.push(module);
   }
+  const user = options.user ?? (options.localOnly ? 'far' : undefined);
+  if (!user) throw new Error('startBaresip: user is required when registering to a pbx');
+  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(user)) throw new Error(`startBaresip: invalid user ${JSON.stringify(user)}`);
+  if (options.pbx) {
+    const password = options.password ?? options.pbx.password(user); // throws for unknown users
+    if (password === '' || /[;"\s>]/.test(password)) throw new Error('startBaresip: password must be non-empty without ; " > or spaces');
+  }
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
@@ -126,10 +133,7 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
   mkdirSync(recordingsDir);
   const sipPort = await freeUdpTcpPort();
   const ctrlPort = await freeTcpPort();
-  const user = options.user ?? (options.localOnly ? 'far' : undefined);
-  if (!user) throw new Error('startBaresip: user is required when registering to a pbx');
-  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(user)) throw new Error(`startBaresip: invalid user ${JSON.stringify(user)}`);
-
+  const user = options.user ?? 'far';
   // Random RTP range per instance so parallel instances rarely collide (baresip retries anyway).
   const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);
   const config = [
@@ -171,7 +175,6 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
   if (options.pbx) {
     const pbx = options.pbx;
     const password = options.password ?? pbx.password(user);
-    if (/[;"\s>]/.test(password)) throw new Error('startBaresip: password must not contain ; " > or spaces');
     sipUri = pbx.aor(user);
     account = `<sip:${user}@${pbx.domain};transport=${transport}>;auth_pass=${password};outbound="${pbx.proxyUri(transport)}";regint=300;${params.join(';')}`;
   } else {

@@ -38,6 +38,9 @@ export interface TestPbx {
   /** Temp dir of this instance (kamailio.cfg, kamailio.log, certs). */
   dir: string;
   logs(): string;
+  /** Stop Kamailio (every registration and connection is lost, as in a PBX reboot), stay down
+   *  `downMs`, then start it again on the same ports with the same users. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -129,33 +132,39 @@ async function startOnce(names: string[], options: StartKamailioOptions): Promis
       USER_ROWS: users.map((u) => `\t$sht(users=>${u.name}) = "${u.password}";`).join('\n'),
     }),
   );
-  const proc: ManagedProcess = startManagedProcess(
-    'kamailio',
-    KAMAILIO,
-    ['-f', cfgFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '64', '-M', '8', '-w', runDir],
-    { cwd: dir, logFile: join(dir, 'kamailio.log') },
-  );
-  const fail = async (why: string): Promise<never> => {
+  const launch = (): ManagedProcess =>
+    startManagedProcess(
+      'kamailio',
+      KAMAILIO,
+      ['-f', cfgFile, '-DD', '-E', '-Y', runDir, '-P', join(runDir, 'kamailio.pid'), '-m', '64', '-M', '8', '-w', runDir],
+      { cwd: dir, logFile: join(dir, 'kamailio.log') },
+    );
+  let proc: ManagedProcess = launch();
+  const fail = async (why: string, keepDir = false): Promise<never> => {
     const logs = proc.logs();
     await proc.stop(500);
-    removeTempDir(dir);
+    if (!keepDir) removeTempDir(dir);
     throw new Error(`startKamailio: ${why}\n--- kamailio log (tail) ---\n${tail(logs)}`);
   };
   const timeout = options.readyTimeoutMs ?? 15_000;
-  const deadline = Date.now() + timeout;
-  let answered: string | undefined;
-  while (!answered && Date.now() < deadline) {
-    if (proc.hasExited()) return fail('kamailio exited during start-up');
-    answered = await sipOptionsResponds(LOOPBACK, udpPort, 200);
-  }
-  if (!answered) return fail(`no answer to OPTIONS on udp ${udpPort} within ${timeout} ms`);
-  if (!answered.startsWith('SIP/2.0 200')) return fail(`OPTIONS probe answered ${JSON.stringify(answered)}, expected 200`);
-  try {
-    await waitForTcpAccept(LOOPBACK, tcpPort, Math.max(1000, deadline - Date.now()), () => proc.hasExited());
-    await waitForTcpAccept(LOOPBACK, tlsPort, Math.max(1000, deadline - Date.now()), () => proc.hasExited());
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+  /** Readiness: OPTIONS answered on UDP, TCP and TLS ports accepting. */
+  const awaitReady = async (keepDir: boolean): Promise<void> => {
+    const deadline = Date.now() + timeout;
+    let answered: string | undefined;
+    while (!answered && Date.now() < deadline) {
+      if (proc.hasExited()) return fail('kamailio exited during start-up', keepDir);
+      answered = await sipOptionsResponds(LOOPBACK, udpPort, 200);
+    }
+    if (!answered) return fail(`no answer to OPTIONS on udp ${udpPort} within ${timeout} ms`, keepDir);
+    if (!answered.startsWith('SIP/2.0 200')) return fail(`OPTIONS probe answered ${JSON.stringify(answered)}, expected 200`, keepDir);
+    try {
+      await waitForTcpAccept(LOOPBACK, tcpPort, Math.max(1000, deadline - Date.now()), () => proc.hasExited());
+      await waitForTcpAccept(LOOPBACK, tlsPort, Math.max(1000, deadline - Date.now()), () => proc.hasExited());
+    } catch (error) {
+      return fail((error as Error).message, keepDir);
+    }
+  };
+  await awaitReady(false);
 
   const portOf = (t: SipTransportName): number => {
     if (t === 'udp') return udpPort;
@@ -185,6 +194,13 @@ async function startOnce(names: string[], options: StartKamailioOptions): Promis
       return found.password;
     },
     logs: () => proc.logs(),
+    async restart(downMs = 0) {
+      if (stopped) throw new Error('TestPbx.restart: already stopped');
+      await proc.stop();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      proc = launch();
+      await awaitReady(true);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

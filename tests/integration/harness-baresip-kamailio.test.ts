@@ -153,4 +153,16 @@ describe('harness: baresip through kamailio', () => {
     for (const file of rec.callee.received) assert.equal(heard(file, 440).present, true, file);
     for (const file of rec.caller.received) assert.equal(heard(file, 1000).present, true, file);
   });
+
+  test('G.722 far ends carry wideband audio (a 5 kHz tone G.711 could not)', async () => {
+    const low = toneWav(join(dir, 'g722-440.wav'), { frequencyHz: 440, seconds: 30, sampleRate: 16000 });
+    const high = toneWav(join(dir, 'g722-5000.wav'), { frequencyHz: 5000, seconds: 30, sampleRate: 16000 });
+    const left = await phone({ localOnly: true, user: 'wideleft', toneWav: low, codecs: ['G722'] });
+    const right = await phone({ localOnly: true, user: 'wideright', toneWav: high, codecs: ['G722'], autoAnswer: true });
+    const rec = await callAndRecord(left, right, right.sipUri);
+    const leftHeard = readWav(rec.caller.received[0]!);
+    assert.equal(leftHeard.sampleRate, 16000);
+    assert.equal(detectTone(leftHeard.samples, 16000, 5000).present, true);
+    assert.equal(heard(rec.callee.received[0], 440).present, true);
+  });
 });

@@ -109,6 +109,15 @@ describe('dev:web server', () => {
   });
 });
 
+describe('dev:web start-up', () => {
+  test('a bad --account fails start-up with the contract\'s reason', async () => {
+    await assert.rejects(
+      startDevWeb({ core: createScriptedCore(), account: { aor: 'alice' }, log: () => undefined }),
+      /dev:web could not add the account alice: Invalid params for account\.add: aor: must be a SIP URI/,
+    );
+  });
+});
+
 describe('dev:web command line', () => {
   test('parses port and account options', () => {
     assert.deepEqual(parseDevWebArgs(['--port', '8080', '--account', 'sip:a@b', '--password=pw', '--transport', 'tls', '--proxy', 'sip:p']), {

@@ -43,6 +43,9 @@ export function createScriptedCore(): ScriptedCore {
     return call;
   };
 
+  const notScripted = (method: string) => async (): Promise<never> => {
+    throw new RpcError(RpcErrorCode.ApplicationError, `${method} is not scripted in this test core`);
+  };
   const handlers: ContractHandlers = {
     'app.info': async () => ({
       name: 'Switchboard',
@@ -109,6 +112,44 @@ export function createScriptedCore(): ScriptedCore {
       return {};
     },
     'call.list': async () => ({ calls: [...callsById.values()] }),
+    'call.dtmf': async ({ callId, digits }) => {
+      log.push({ method: 'call.dtmf', params: { callId, digits } });
+      if (callOrThrow(callId).state !== 'connected') throw new RpcError(RpcErrorCode.ApplicationError, 'The call is not connected');
+      return {};
+    },
+    'call.hold': async ({ callId }) => {
+      log.push({ method: 'call.hold', params: { callId } });
+      setCall({ ...callOrThrow(callId), hold: 'local' });
+      return {};
+    },
+    'call.resume': async ({ callId }) => {
+      log.push({ method: 'call.resume', params: { callId } });
+      setCall({ ...callOrThrow(callId), hold: 'none' });
+      return {};
+    },
+    'call.stats': async ({ callId }) => {
+      const call = callOrThrow(callId);
+      if (call.state !== 'connected') throw new RpcError(RpcErrorCode.ApplicationError, 'No media yet');
+      return {
+        codec: 'PCMU',
+        sampleRate: 8000,
+        direction: 'sendrecv',
+        rtcpMux: false,
+        packetsSent: 500,
+        packetsReceived: 498,
+        bytesSent: 80000,
+        bytesReceived: 79680,
+        packetsLost: 2,
+        lossPercent: 0.4,
+        jitterMs: 3.2,
+        roundTripTimeMs: 41,
+        rtcpSent: 2,
+        rtcpReceived: 2,
+        quality: { rFactor: 90.1, mos: 4.3, rating: 'high', approximate: false },
+      };
+    },
+    // Not scripted (yet): a UI test that needs it should script it here.
+    'call.record': notScripted('call.record'),
   };
   // Declared after the handlers that use it; they only run once requests arrive.
   const server = new ContractServer(handlers, {

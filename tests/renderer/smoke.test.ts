@@ -38,12 +38,13 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
     await pbx?.stop();
   });
 
-  async function addAccount(user: string, password: string): Promise<void> {
+  /** Fill and submit the form; the PBX's address goes into the Registrar or Outbound proxy field. */
+  async function addAccount(user: string, password: string, serverField: 'Registrar' | 'Outbound proxy'): Promise<void> {
     const form = page.getByRole('region', { name: 'Add account' });
     await form.getByLabel('Address (AOR)').fill(pbx.aor(user));
     await form.getByLabel('Password').fill(password);
     await form.getByLabel('Transport').selectOption('udp');
-    await form.getByLabel('Outbound proxy').fill(pbx.proxyUri('udp'));
+    await form.getByLabel(serverField).fill(pbx.proxyUri('udp'));
     await form.getByRole('button', { name: 'Add account' }).click();
   }
 
@@ -57,7 +58,7 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
   });
 
   test('an account added through the form shows Registered', async () => {
-    await addAccount('alice', pbx.password('alice'));
+    await addAccount('alice', pbx.password('alice'), 'Registrar');
     await accountStatus('alice').getByText('Registered', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
     // The form is ready for the next account and no error is shown.
     assert.equal(await page.getByRole('region', { name: 'Add account' }).getByLabel('Address (AOR)').inputValue(), '');
@@ -65,10 +66,22 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
   });
 
   test('a wrong password shows the clear error, not a bare status code', async () => {
-    await addAccount('bob', `${pbx.password('bob')}-wrong`);
+    await addAccount('bob', `${pbx.password('bob')}-wrong`, 'Outbound proxy');
     await accountStatus('bob').getByText('Wrong username or password').waitFor({ timeout: UI_TIMEOUT });
     // The first account is unaffected.
     await accountStatus('alice').getByText('Registered', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test('a call to a user who is not registered ends with the reason in words', async () => {
+    const target = `sip:dave@${pbx.host}:${pbx.udpPort}`;
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('From').selectOption({ label: pbx.aor('alice') });
+    await dial.getByLabel('Number or SIP address').fill(target);
+    await dial.getByRole('button', { name: 'Call' }).click();
+    const call = page.getByRole('region', { name: 'Calls' }).getByRole('listitem').filter({ hasText: 'dave' });
+    await call.getByText('Ended: Number not found').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Dismiss' }).click();
+    await page.getByRole('region', { name: 'Calls' }).getByText('No calls.').waitFor({ timeout: UI_TIMEOUT });
   });
 
   test('an invalid address is refused with the reason from the contract', async () => {

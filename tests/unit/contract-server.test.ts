@@ -34,6 +34,11 @@ function handlers(calls: unknown[]): ContractHandlers {
       throw new Error('boom');
     },
     'call.list': async () => ({ calls: [] }),
+    'call.dtmf': refuse,
+    'call.hold': refuse,
+    'call.resume': refuse,
+    'call.record': refuse,
+    'call.stats': refuse,
   };
 }
 

@@ -36,6 +36,11 @@ export const TlsSettings = z.object({
 });
 export type TlsSettings = z.infer<typeof TlsSettings>;
 
+export const SrtpPolicyName = z.enum(['off', 'optional', 'mandatory']);
+export type SrtpPolicyName = z.infer<typeof SrtpPolicyName>;
+export const DtmfModeName = z.enum(['rfc4733', 'info', 'auto']);
+export type DtmfModeName = z.infer<typeof DtmfModeName>;
+
 /** An account as the user configures it. `password` is never echoed back in any event. */
 export const AccountConfig = z.object({
   /** Address of record, e.g. sip:201@pbx.example.com. */
@@ -59,9 +64,33 @@ export const AccountConfig = z.object({
   localAddress: z.string().min(1).optional(),
   registerExpires: z.number().int().min(60).max(86400).default(600),
   tls: TlsSettings.optional(),
+  /**
+   * Media encryption (SRTP keyed with SDES, RFC 4568): 'off' never encrypts; 'optional' offers
+   * RTP/AVP with keys and encrypts when the peer takes them; 'mandatory' offers RTP/SAVP and
+   * refuses unencrypted calls (488). Absent: 'optional' on TLS accounts (the keys travel in SDP,
+   * so they are only protected when signalling is), 'off' otherwise. See effectiveSrtpPolicy.
+   */
+  srtp: SrtpPolicyName.optional(),
+  /**
+   * How call.dtmf sends digits: 'rfc4733' telephone-events in RTP, 'info' SIP INFO with
+   * application/dtmf-relay, 'auto' (default when absent) RFC 4733 when the call negotiated
+   * telephone-event, else INFO.
+   */
+  dtmfMode: DtmfModeName.optional(),
+  /**
+   * Audio codecs in preference order (SDP encoding names: opus, G722, PCMU, PCMA), used for the
+   * offer order and the answer choice. Absent: the built-in order opus, G722, PCMU, PCMA.
+   * An unknown name fails account.add.
+   */
+  codecs: z.array(z.string().min(1)).min(1, 'codecs must name at least one codec').optional(),
 });
 export type AccountConfigInput = z.input<typeof AccountConfig>;
 export type AccountConfig = z.output<typeof AccountConfig>;
+
+/** The SRTP policy an account uses: its setting, else 'optional' on TLS and 'off' otherwise. */
+export function effectiveSrtpPolicy(config: Pick<AccountConfig, 'srtp' | 'transport'>): SrtpPolicyName {
+  return config.srtp ?? (config.transport === 'tls' ? 'optional' : 'off');
+}
 
 /**
  * Account registration state machine.
@@ -122,8 +151,73 @@ export const MediaSummary = z.object({
   remoteRtp: z.string(),
   packetsSent: z.number().int(),
   packetsReceived: z.number().int(),
+  /** SRTP crypto suite when the media is encrypted, e.g. AES_CM_128_HMAC_SHA1_80; absent = plain RTP. */
+  srtp: z.string().optional(),
+  /** Estimated listening quality (E-model MOS 1..4.5) of what we receive, see CallStats.quality. */
+  mos: z.number().optional(),
 });
 export type MediaSummary = z.infer<typeof MediaSummary>;
+
+/**
+ * Media statistics of one call (`call.stats`). "Received" numbers are about the peer's stream as
+ * it reaches us; `remote` is what the peer reported (RTCP) about ours.
+ */
+export const CallStats = z.object({
+  codec: z.string(),
+  /** PCM sample rate of the codec (8000 G.711, 16000 G.722, 48000 Opus). */
+  sampleRate: z.number().int(),
+  direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']),
+  rtcpMux: z.boolean(),
+  packetsSent: z.number().int(),
+  packetsReceived: z.number().int(),
+  bytesSent: z.number().int(),
+  bytesReceived: z.number().int(),
+  /** Packets of the peer that never arrived (RFC 3550 cumulative lost, >= 0). */
+  packetsLost: z.number().int(),
+  /** (lost + arrived too late to play) / expected, in percent. */
+  lossPercent: z.number(),
+  /** RFC 3550 interarrival jitter of what we receive, ms. */
+  jitterMs: z.number(),
+  /** Round-trip time from RTCP (absent until the peer reported on one of our SRs). */
+  roundTripTimeMs: z.number().optional(),
+  remote: z.object({ fractionLost: z.number(), cumulativeLost: z.number().int(), jitterMs: z.number() }).optional(),
+  rtcpSent: z.number().int(),
+  rtcpReceived: z.number().int(),
+  /** Receive jitter buffer (absent until a packet arrived). */
+  jitterBuffer: z
+    .object({
+      state: z.enum(['idle', 'buffering', 'playing']),
+      currentDelayMs: z.number(),
+      targetDelayMs: z.number(),
+      received: z.number().int(),
+      late: z.number().int(),
+      lost: z.number().int(),
+      /** Frames played from concealment (loss, underrun, decode error). */
+      concealed: z.number().int(),
+      /** Share of played audio that was concealment or time-stretch insertion, 0..1. */
+      expandRate: z.number(),
+      acceleratedSamples: z.number().int(),
+      expandedSamples: z.number().int(),
+      duplicates: z.number().int(),
+      reordered: z.number().int(),
+      underruns: z.number().int(),
+      discarded: z.number().int(),
+      ssrcChanges: z.number().int(),
+      decodeErrors: z.number().int(),
+    })
+    .optional(),
+  /** ITU-T G.107 E-model estimate; `approximate` for wideband codecs (narrowband model). */
+  quality: z.object({
+    rFactor: z.number(),
+    mos: z.number(),
+    rating: z.enum(['best', 'high', 'medium', 'low', 'poor']),
+    approximate: z.boolean(),
+  }),
+});
+export type CallStats = z.infer<typeof CallStats>;
+
+export const CallHold = z.enum(['none', 'local', 'remote', 'both']);
+export type CallHold = z.infer<typeof CallHold>;
 
 export const CallSnapshot = z.object({
   callId: z.string(),
@@ -136,6 +230,13 @@ export const CallSnapshot = z.object({
   reason: z.string().optional(),
   sipCode: z.number().int().optional(),
   media: MediaSummary.optional(),
+  /**
+   * Who holds the call: 'local' (we did, call.hold), 'remote' (the other side sent sendonly/
+   * inactive/c=0.0.0.0), 'both'. Absent before media starts.
+   */
+  hold: CallHold.optional(),
+  /** WAV file being recorded (call.record), while recording. */
+  recordingPath: z.string().optional(),
 });
 export type CallSnapshot = z.infer<typeof CallSnapshot>;
 
@@ -184,12 +285,44 @@ export const methods = {
     params: z.object({}).strict(),
     result: z.object({ calls: z.array(CallSnapshot) }),
   },
+  /** Send DTMF digits in order (per the account's dtmfMode); resolves when all were sent. */
+  'call.dtmf': {
+    params: callRef.extend({
+      digits: z
+        .string()
+        .min(1, 'digits must not be empty')
+        .max(64)
+        .regex(/^[0-9*#A-Da-d]+$/, 'digits may only contain 0-9, *, # and A-D'),
+    }),
+    result: z.object({}),
+  },
+  /** Media statistics of a call whose media has started (error before that). */
+  'call.stats': { params: callRef, result: CallStats },
+  /** Put a connected call on hold (re-INVITE a=sendonly, or a=inactive if the other side holds too). */
+  'call.hold': { params: callRef, result: z.object({}) },
+  /** Take a held call off hold (re-INVITE a=sendrecv). */
+  'call.resume': { params: callRef, result: z.object({}) },
+  /**
+   * Start (on: true) or stop recording a call to a 16-bit STEREO WAV at 8 kHz: left channel = what
+   * we send (local), right channel = what we receive (remote). Stopping finalizes the file.
+   */
+  'call.record': {
+    params: callRef.extend({ path: z.string().min(1, 'path must not be empty'), on: z.boolean() }),
+    result: z.object({}),
+  },
 } as const;
 
 /** Every event (core → clients). */
 export const events = {
   'account.state': AccountSnapshot,
   'call.state': CallSnapshot,
+  /** A DTMF digit the other side sent (RFC 4733 telephone-event or SIP INFO), once per key press. */
+  'call.dtmf': z.object({
+    callId: z.string(),
+    digit: z.string(),
+    durationMs: z.number().int().nonnegative().optional(),
+    method: z.enum(['rfc4733', 'info']),
+  }),
   /** Something the user should know that is not an account or call state. */
   'app.notice': z.object({ level: z.enum(['info', 'warning', 'error']), message: z.string() }),
 } as const;

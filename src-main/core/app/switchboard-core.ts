@@ -16,7 +16,8 @@ import { SettingsStore } from '../store/settings-store';
 
 /** Where each call's audio comes from and goes to (WAV files headless, the renderer in the app). */
 export interface CallAudioProvider {
-  open(session: Session): { source: AudioSource; sink: AudioSink };
+  /** `format.sampleRate`: PCM rate of the negotiated codec (a WAV device records at that rate). */
+  open(session: Session, format: { sampleRate: number }): { source: AudioSource; sink: AudioSink };
 }
 
 export interface SwitchboardCoreOptions {
@@ -75,8 +76,9 @@ export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): Swi
     sessionDescriptionHandlerFactory: (account) =>
       createSessionDescriptionHandlerFactory({
         localAddress: () => account.transport.localAddress().host,
-        openAudio: (session) => audio.open(session),
-        codecPreference: options.codecPreference,
+        openAudio: (session, format) => audio.open(session, format),
+        // The account's own codec list wins over the process-wide one (headless --codecs).
+        codecPreference: account.config.codecs ?? options.codecPreference,
       }),
     onAccountChange: (snapshot) => sink.server?.emit('account.state', snapshot),
     onCallChange: (snapshot) => sink.server?.emit('call.state', snapshot),

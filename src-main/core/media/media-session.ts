@@ -12,14 +12,24 @@
  * - When our direction does not include sending (hold, recvonly, inactive) or the peer gave port
  *   0, frames are skipped the same way.
  *
- * Receiving:
- * - Packets with a payload type of our SDP are decoded; telephone-event packets go to
- *   `onTelephoneEvent`; anything else is counted and dropped.
- * - Gaps are filled by timestamp (decoder concealment or silence), so a recording's timeline
- *   matches the sender's. A timestamp jump much larger than the time that actually passed is a
- *   sender discontinuity: then the gap is filled by the real elapsed time instead.
- * - Packets older than the last played one are dropped (no jitter buffer yet). A new SSRC
- *   restarts the timeline.
+ * Receiving (RTP -> jitter buffer -> playout clock -> sink):
+ * - Packets with a payload type of our SDP are pushed into a JitterBuffer for that payload type
+ *   (the buffer handles SSRC changes, reordering, loss concealment, delay adaptation and drift);
+ *   telephone-event packets go to `onTelephoneEvent`; anything else is counted and dropped.
+ *   Every media packet also feeds the RTCP reception statistics (loss, interarrival jitter).
+ * - The playout clock is the "device" clock: every PLAYOUT_MS (20 ms) of monotonic time, one frame
+ *   is pulled from the buffer of the payload type that arrived last (exactly 20 ms of decoded audio,
+ *   concealment or silence, at the codec's PCM rate), resampled to the sink's rate if they differ,
+ *   and written to the sink. Before any packet, on hold and while not receiving it writes silence,
+ *   so a recording's length always equals the wall time the call lasted. Ticks are scheduled from
+ *   the start time like the send clock; after a blocked event loop up to MAX_PLAYOUT_CATCH_UP
+ *   frames are produced at once, beyond that the clock is re-based (a gap in the device's time).
+ *   With `manualPlayout` the owner drives the clock by calling `playoutFrame()` (tests).
+ *
+ * RTCP: an RtcpSession sends SR/RR every ~5 s (see rtp/rtcp-session.ts), on the RTP port with
+ * rtcp-mux, else from port+1 to the peer's RTCP address, and measures the RTT from the peer's
+ * reports. `stats()` returns everything a user or test wants to know about the media of the call,
+ * including an E-model R-factor/MOS estimate.
  *
  * Ownership: the session owns its encoder, decoders and resamplers. It does NOT own the
  * RtpSession, source or sink: whoever created them closes them after `stop()`.
@@ -29,22 +39,28 @@ import { performance } from 'node:perf_hooks';
 import type { MediaSummary } from '../../common/contract/contract';
 import type { AudioSink, AudioSource } from './audio/audio-port';
 import { Resampler } from './audio/resampler';
-import type { AudioDecoder, AudioEncoder } from './codecs/audio-codec';
-import { timestampDelta } from './rtp/rtp-packet';
+import type { AudioCodec, AudioEncoder } from './codecs/audio-codec';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
+import { estimateCallQuality, type CallQuality } from './quality/e-model';
+import { RtcpSession, type RtcpStats } from './rtp/rtcp-session';
 import type { ReceivedRtp, RtpSession } from './rtp/rtp-session';
 import { formatTransportAddress } from './rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from './sdp/offer-answer';
 
 const MAX_CATCH_UP = 5;
+/** Duration of one playout (device) frame. */
+export const PLAYOUT_MS = 20;
+const MAX_PLAYOUT_CATCH_UP = 10;
 
 export type MediaSessionState = 'idle' | 'running' | 'stopped';
 
 export interface MediaSessionCounters {
   framesSkipped: number;
   unknownPayloadType: number;
-  lateDropped: number;
-  /** Samples (at the decoder's rate) of gap filled with concealment or silence. */
-  samplesConcealed: number;
+  /** Playout frames written to the sink (silence included). */
+  framesPlayed: number;
+  /** Times the playout clock fell more than MAX_PLAYOUT_CATCH_UP frames behind and was re-based. */
+  playoutRebased: number;
 }
 
 export interface MediaSessionOptions {
@@ -53,19 +69,51 @@ export interface MediaSessionOptions {
   source: AudioSource;
   sink: AudioSink;
   log?: (message: string) => void;
+  /** Jitter buffer tuning (defaults: see jitter-buffer.ts). */
+  jitterBuffer?: JitterBufferOptions;
+  /** RTCP SDES CNAME (default: random per session). */
+  cname?: string;
+  /** RTCP report interval (default 5000 ms; tests may shorten it). */
+  rtcpIntervalMs?: number;
+  /** Do not run the playout timer; the owner calls playoutFrame() (deterministic tests). */
+  manualPlayout?: boolean;
 }
 
-interface ReceiveTimeline {
-  ssrc: number;
-  /** RTP timestamp the next packet should carry if nothing was lost. */
-  expectedTimestamp: number;
-  lastArrival: number;
+/** Everything about one call's media; the shape of the contract's `call.stats` result. */
+export interface MediaStats {
+  codec: string;
+  /** PCM rate of the codec in use for sending. */
+  sampleRate: number;
+  direction: NegotiatedAudio['direction'];
+  rtcpMux: boolean;
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Peer's packets lost on the way to us (RFC 3550 cumulative lost, never negative). */
+  packetsLost: number;
+  /** (packetsLost + packets too late to play) as a percentage of the packets expected. */
+  lossPercent: number;
+  /** RFC 3550 interarrival jitter of the peer's stream, ms. */
+  jitterMs: number;
+  roundTripTimeMs?: number;
+  /** The peer's view of our stream, from its last RTCP report. */
+  remote?: RtcpStats['remote'];
+  rtcpSent: number;
+  rtcpReceived: number;
+  jitterBuffer?: JitterBufferStats;
+  quality: CallQuality;
 }
 
 export class MediaSession {
-  readonly counters: MediaSessionCounters = { framesSkipped: 0, unknownPayloadType: 0, lateDropped: 0, samplesConcealed: 0 };
+  readonly counters: MediaSessionCounters = { framesSkipped: 0, unknownPayloadType: 0, framesPlayed: 0, playoutRebased: 0 };
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
   onTelephoneEvent: ((payload: Uint8Array, timestamp: number, marker: boolean) => void) | undefined;
+  /**
+   * While true, audio frames are not sent (the timestamp still advances, as on hold): an RFC 4733
+   * digit is being sent on the same SSRC (media-B's DTMF sender sets it).
+   */
+  suppressAudio = false;
   private negotiated: NegotiatedAudio;
   private readonly rtp: RtpSession;
   private readonly source: AudioSource;
@@ -73,14 +121,22 @@ export class MediaSession {
   private readonly log: (message: string) => void;
   private stateValue: MediaSessionState = 'idle';
   private encoder: AudioEncoder;
-  private readonly decoders = new Map<number, AudioDecoder>();
+  /** One jitter buffer per received payload type (each owns its decoder). */
+  private readonly jitterBuffers = new Map<number, { codec: AudioCodec; buffer: JitterBuffer }>();
+  /** Payload type of the latest received media packet: the buffer the playout clock pulls from. */
+  private activePayloadType: number | undefined;
+  private readonly jitterOptions: JitterBufferOptions;
+  private readonly rtcp: RtcpSession;
   private sourceResampler: Resampler | undefined;
   private sinkResamplers = new Map<number, Resampler>();
   private sourceFifo = new Int16Array(0);
   private startTime = 0;
   private framesDone = 0;
   private timer: NodeJS.Timeout | undefined;
-  private timeline: ReceiveTimeline | undefined;
+  private readonly manualPlayout: boolean;
+  private playoutStart = 0;
+  private playoutFrames = 0;
+  private playoutTimer: NodeJS.Timeout | undefined;
   private readonly loggedOnce = new Set<string>();
 
   constructor(options: MediaSessionOptions) {
@@ -89,10 +145,23 @@ export class MediaSession {
     this.sink = options.sink;
     this.negotiated = options.negotiated;
     this.log = options.log ?? ((message) => console.warn(message));
+    this.jitterOptions = {
+      onDecodeError: (error) => this.logOnce('jitter-decode', `Received audio could not be decoded (concealed): ${error.message}`),
+      ...options.jitterBuffer,
+    };
+    this.manualPlayout = options.manualPlayout ?? false;
     this.encoder = this.negotiated.send.codec.createEncoder();
     this.configureSourceResampler();
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
+    this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
     this.rtp.onPacket((rtp) => this.onRtp(rtp));
+    this.rtcp = new RtcpSession({
+      rtp: this.rtp,
+      mux: this.negotiated.rtcpMux,
+      log: this.log,
+      ...(options.cname !== undefined ? { cname: options.cname } : {}),
+      ...(options.rtcpIntervalMs !== undefined ? { intervalMs: options.rtcpIntervalMs } : {}),
+    });
   }
 
   get state(): MediaSessionState {
@@ -119,6 +188,54 @@ export class MediaSession {
       remoteRtp: formatTransportAddress(remote),
       packetsSent: this.rtp.counters.packetsSent,
       packetsReceived: this.rtp.counters.packetsReceived,
+      mos: Math.round(this.stats().quality.mos * 100) / 100,
+    };
+  }
+
+  /** Jitter-buffer statistics of the payload type being played, if anything was received. */
+  jitterBufferStats(): JitterBufferStats | undefined {
+    return this.activePayloadType === undefined ? undefined : this.jitterBuffers.get(this.activePayloadType)?.buffer.stats();
+  }
+
+  /**
+   * Media statistics of the call. Loss counts what never arrived (RTCP reception statistics) plus
+   * what arrived too late to play (jitter buffer). Quality: E-model with RTT/2 + our jitter-buffer
+   * delay + one packet time as one-way delay, the peer's interarrival jitter and that loss.
+   */
+  stats(): MediaStats {
+    const rtcp = this.rtcp.stats();
+    const jitterBuffer = this.jitterBufferStats();
+    const reception = rtcp.reception;
+    const packetsLost = Math.max(0, reception?.cumulativeLost ?? 0);
+    const expected = reception?.expected ?? 0;
+    const lossPercent = expected > 0 ? Math.min(100, ((packetsLost + (jitterBuffer?.late ?? 0)) / expected) * 100) : 0;
+    const jitterMs = reception?.jitterMs ?? 0;
+    const quality = estimateCallQuality({
+      ...(rtcp.roundTripTimeMs !== undefined ? { roundTripTimeMs: rtcp.roundTripTimeMs } : {}),
+      localDelayMs: Math.max(0, jitterBuffer?.currentDelayMs ?? 0) + this.negotiated.ptime,
+      jitterMs,
+      packetLossPercent: lossPercent,
+      codec: this.negotiated.send.codec.info.encodingName,
+    });
+    const c = this.rtp.counters;
+    return {
+      codec: this.negotiated.send.codec.info.encodingName,
+      sampleRate: this.negotiated.send.codec.info.sampleRate,
+      direction: this.negotiated.direction,
+      rtcpMux: this.negotiated.rtcpMux,
+      packetsSent: c.packetsSent,
+      packetsReceived: c.packetsReceived,
+      bytesSent: c.bytesSent,
+      bytesReceived: c.bytesReceived,
+      packetsLost,
+      lossPercent,
+      jitterMs,
+      ...(rtcp.roundTripTimeMs !== undefined ? { roundTripTimeMs: rtcp.roundTripTimeMs } : {}),
+      ...(rtcp.remote ? { remote: rtcp.remote } : {}),
+      rtcpSent: rtcp.sent,
+      rtcpReceived: rtcp.received,
+      ...(jitterBuffer ? { jitterBuffer } : {}),
+      quality,
     };
   }
 
@@ -128,6 +245,10 @@ export class MediaSession {
     this.startTime = performance.now();
     this.framesDone = 0;
     this.tick();
+    this.playoutStart = this.startTime;
+    this.playoutFrames = 0;
+    if (!this.manualPlayout) this.playoutTick();
+    this.rtcp.start();
   }
 
   /** Apply a new negotiation (re-INVITE): codec, remote address, direction, ptime may change. */
@@ -137,18 +258,22 @@ export class MediaSession {
     const remoteChanged =
       previous.remoteRtp.address !== negotiated.remoteRtp.address || previous.remoteRtp.port !== negotiated.remoteRtp.port;
     if (remoteChanged) this.rtp.socket.setRemote(negotiated.remoteRtp);
+    const rtcpChanged =
+      previous.remoteRtcp?.address !== negotiated.remoteRtcp?.address || previous.remoteRtcp?.port !== negotiated.remoteRtcp?.port;
+    if (rtcpChanged) this.rtp.socket.rtcp?.setRemote(negotiated.remoteRtcp);
+    this.rtcp.setMux(negotiated.rtcpMux);
     if (previous.send.codec !== negotiated.send.codec) {
       this.encoder.close();
       this.encoder = negotiated.send.codec.createEncoder();
       this.configureSourceResampler();
     }
-    for (const [pt, decoder] of this.decoders) {
-      const before = previous.receive.find((r) => r.payloadType === pt)?.codec;
+    for (const [pt, entry] of this.jitterBuffers) {
       const after = negotiated.receive.find((r) => r.payloadType === pt)?.codec;
-      if (before !== after) {
-        decoder.close();
-        this.decoders.delete(pt);
+      if (entry.codec !== after) {
+        entry.buffer.close();
+        this.jitterBuffers.delete(pt);
         this.sinkResamplers.delete(pt);
+        if (this.activePayloadType === pt) this.activePayloadType = undefined;
       }
     }
     if (previous.ptime !== negotiated.ptime && this.stateValue === 'running') {
@@ -158,16 +283,39 @@ export class MediaSession {
     }
   }
 
-  /** Stop sending and receiving. Does not close the RTP session, source or sink. */
+  /**
+   * Stop sending and receiving; a started session sends a last RTCP report with BYE.
+   * Does not close the RTP session, source or sink.
+   */
   stop(): void {
     if (this.stateValue === 'stopped') return;
+    const wasRunning = this.stateValue === 'running';
     this.stateValue = 'stopped';
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.playoutTimer) clearTimeout(this.playoutTimer);
+    this.playoutTimer = undefined;
+    this.rtcp.stop(wasRunning);
     this.rtp.onPacket(() => undefined);
     this.encoder.close();
-    for (const decoder of this.decoders.values()) decoder.close();
-    this.decoders.clear();
+    for (const { buffer } of this.jitterBuffers.values()) buffer.close();
+    this.jitterBuffers.clear();
+  }
+
+  /**
+   * One tick of the playout (device) clock: PLAYOUT_MS of received audio (or silence) to the sink.
+   * Called by the internal timer, or by the owner with `manualPlayout`.
+   */
+  playoutFrame(): void {
+    const pt = this.activePayloadType;
+    const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
+    this.counters.framesPlayed++;
+    if (pt === undefined || !entry || !this.receiving) {
+      this.writeSink(new Int16Array(Math.round((this.sink.sampleRate * PLAYOUT_MS) / 1000)));
+      return;
+    }
+    const rate = entry.codec.info.sampleRate;
+    this.play(pt, rate, entry.buffer.pull(Math.round((rate * PLAYOUT_MS) / 1000)));
   }
 
   private logOnce(key: string, message: string): void {
@@ -184,7 +332,7 @@ export class MediaSession {
 
   private get sending(): boolean {
     const d = this.negotiated.direction;
-    return (d === 'sendrecv' || d === 'sendonly') && this.negotiated.remoteRtp.port !== 0;
+    return (d === 'sendrecv' || d === 'sendonly') && this.negotiated.remoteRtp.port !== 0 && !this.suppressAudio;
   }
 
   private get receiving(): boolean {
@@ -243,7 +391,16 @@ export class MediaSession {
     for (; overdue > 0; overdue--) {
       const frame = this.readFrame(frameSamples);
       if (this.sending) {
-        this.rtp.sendFrame(send.payloadType, this.encoder.encode(frame), timestampIncrement);
+        const payload = this.encoder.encode(frame);
+        if (payload.length === 0) {
+          // DTX: nothing worth sending for this frame; the timestamp still advances.
+          this.rtp.skip(timestampIncrement);
+        } else {
+          const timestamp = this.rtp.sendState.timestamp;
+          if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) {
+            this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate);
+          }
+        }
       } else {
         this.rtp.skip(timestampIncrement);
         this.counters.framesSkipped++;
@@ -254,11 +411,33 @@ export class MediaSession {
     this.timer = setTimeout(() => this.tick(), Math.max(0, nextDue - performance.now()));
   }
 
+  private playoutTick(): void {
+    this.playoutTimer = undefined;
+    if (this.stateValue !== 'running') return;
+    const now = performance.now();
+    const due = Math.floor((now - this.playoutStart) / PLAYOUT_MS) + 1;
+    let overdue = due - this.playoutFrames;
+    if (overdue > MAX_PLAYOUT_CATCH_UP) {
+      // The event loop was blocked for long: a real device would have glitched. Re-base the clock.
+      this.counters.playoutRebased++;
+      this.logOnce('playout-rebased', `Playout clock fell ${overdue} frames behind (event loop blocked); skipping ahead`);
+      this.playoutStart = now - PLAYOUT_MS;
+      this.playoutFrames = 0;
+      overdue = 1;
+    }
+    for (; overdue > 0; overdue--) {
+      this.playoutFrame();
+      this.playoutFrames++;
+    }
+    const nextDue = this.playoutStart + this.playoutFrames * PLAYOUT_MS;
+    this.playoutTimer = setTimeout(() => this.playoutTick(), Math.max(0, nextDue - performance.now()));
+  }
+
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {
-    if (this.stateValue === 'stopped' || !this.receiving) return;
+    if (this.stateValue === 'stopped') return;
     const te = this.negotiated.telephoneEvent;
     if (te && packet.payloadType === te.receivePayloadType) {
-      this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
+      if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
       return;
     }
     const entry = this.negotiated.receive.find((r) => r.payloadType === packet.payloadType);
@@ -266,43 +445,22 @@ export class MediaSession {
       this.counters.unknownPayloadType++;
       return;
     }
-    const info = entry.codec.info;
-    let decoder = this.decoders.get(packet.payloadType);
-    if (!decoder) {
-      decoder = entry.codec.createDecoder();
-      this.decoders.set(packet.payloadType, decoder);
+    this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, entry.codec.info.rtpClockRate);
+    if (!this.receiving) return;
+    let jitter = this.jitterBuffers.get(packet.payloadType);
+    if (!jitter) {
+      jitter = { codec: entry.codec, buffer: new JitterBuffer(entry.codec, { frameMs: this.negotiated.ptime, ...this.jitterOptions }) };
+      this.jitterBuffers.set(packet.payloadType, jitter);
     }
-    const timeline = this.timeline;
-    if (timeline && timeline.ssrc === packet.ssrc) {
-      const gap = timestampDelta(timeline.expectedTimestamp, packet.timestamp);
-      if (gap < 0) {
-        this.counters.lateDropped++;
-        return;
-      }
-      if (gap > 0) {
-        const elapsed = ((receivedAt - timeline.lastArrival) * info.rtpClockRate) / 1000;
-        // A jump far beyond the time that passed is a sender discontinuity, not lost packets.
-        const fill = gap <= elapsed + info.rtpClockRate ? gap : Math.max(0, elapsed - (info.rtpClockRate * this.negotiated.ptime) / 1000);
-        const samples = Math.round((fill * info.sampleRate) / info.rtpClockRate);
-        if (samples > 0) {
-          this.counters.samplesConcealed += samples;
-          this.play(packet.payloadType, info.sampleRate, decoder.conceal?.(samples) ?? new Int16Array(samples));
-        }
-      }
-    }
-    let pcm: Int16Array;
-    try {
-      pcm = decoder.decode(packet.payload);
-    } catch (error) {
-      this.logOnce(`decode-${packet.payloadType}`, `Cannot decode ${info.encodingName} payload: ${(error as Error).message}`);
-      return;
-    }
-    this.timeline = {
+    this.activePayloadType = packet.payloadType;
+    jitter.buffer.push({
+      seq: packet.sequenceNumber,
+      timestamp: packet.timestamp,
       ssrc: packet.ssrc,
-      expectedTimestamp: (packet.timestamp + Math.round((pcm.length * info.rtpClockRate) / info.sampleRate)) >>> 0,
-      lastArrival: receivedAt,
-    };
-    this.play(packet.payloadType, info.sampleRate, pcm);
+      marker: packet.marker,
+      payload: packet.payload,
+      arrivalMs: receivedAt,
+    });
   }
 
   private play(payloadType: number, rate: number, pcm: Int16Array): void {
@@ -315,6 +473,10 @@ export class MediaSession {
       }
       out = resampler.process(pcm);
     }
+    this.writeSink(out);
+  }
+
+  private writeSink(out: Int16Array): void {
     if (out.length === 0) return;
     try {
       this.sink.write(out);

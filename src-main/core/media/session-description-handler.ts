@@ -23,6 +23,16 @@
  * - o= keeps one session id; its version increases only when our SDP changes (RFC 3264 s. 8).
  * - close() is synchronous for sip.js; the asynchronous teardown (socket, WAV finalization) is
  *   observable through `closed`.
+ *
+ * SRTP (SDES): with `env.srtpPolicy` other than 'off' our offers carry the profile and a=crypto
+ * lines of ONE buildOutgoingOffer per handler (re-offers keep our keys); answers follow
+ * decideIncomingOffer. After each completed exchange the RTP session's SRTP layer is set, replaced
+ * only when a key changed, or removed when the stream became plain.
+ *
+ * Hold (`localHold`, set by the Call before it sends a re-INVITE): our offers say sendonly, or
+ * inactive when the peer holds us too; our answers narrow the mirrored direction the same way.
+ * The peer holds us when its SDP says sendonly/inactive (or c=0.0.0.0) — except where that is
+ * just the mirror of our own hold offer. `onChange` fires after every exchange (hold, SRTP, move).
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -48,7 +58,14 @@ import {
   type LocalMediaOptions,
   type NegotiatedAudio,
 } from './sdp/offer-answer';
-import { parseSdp, SdpParseError, serializeSdp, type SessionDescription } from './sdp/sdp';
+import { parseSdp, SdpParseError, serializeSdp, type SdpDirection, type SessionDescription } from './sdp/sdp';
+import { buildOutgoingOffer, type OutgoingOffer, type SdesKeying, type SrtpPolicy } from './srtp/srtp-policy';
+import { createSrtpSession, srtpSessionOptionsFromSdes } from './srtp/srtp-session';
+import { CallDtmf } from './call-dtmf';
+import type { ReceivedDtmfDigit } from './dtmf/rfc4733-receiver';
+import type { DtmfDigit } from './dtmf/dtmf-digit';
+import { CallRecorder } from './call-recorder';
+import type { CallHold } from '../../common/contract/contract';
 
 export { SdpNegotiationError } from './sdp/offer-answer';
 
@@ -56,13 +73,19 @@ export interface MediaEnvironment {
   /** IP to advertise in SDP c=/o= lines: the same interface the SIP transport uses. */
   localAddress(): string;
   /** Audio for a call; called once when media starts. */
-  openAudio(session: Session): { source: AudioSource; sink: AudioSink };
+  /**
+   * `format.sampleRate` is the PCM rate of the negotiated codec (8000 G.711, 16000 G.722, 48000
+   * Opus): a device that can run at any rate (WAV files) uses it so nothing is resampled away.
+   */
+  openAudio(session: Session, format: { sampleRate: number }): { source: AudioSource; sink: AudioSink };
   /** Encoding names in preference order, e.g. ['PCMU','PCMA']; default: all registered codecs. */
   codecPreference?: readonly string[];
   /** Registry to take codecs from; default: the process-wide one with the built-in codecs. */
   codecRegistry?: CodecRegistry;
   /** Where media problems are reported (default console.warn). */
   log?: (message: string) => void;
+  /** SRTP/SDES policy of the account (default 'off'). */
+  srtpPolicy?: SrtpPolicy;
 }
 
 export type SdhSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'closed';
@@ -110,6 +133,17 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private lastLocal: SessionDescription | undefined;
   private pendingLocalOffer: SessionDescription | undefined;
   private pendingRemoteOffer: { answer: SessionDescription; negotiated: NegotiatedAudio } | undefined;
+  private srtpOffer: OutgoingOffer | undefined;
+  private keying: SdesKeying | undefined;
+  private remoteHold = false;
+  private dtmf: CallDtmf | undefined;
+  private recorder: CallRecorder | undefined;
+  /** We hold the call: set by the Call before the re-INVITE that says so (see header). */
+  localHold = false;
+  /** Called after every completed offer/answer exchange (hold, SRTP, remote address may change). */
+  onChange: (() => void) | undefined;
+  /** Called for every DTMF digit received as RFC 4733 telephone-events. */
+  onDtmf: ((digit: ReceivedDtmfDigit) => void) | undefined;
   private resolveMediaStarted!: (media: MediaSession) => void;
   private resolveClosed!: () => void;
   private readonly log: (message: string) => void;
@@ -138,7 +172,43 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   }
 
   mediaSummary(): MediaSummary | undefined {
-    return this.media?.summary();
+    const summary = this.media?.summary();
+    if (!summary) return undefined;
+    return this.keying ? { ...summary, srtp: this.keying.suite } : summary;
+  }
+
+  /** Who holds the call, once media has started. */
+  get hold(): CallHold | undefined {
+    if (!this.media) return undefined;
+    if (this.localHold) return this.remoteHold ? 'both' : 'local';
+    return this.remoteHold ? 'remote' : 'none';
+  }
+
+  /** Whether RFC 4733 telephone-events were negotiated (DTMF can go in RTP). */
+  get telephoneEventNegotiated(): boolean {
+    return this.media?.params.telephoneEvent !== undefined;
+  }
+
+  /** Send digits as RFC 4733 telephone-events; rejects if not negotiated or media is not running. */
+  async sendRfc4733(digits: readonly DtmfDigit[], durationMs?: number): Promise<void> {
+    if (!this.dtmf) throw new Error('The call has no media yet');
+    await this.dtmf.send(digits, durationMs);
+  }
+
+  /** Start or stop recording (see call-recorder.ts for the file format). */
+  setRecording(path: string | undefined): void {
+    if (this.recorder) {
+      this.recorder.stop();
+      this.recorder = undefined;
+    }
+    if (path !== undefined) {
+      if (this.stateValue === 'closed') throw new Error('The call has ended');
+      this.recorder = new CallRecorder(path);
+    }
+  }
+
+  get recordingPath(): string | undefined {
+    return this.recorder?.path;
   }
 
   hasDescription(contentType: string): boolean {
@@ -153,6 +223,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       case 'have-remote-offer': {
         const { answer, negotiated } = this.pendingRemoteOffer!;
         this.applyNegotiated(rtp, negotiated); // may throw (audio device/file): state stays put
+        this.updateRemoteHold(negotiated, undefined);
         this.pendingRemoteOffer = undefined;
         const finalAnswer = this.versioned(answer);
         this.lastLocal = finalAnswer;
@@ -180,7 +251,13 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.assertOpen();
     switch (this.stateValue) {
       case 'have-local-offer': {
-        const negotiated = negotiateAnswer(this.pendingLocalOffer!, remote, { address: this.localAddress!, codecs: this.codecs });
+        const negotiated = negotiateAnswer(this.pendingLocalOffer!, remote, {
+          address: this.localAddress!,
+          codecs: this.codecs,
+          srtp: this.srtpOptions(),
+        });
+        const offered = this.pendingLocalOffer!.media.find((m) => m.type === 'audio' && m.port !== 0)?.direction ?? 'sendrecv';
+        this.updateRemoteHold(negotiated, offered);
         this.applyNegotiated(rtp, negotiated);
         this.lastLocal = this.pendingLocalOffer;
         this.pendingLocalOffer = undefined;
@@ -207,15 +284,25 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     }
   }
 
-  sendDtmf(_tones: string, _options?: unknown): boolean {
-    // RFC 4733 sending belongs to the DTMF module of the media engine; not available yet.
-    return false;
+  /** sip.js API: queue RFC 4733 digits; false when they cannot be sent (not negotiated, bad digit). */
+  sendDtmf(tones: string, options?: { duration?: number }): boolean {
+    if (!this.dtmf?.available || !/^[0-9*#A-D]+$/i.test(tones)) return false;
+    const digits = [...tones.toUpperCase()] as DtmfDigit[];
+    this.dtmf.send(digits, options?.duration).catch((error: unknown) => this.log(`Sending DTMF ${tones} failed: ${(error as Error).message}`));
+    return true;
   }
 
   close(): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
+    this.dtmf?.close();
     this.media?.stop();
+    try {
+      this.recorder?.stop();
+    } catch (error) {
+      this.log(`Finishing the recording ${this.recorder?.path} failed: ${(error as Error).message}`);
+    }
+    this.recorder = undefined;
     void this.teardown().then(this.resolveClosed);
   }
 
@@ -253,12 +340,80 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   }
 
   private localOptions(rtp: RtpSession): LocalMediaOptions {
-    return {
+    const options: LocalMediaOptions = {
       address: this.localAddress!,
       port: rtp.socket.local.port,
       codecs: this.codecs,
+      direction: this.wantedDirection(),
       origin: { username: '-', sessionId: this.sessionId, sessionVersion: this.sessionVersion.toString() },
     };
+    const srtp = this.srtpOptions();
+    if (srtp) options.srtp = srtp;
+    return options;
+  }
+
+  private wantedDirection(): SdpDirection {
+    if (!this.localHold) return 'sendrecv';
+    return this.remoteHold ? 'inactive' : 'sendonly';
+  }
+
+  private srtpOptions(): LocalMediaOptions['srtp'] {
+    const policy = this.env.srtpPolicy ?? 'off';
+    if (policy === 'off') return undefined;
+    this.srtpOffer ??= buildOutgoingOffer(policy);
+    return this.keying ? { policy, offer: this.srtpOffer, previous: this.keying } : { policy, offer: this.srtpOffer };
+  }
+
+  /** `offered`: the direction of our offer this is the answer to; undefined for a remote offer. */
+  private updateRemoteHold(negotiated: NegotiatedAudio, offered: SdpDirection | undefined): void {
+    const peer = negotiated.peerDirection ?? 'sendrecv';
+    const holding = peer === 'sendonly' || peer === 'inactive';
+    if (offered === undefined || offered === 'sendrecv' || offered === 'recvonly') this.remoteHold = holding;
+    else if (offered === 'sendonly') this.remoteHold = peer === 'inactive';
+    // offered inactive: the answer must be inactive whatever the peer wants; keep what we knew.
+  }
+
+  private applySrtp(rtp: RtpSession, keying: SdesKeying | undefined): void {
+    const same = (a: SdesKeying, b: SdesKeying) =>
+      a.suite === b.suite &&
+      Buffer.compare(Buffer.from(a.local.key.masterKey), Buffer.from(b.local.key.masterKey)) === 0 &&
+      Buffer.compare(Buffer.from(a.remote.key.masterKey), Buffer.from(b.remote.key.masterKey)) === 0 &&
+      Buffer.compare(Buffer.from(a.remote.key.masterSalt), Buffer.from(b.remote.key.masterSalt)) === 0;
+    if (keying && this.keying && same(keying, this.keying)) return;
+    rtp.srtp = keying ? createSrtpSession(srtpSessionOptionsFromSdes(keying)) : undefined;
+    this.keying = keying;
+  }
+
+  /** Audio ports that also feed the recorder, when one is running. */
+  private tapped(audio: { source: AudioSource; sink: AudioSink }): { source: AudioSource; sink: AudioSink } {
+    const { source, sink } = audio;
+    return {
+      source: {
+        sampleRate: source.sampleRate,
+        read: (frame) => {
+          source.read(frame);
+          this.record(() => this.recorder?.local(frame, source.sampleRate));
+        },
+        close: () => source.close(),
+      },
+      sink: {
+        sampleRate: sink.sampleRate,
+        write: (frame) => {
+          this.record(() => this.recorder?.remoteFrame(frame, sink.sampleRate));
+          sink.write(frame);
+        },
+        close: () => sink.close(),
+      },
+    };
+  }
+
+  private record(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.log(`Recording ${this.recorder?.path} failed, stopped: ${(error as Error).message}`);
+      this.recorder = undefined;
+    }
   }
 
   /** Give `sdp` our session version, bumped if its content differs from what we sent last. */
@@ -269,20 +424,43 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
 
   private applyNegotiated(rtp: RtpSession, negotiated: NegotiatedAudio): void {
     if (this.media) {
+      this.applySrtp(rtp, negotiated.srtp);
       this.media.update(negotiated);
+      queueMicrotask(() => this.onChange?.());
       return;
     }
-    this.audio = this.env.openAudio(this.session);
-    this.media = new MediaSession({ rtp, negotiated, source: this.audio.source, sink: this.audio.sink, log: this.log });
+    this.audio = this.env.openAudio(this.session, { sampleRate: negotiated.send.codec.info.sampleRate });
+    const ports = this.tapped(this.audio);
+    this.applySrtp(rtp, negotiated.srtp);
+    this.media = new MediaSession({ rtp, negotiated, source: ports.source, sink: ports.sink, log: this.log });
+    this.dtmf = new CallDtmf(rtp, this.media, (digit) => this.onDtmf?.(digit), this.log);
     this.media.start();
     this.resolveMediaStarted(this.media);
+    queueMicrotask(() => this.onChange?.());
   }
 }
 
-export function createSessionDescriptionHandlerFactory(env: MediaEnvironment): SessionDescriptionHandlerFactory {
+/** The factory sip.js calls, plus the offer check for the same environment (see checkRemoteOffer). */
+export type SwitchboardSdhFactory = SessionDescriptionHandlerFactory & {
+  checkRemoteOffer(sdp: string): SdpNegotiationError | undefined;
+};
+
+export function createSessionDescriptionHandlerFactory(env: MediaEnvironment): SwitchboardSdhFactory {
   // Resolve the codec preference now so a bad setting fails when the account is set up.
   codecsFor(env);
-  return (session: Session) => new SwitchboardSessionDescriptionHandler(session, env);
+  const factory = (session: Session) => new SwitchboardSessionDescriptionHandler(session, env);
+  return Object.assign(factory, { checkRemoteOffer: (sdp: string) => checkRemoteOffer(sdp, env) });
+}
+
+/** The offer check of a factory made by createSessionDescriptionHandlerFactory, if it is one. */
+export function remoteOfferCheckOf(factory: unknown): ((sdp: string) => SdpNegotiationError | undefined) | undefined {
+  const check = (factory as Partial<SwitchboardSdhFactory> | undefined)?.checkRemoteOffer;
+  return typeof check === 'function' ? check : undefined;
+}
+
+/** Our handler behind a session, if it is one. */
+export function switchboardSdhOf(sdh: unknown): SwitchboardSessionDescriptionHandler | undefined {
+  return sdh instanceof SwitchboardSessionDescriptionHandler ? sdh : undefined;
 }
 
 /** Media summary of a session's handler, if media has started. */
@@ -302,6 +480,7 @@ export function checkRemoteOffer(sdp: string, env: MediaEnvironment): SdpNegotia
       port: 9,
       codecs: codecsFor(env),
       origin: { username: '-', sessionId: '0', sessionVersion: '0' },
+      srtp: { policy: env.srtpPolicy ?? 'off' },
     });
     return undefined;
   } catch (error) {

@@ -1,5 +1,5 @@
 /** Account and call states in words a user understands. */
-import type { AccountSnapshot, CallSnapshot } from '@common/contract/contract';
+import type { AccountSnapshot, CallSnapshot, CallStats } from '@common/contract/contract';
 
 export type Tone = 'good' | 'busy' | 'bad' | 'idle';
 
@@ -39,10 +39,31 @@ export function callStatus(call: CallSnapshot): { label: string; tone: Tone } {
     case 'incoming':
       return { label: 'Incoming call', tone: 'busy' };
     case 'connected':
-      return { label: 'Connected', tone: 'good' };
+      switch (call.hold) {
+        case 'local':
+          return { label: 'On hold', tone: 'busy' };
+        case 'remote':
+          return { label: 'Held by the other side', tone: 'busy' };
+        case 'both':
+          return { label: 'On hold (both sides)', tone: 'busy' };
+        default:
+          return { label: 'Connected', tone: 'good' };
+      }
     case 'ending':
       return { label: 'Hanging up…', tone: 'busy' };
     case 'ended':
       return { label: call.reason ? `Ended: ${call.reason}` : 'Ended', tone: 'idle' };
   }
+}
+
+/** One line of call quality, e.g. "PCMU · quality 4.3/5 (high) · loss 0.4 % · jitter 3 ms · delay 41 ms". */
+export function statsLine(stats: CallStats): string {
+  const parts = [
+    stats.codec,
+    `quality ${stats.quality.mos.toFixed(1)}/5 (${stats.quality.rating}${stats.quality.approximate ? ', approx.' : ''})`,
+    `loss ${stats.lossPercent.toFixed(1)} %`,
+    `jitter ${Math.round(stats.jitterMs)} ms`,
+  ];
+  if (stats.roundTripTimeMs !== undefined) parts.push(`round trip ${Math.round(stats.roundTripTimeMs)} ms`);
+  return parts.join(' · ');
 }

@@ -40,11 +40,23 @@ describe('CodecRegistry', () => {
     const registry = new CodecRegistry();
     const undo = registerBuiltinCodecs(registry);
     registry.register(fakeWideband);
-    assert.deepEqual(registry.preferred().map((c) => c.info.encodingName), ['PCMU', 'PCMA', 'L16']);
+    assert.deepEqual(registry.preferred().map((c) => c.info.encodingName), ['opus', 'G722', 'PCMU', 'PCMA', 'L16']);
     assert.deepEqual(registry.preferred(['L16', 'pcma']).map((c) => c.info.encodingName), ['L16', 'PCMA']);
-    assert.throws(() => registry.preferred(['G729']), /Unknown codec "G729" in codec preference \(registered: PCMU, PCMA, L16\)/);
+    assert.throws(() => registry.preferred(['G729']), /Unknown codec "G729" in codec preference \(registered: opus, G722, PCMU, PCMA, L16\)/);
     undo();
     assert.deepEqual(registry.list().map((c) => c.info.encodingName), ['L16']);
+  });
+
+  test('built-in SDP formats: G722/8000 static 9 (16 kHz PCM), opus/48000/2 dynamic with minptime/useinbandfec', () => {
+    const registry = new CodecRegistry();
+    registerBuiltinCodecs(registry);
+    const g722 = registry.find('G722', 8000)!;
+    assert.equal(g722.info.staticPayloadType, 9);
+    assert.equal(g722.info.sampleRate, 16000);
+    const opus = registry.find('opus', 48000, 2)!;
+    assert.equal(opus.info.staticPayloadType, undefined);
+    assert.equal(opus.info.fmtp, 'minptime=10;useinbandfec=1');
+    assert.deepEqual(registry.preferred(['PCMA', 'opus']).map((c) => c.info.encodingName), ['PCMA', 'opus']);
   });
 
   test('the process-wide registry gets the built-ins once', () => {

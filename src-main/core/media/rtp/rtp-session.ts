@@ -11,9 +11,12 @@
  * - The marker bit is set on the first packet of a talkspurt: the first packet of the stream and
  *   the first packet after `skip` (RFC 3551 section 4.1).
  *
- * Receiving: datagrams that are not valid RTP are counted and dropped; RTCP multiplexed on the
- * same port (RFC 5761: payload type 64..95 in the second byte) is counted and not passed on,
- * until an RTCP module takes it.
+ * Receiving: datagrams that are not valid RTP are counted and dropped. RTCP multiplexed on the
+ * same port (RFC 5761: payload type 64..95 in the second byte) and everything arriving on the
+ * socket's RTCP companion (port+1) is counted, SRTCP-unprotected when `srtp` is set, and handed
+ * to `onRtcp`.
+ * Sending RTCP: `sendRtcp(bytes, mux)` goes out on the RTP socket when rtcp-mux was negotiated,
+ * else on the companion socket (whose remote the owner sets from the SDP: port+1 or a=rtcp).
  *
  * Ownership: owns its RtpStreamSocket; Node main thread only.
  */
@@ -21,6 +24,8 @@ import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseRtpPacket, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
 import type { RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
+import type { SrtpSession } from '../srtp/srtp-session';
+import { SrtpError } from '../srtp/srtp-error';
 
 export interface RtpCounters {
   packetsSent: number;
@@ -30,6 +35,9 @@ export interface RtpCounters {
   bytesReceived: number;
   malformedReceived: number;
   rtcpReceived: number;
+  rtcpSent: number;
+  /** SRTP packets dropped because they failed unprotect (wrong key, replay, ...), by reason. */
+  srtpDropped: Record<string, number>;
   /** `performance.now()` when the first packet was sent / received, for benchmarks. */
   firstSentAt?: number;
   firstReceivedAt?: number;
@@ -61,10 +69,19 @@ export class RtpSession {
     bytesReceived: 0,
     malformedReceived: 0,
     rtcpReceived: 0,
+    rtcpSent: 0,
+    srtpDropped: {},
   };
+  /**
+   * SRTP layer (media-B): when set, every RTP packet is protected before it is sent and every
+   * datagram unprotected before it is parsed; packets failing unprotect are counted and dropped.
+   * Set/replaced by the session description handler after each offer/answer.
+   */
+  srtp: SrtpSession | undefined;
   private readonly state: RtpSendState;
   private nextMarker = true;
   private packetHandler: ((rtp: ReceivedRtp) => void) | undefined;
+  private rtcpHandler: ((data: Uint8Array, receivedAt: number) => void) | undefined;
   private resolveFirstSent!: (at: number) => void;
   private resolveFirstReceived!: (at: number) => void;
   /** Resolves with `performance.now()` of the first packet sent. */
@@ -84,6 +101,7 @@ export class RtpSession {
     this.firstPacketSent = new Promise((resolve) => (this.resolveFirstSent = resolve));
     this.firstPacketReceived = new Promise((resolve) => (this.resolveFirstReceived = resolve));
     socket.onDatagram((data, source) => this.onDatagram(data, source));
+    socket.rtcp?.onDatagram((data) => this.onRtcpDatagram(data));
   }
 
   get ssrc(): number {
@@ -97,6 +115,23 @@ export class RtpSession {
 
   onPacket(handler: (rtp: ReceivedRtp) => void): void {
     this.packetHandler = handler;
+  }
+
+  /** Receive RTCP compounds (muxed or from port+1), with `performance.now()` at arrival. */
+  onRtcp(handler: ((data: Uint8Array, receivedAt: number) => void) | undefined): void {
+    this.rtcpHandler = handler;
+  }
+
+  /**
+   * Send one RTCP compound: on the RTP port when `mux`, else from our port+1 to the RTCP remote.
+   * Returns false when there is no socket or remote to send with.
+   */
+  sendRtcp(data: Uint8Array, mux: boolean): boolean {
+    const socket = mux ? this.socket : this.socket.rtcp;
+    if (!socket) return false;
+    const sent = socket.send(this.srtp ? this.srtp.protectRtcp(data) : data);
+    if (sent) this.counters.rtcpSent++;
+    return sent;
   }
 
   /**
@@ -117,7 +152,7 @@ export class RtpSession {
     });
     this.state.sequenceNumber = (this.state.sequenceNumber + 1) & 0xffff;
     this.state.timestamp = (this.state.timestamp + timestampIncrement) >>> 0;
-    const sent = this.socket.send(bytes);
+    const sent = this.socket.send(this.srtp ? this.srtp.protectRtp(bytes) : bytes);
     if (sent) {
       this.nextMarker = false;
       this.counters.packetsSent++;
@@ -126,6 +161,30 @@ export class RtpSession {
         this.counters.firstSentAt = performance.now();
         this.resolveFirstSent(this.counters.firstSentAt);
       }
+    }
+    return sent;
+  }
+
+  /**
+   * Send one packet with an explicit timestamp and marker that does NOT advance the stream's
+   * timestamp (RFC 4733 telephone-events share the event start timestamp). Same SSRC/sequence.
+   */
+  sendEvent(payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): boolean {
+    const bytes = serializeRtpPacket({
+      marker,
+      payloadType,
+      sequenceNumber: this.state.sequenceNumber,
+      timestamp,
+      ssrc: this.state.ssrc,
+      csrcs: [],
+      payload,
+      paddingLength: 0,
+    });
+    this.state.sequenceNumber = (this.state.sequenceNumber + 1) & 0xffff;
+    const sent = this.socket.send(this.srtp ? this.srtp.protectRtp(bytes) : bytes);
+    if (sent) {
+      this.counters.packetsSent++;
+      this.counters.bytesSent += payload.length;
     }
     return sent;
   }
@@ -141,11 +200,37 @@ export class RtpSession {
     await this.socket.close();
   }
 
-  private onDatagram(data: Buffer, source: TransportAddress): void {
-    const secondByte = data[1]! & 0x7f;
+  private onRtcpDatagram(wire: Uint8Array): void {
+    this.counters.rtcpReceived++;
+    let data = wire;
+    if (this.srtp) {
+      try {
+        data = this.srtp.unprotectRtcp(wire);
+      } catch (error) {
+        if (!(error instanceof SrtpError)) throw error;
+        this.counters.srtpDropped[`rtcp-${error.reason}`] = (this.counters.srtpDropped[`rtcp-${error.reason}`] ?? 0) + 1;
+        return;
+      }
+    }
+    this.rtcpHandler?.(data, performance.now());
+  }
+
+  private onDatagram(wire: Buffer, source: TransportAddress): void {
+    const secondByte = wire[1]! & 0x7f;
     if (secondByte >= 64 && secondByte <= 95) {
-      this.counters.rtcpReceived++;
+      this.onRtcpDatagram(wire);
       return;
+    }
+    let data = wire;
+    if (this.srtp) {
+      try {
+        const plain = this.srtp.unprotectRtp(wire);
+        data = Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+      } catch (error) {
+        if (!(error instanceof SrtpError)) throw error;
+        this.counters.srtpDropped[error.reason] = (this.counters.srtpDropped[error.reason] ?? 0) + 1;
+        return;
+      }
     }
     let packet: RtpPacket;
     try {

@@ -2,7 +2,9 @@
  * The UDP socket of one RTP stream, with symmetric RTP ("comedia", RFC 4961 behaviour).
  *
  * Port: RTP uses an EVEN port so that RTCP can use port+1 (RFC 3550 section 11). We bind port 0
- * and keep the socket only if the kernel gave us an even port; otherwise we retry.
+ * and keep the socket only if the kernel gave us an even port AND port+1 is free for RTCP (bound
+ * at once as the `rtcp` companion, so nobody takes it while the call is set up); otherwise retry.
+ * The companion is used when rtcp-mux is not negotiated; it follows the same latching rules.
  *
  * Remote address (latching) rules:
  * - Until the first plausible RTP/RTCP datagram arrives we send to the address from the remote
@@ -42,27 +44,52 @@ function isPlausibleRtpOrRtcp(data: Buffer): boolean {
   return data.length >= 8 && data[0]! >> 6 === 2;
 }
 
-async function bindEven(address: string, maxAttempts: number): Promise<Socket> {
+function bindUdp(address: string, port: number): Promise<Socket> {
   const type = isIP(address) === 6 ? 'udp6' : 'udp4';
-  if (isIP(address) === 0) throw new Error(`RTP bind address must be an IP address, got "${address}"`);
-  let lastPort = -1;
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const socket = createSocket({ type, reuseAddr: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address, port: 0, exclusive: true }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      socket.close();
-      throw new Error(`Cannot bind an RTP socket on ${address}: ${(error as Error).message}`, { cause: error });
+  const socket = createSocket({ type, reuseAddr: false });
+  return new Promise<Socket>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.off('error', reject);
+      resolve(socket);
     });
-    lastPort = socket.address().port;
-    if (lastPort % 2 === 0) return socket;
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }).catch((error: unknown) => {
+    socket.close();
+    throw error;
+  });
+}
+
+function closeQuietly(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => socket.close(() => resolve()));
+}
+
+/** An even RTP port and, when `withRtcp`, the odd port above it. */
+async function bindEvenPair(address: string, maxAttempts: number, withRtcp: boolean): Promise<[Socket, Socket | undefined]> {
+  if (isIP(address) === 0) throw new Error(`RTP bind address must be an IP address, got "${address}"`);
+  let lastProblem = '';
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    let socket: Socket;
+    try {
+      socket = await bindUdp(address, 0);
+    } catch (error) {
+      throw new Error(`Cannot bind an RTP socket on ${address}: ${(error as Error).message}`, { cause: error });
+    }
+    const port = socket.address().port;
+    if (port % 2 !== 0) {
+      lastProblem = `got odd port ${port}`;
+      await closeQuietly(socket);
+      continue;
+    }
+    if (!withRtcp) return [socket, undefined];
+    try {
+      return [socket, await bindUdp(address, port + 1)];
+    } catch (error) {
+      // Port+1 is taken (or the bind failed): try another pair.
+      lastProblem = `RTCP port ${port + 1}: ${(error as Error).message}`;
+      await closeQuietly(socket);
+    }
   }
-  throw new Error(`Could not get an even UDP port on ${address} after ${maxAttempts} attempts (last: ${lastPort})`);
+  throw new Error(`Could not get an even UDP port pair on ${address} after ${maxAttempts} attempts (last: ${lastProblem})`);
 }
 
 export class RtpStreamSocket {
@@ -86,10 +113,18 @@ export class RtpStreamSocket {
   /** Optional sink for socket errors (logged by the owner). */
   onError: ((error: Error) => void) | undefined;
 
-  /** Bind a socket on `bindAddress` with an even port. */
-  static async open(bindAddress: string, maxAttempts = 64): Promise<RtpStreamSocket> {
-    const socket = await bindEven(bindAddress, maxAttempts);
-    return new RtpStreamSocket(socket, { address: bindAddress, port: socket.address().port });
+  /** The RTCP socket on port+1, when opened with `withRtcp` (default). Closed with this one. */
+  rtcp: RtpStreamSocket | undefined;
+
+  /** Bind a socket on `bindAddress` with an even port (and its RTCP companion on port+1). */
+  static async open(bindAddress: string, maxAttempts = 64, withRtcp = true): Promise<RtpStreamSocket> {
+    const [socket, rtcpSocket] = await bindEvenPair(bindAddress, maxAttempts, withRtcp);
+    const stream = new RtpStreamSocket(socket, { address: bindAddress, port: socket.address().port });
+    if (rtcpSocket) {
+      stream.rtcp = new RtpStreamSocket(rtcpSocket, { address: bindAddress, port: rtcpSocket.address().port });
+      stream.rtcp.onError = (error) => stream.onError?.(error);
+    }
+    return stream;
   }
 
   /** Set the destination from the remote SDP; clears any latch (the peer may have moved). */
@@ -129,7 +164,7 @@ export class RtpStreamSocket {
     if (this.closed) return;
     this.closed = true;
     this.handler = undefined;
-    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    await Promise.all([closeQuietly(this.socket), this.rtcp?.close()]);
   }
 
   private onMessage(data: Buffer, rinfo: RemoteInfo): void {

@@ -1,8 +1,10 @@
 /**
- * SDP offer/answer (RFC 3264) for one audio stream over plain RTP (RTP/AVP).
+ * SDP offer/answer (RFC 3264) for one audio stream over RTP (RTP/AVP) or SRTP keyed with SDES
+ * (RFC 4568; the per-account policy and its decision tables live in ../srtp/srtp-policy.ts).
  *
  * Offer: one m=audio line with our codecs in preference order, telephone-event (RFC 4733)
- * events 0-16 at the clock rate of each codec that has one, a=ptime:20 and our direction.
+ * events 0-16 at the clock rate of each codec that has one, a=ptime:20 and our direction; with
+ * an SRTP policy other than 'off' the profile and a=crypto lines of `srtp.offer`.
  *
  * Answer rules (MUST):
  * - The answer has exactly as many m= lines as the offer, in the same order; streams we do not
@@ -11,6 +13,9 @@
  *   contains; the answer never lists a format the offer did not contain.
  * - Payload type numbers are mirrored from the offer (incl. dynamic telephone-event numbers).
  * - Direction is the RFC 3264 section 6.1 mirror of the offer's, narrowed by our own wish.
+ * - The answer keeps the offered transport profile; SRTP acceptance/rejection follows
+ *   decideIncomingOffer (srtp-policy.ts). When a re-offer carries the same peer key as before,
+ *   our answer keeps our previous key too (no needless re-keying on hold/resume).
  * - If no stream can be taken the offer is rejected with an `SdpNegotiationError` (488) whose
  *   reason says why in words, e.g. "No common audio codec (offered: G729)".
  *
@@ -28,6 +33,8 @@ import {
   type SessionDescription,
 } from './sdp';
 import { staticAudioPayloadTypes, type PayloadFormat } from './static-payload-types';
+import { buildCryptoLine, parseCryptoLine } from '../srtp/sdes';
+import { decideAnswer, decideIncomingOffer, type OutgoingOffer, type SdesKeying, type SrtpPolicy } from '../srtp/srtp-policy';
 
 /** Why an offer or answer cannot be used; carries the SIP response a UAS should send. */
 export class SdpNegotiationError extends Error {
@@ -59,6 +66,12 @@ export interface LocalMediaOptions {
   direction?: SdpDirection;
   /** Offer rtcp-mux (RFC 5761); in an answer we accept it whenever offered. Default false. */
   rtcpMux?: boolean;
+  /**
+   * SRTP (SDES). Offers use `offer` (built once per call by buildOutgoingOffer so that re-offers
+   * keep our key); answers apply `policy` and reuse `previous` keys when the peer's key is unchanged.
+   * Absent: policy 'off'.
+   */
+  srtp?: { policy: SrtpPolicy; offer?: OutgoingOffer; previous?: SdesKeying };
   origin: { username: string; sessionId: string; sessionVersion: string };
 }
 
@@ -90,6 +103,35 @@ export interface NegotiatedAudio {
   rtcpMux: boolean;
   /** OUR direction: whether we send and/or receive. */
   direction: SdpDirection;
+  /**
+   * The direction the PEER's SDP states for itself ('sendonly'/'inactive' = it holds the call);
+   * old-style hold with c=0.0.0.0 counts as 'sendonly' (or 'inactive' if it said recvonly/inactive).
+   */
+  peerDirection?: SdpDirection;
+  /** SDES keying when the stream is SRTP; absent for plain RTP. */
+  srtp?: SdesKeying;
+}
+
+function cryptoLinesOf(media: SdpMedia): string[] {
+  return media.otherAttributes.filter((a) => a.name === 'crypto').map((a) => `a=crypto:${a.value ?? ''}`);
+}
+
+function cryptoAttribute(line: string): { name: string; value: string } {
+  return { name: 'crypto', value: line.replace(/^a=crypto:/, '') };
+}
+
+function peerDirectionOf(sdp: SessionDescription, media: SdpMedia, address: string): SdpDirection {
+  const stated = directionOf(sdp, media);
+  if (!isUnspecified(address)) return stated;
+  return stated === 'sendrecv' || stated === 'sendonly' ? 'sendonly' : 'inactive';
+}
+
+function sameKey(a: SdesKeying['remote'], b: SdesKeying['remote']): boolean {
+  return (
+    a.suiteName === b.suiteName &&
+    Buffer.compare(Buffer.from(a.key.masterKey), Buffer.from(b.key.masterKey)) === 0 &&
+    Buffer.compare(Buffer.from(a.key.masterSalt), Buffer.from(b.key.masterSalt)) === 0
+  );
 }
 
 function addrTypeOf(address: string): 'IP4' | 'IP6' {
@@ -125,9 +167,6 @@ function describeFormats(media: SdpMedia): string {
   return names.filter((n) => n.toLowerCase() !== TELEPHONE_EVENT && n.toLowerCase() !== 'cn').join(', ') || 'none';
 }
 
-function isPlainRtp(protocol: string): boolean {
-  return protocol.toUpperCase() === 'RTP/AVP';
-}
 
 function isUnspecified(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
@@ -225,12 +264,19 @@ export function createOffer(local: LocalMediaOptions): SessionDescription {
   media.ptime = local.ptime ?? DEFAULT_PTIME;
   if (local.rtcpMux) media.rtcpMux = true;
   media.direction = local.direction ?? 'sendrecv';
+  const srtpOffer = local.srtp && local.srtp.policy !== 'off' ? local.srtp.offer : undefined;
+  if (local.srtp && local.srtp.policy !== 'off' && !srtpOffer) throw new Error(`SRTP policy ${local.srtp.policy} needs the outgoing SDES offer`);
+  if (srtpOffer) {
+    media.protocol = srtpOffer.profile;
+    for (const line of srtpOffer.cryptoLines) media.otherAttributes.push(cryptoAttribute(line));
+  }
   sdp.media.push(media);
   return sdp;
 }
 
 interface AudioChoice {
   index: number;
+  srtp?: { cryptoLine: string; keying: SdesKeying };
   chosen: PayloadFormat & { payloadType: number; codec: AudioCodec };
   telephoneEvent?: PayloadFormat & { payloadType: number };
 }
@@ -258,12 +304,9 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
   const problems: string[] = [];
   offer.media.forEach((media, index) => {
     if (choice || media.type !== 'audio' || media.port === 0) return;
-    if (!isPlainRtp(media.protocol)) {
-      problems.push(
-        media.protocol.toUpperCase().includes('SAVP')
-          ? `Secure media (${media.protocol}) is not supported, only RTP/AVP`
-          : `Unsupported media transport ${media.protocol}, only RTP/AVP`,
-      );
+    const security = decideIncomingOffer(local.srtp?.policy ?? 'off', { profile: media.protocol, cryptoLines: cryptoLinesOf(media) });
+    if (security.kind === 'reject') {
+      problems.push(security.reason);
       return;
     }
     const found = chooseFromOffer(media, local.codecs);
@@ -272,6 +315,16 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
       return;
     }
     choice = { index, ...found };
+    if (security.kind === 'accept-srtp') {
+      const previous = local.srtp?.previous;
+      let { cryptoLine, keying } = security;
+      if (previous && previous.suite === keying.suite && sameKey(previous.remote, keying.remote)) {
+        // Same peer key as before: answer with our previous key (RFC 4568 s. 7.1.4 allows either).
+        cryptoLine = buildCryptoLine({ tag: keying.remote.tag, suite: keying.suite, masterKey: previous.local.key.masterKey, masterSalt: previous.local.key.masterSalt });
+        keying = { ...keying, local: parseCryptoLine(cryptoLine) };
+      }
+      choice.srtp = { cryptoLine, keying };
+    }
   });
   if (!choice) {
     if (problems.length > 0) throw new SdpNegotiationError(problems.join('; '));
@@ -290,6 +343,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
       answer.media.push({ ...emptyAudioMedia(0, [...media.formats]), type: media.type, protocol: media.protocol });
       return;
     }
+    const secure = choice!.srtp;
     const { chosen, telephoneEvent } = choice!;
     const m = emptyAudioMedia(local.port, [String(chosen.payloadType)]);
     const rtpmap = { payloadType: chosen.payloadType, encodingName: chosen.codec.info.encodingName, clockRate: chosen.clockRate };
@@ -303,6 +357,8 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
     m.ptime = local.ptime ?? DEFAULT_PTIME;
     if (media.rtcpMux) m.rtcpMux = true;
     m.direction = direction;
+    m.protocol = media.protocol;
+    if (secure) m.otherAttributes.push(cryptoAttribute(secure.cryptoLine));
     answer.media.push(m);
   });
   // Old-style hold (RFC 2543 c=0.0.0.0): the peer does not want our audio.
@@ -314,7 +370,9 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
     remoteRtp: remote.rtp,
     rtcpMux: offeredMedia.rtcpMux,
     direction,
+    peerDirection: peerDirectionOf(offer, offeredMedia, remote.rtp.address),
   };
+  if (choice.srtp) negotiated.srtp = choice.srtp.keying;
   if (remote.rtcp) negotiated.remoteRtcp = remote.rtcp;
   if (choice.telephoneEvent && (local.telephoneEvent ?? true)) {
     negotiated.telephoneEvent = {
@@ -333,7 +391,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
 export function negotiateAnswer(
   offer: SessionDescription,
   answer: SessionDescription,
-  local: { address: string; codecs: readonly AudioCodec[]; direction?: SdpDirection },
+  local: { address: string; codecs: readonly AudioCodec[]; direction?: SdpDirection; srtp?: LocalMediaOptions['srtp'] },
 ): NegotiatedAudio {
   if (answer.media.length !== offer.media.length) {
     throw new SdpNegotiationError(`Answer has ${answer.media.length} media streams, our offer had ${offer.media.length}`);
@@ -344,6 +402,12 @@ export function negotiateAnswer(
   const theirs = answer.media[index]!;
   if (theirs.type !== 'audio') throw new SdpNegotiationError(`Answer stream ${index + 1} is ${theirs.type}, we offered audio`);
   if (theirs.port === 0) throw new SdpNegotiationError('The peer rejected the audio stream (port 0 in answer)');
+  const policy = local.srtp?.policy ?? 'off';
+  const security = decideAnswer(policy, local.srtp?.offer ?? { profile: 'RTP/AVP', cryptoLines: [], offered: [] }, {
+    profile: theirs.protocol,
+    cryptoLines: cryptoLinesOf(theirs),
+  });
+  if (security.kind === 'fail') throw new SdpNegotiationError(security.reason);
   if (theirs.protocol.toUpperCase() !== ours.protocol.toUpperCase()) {
     throw new SdpNegotiationError(`Answer uses ${theirs.protocol}, we offered ${ours.protocol}`);
   }
@@ -382,7 +446,9 @@ export function negotiateAnswer(
     remoteRtp: remote.rtp,
     rtcpMux: theirs.rtcpMux && ours.rtcpMux,
     direction,
+    peerDirection: peerDirectionOf(answer, theirs, remote.rtp.address),
   };
+  if (security.kind === 'srtp') negotiated.srtp = security.keying;
   if (remote.rtcp) negotiated.remoteRtcp = remote.rtcp;
   if (telephoneEvent) negotiated.telephoneEvent = telephoneEvent;
   return negotiated;

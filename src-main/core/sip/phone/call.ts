@@ -138,16 +138,22 @@ export class Call {
         this.setState('ending');
         return;
       case SessionState.Terminated:
-        if (!this.reason) {
-          if (this.state === 'connected' || this.state === 'ending') this.reason = this.hangupRequested ? 'You hung up' : 'The other side hung up';
-          else if (this.direction === 'incoming') this.reason = this.hangupRequested ? 'Declined' : 'Missed call (caller hung up)';
-          else this.reason = 'Call ended before it was answered';
-        }
-        this.setState('ended');
+        // sip.js enters Terminated before it calls our request delegate's onReject, which carries
+        // the final response; settle after it so the reason reaches the user.
+        queueMicrotask(() => this.onTerminated());
         return;
       default:
         return;
     }
+  }
+
+  private onTerminated(): void {
+    if (!this.reason) {
+      if (this.state === 'connected' || this.state === 'ending') this.reason = this.hangupRequested ? 'You hung up' : 'The other side hung up';
+      else if (this.direction === 'incoming') this.reason = this.hangupRequested ? 'Declined' : 'Missed call (caller hung up)';
+      else this.reason = 'Call ended before it was answered';
+    }
+    this.setState('ended');
   }
 
   private setState(state: CallState): void {

@@ -10,6 +10,7 @@
 import { Inviter, UserAgent, type Invitation, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
 import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, Params } from '../../../common/contract/contract';
 import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
+import { mediaStatsOf } from '../../media/media-stats';
 import { Account, type AccountDeps } from './account';
 import { Call } from './call';
 
@@ -76,6 +77,11 @@ export class Phone {
       return {};
     },
     'call.list': async () => ({ calls: [...this.calls.values()].map((c) => c.snapshot()) }),
+    'call.stats': async ({ callId }) => {
+      const stats = mediaStatsOf(this.call(callId).session.sessionDescriptionHandler);
+      if (!stats) throw new RpcError(RpcErrorCode.ApplicationError, `Call ${callId} has no media yet (not answered, or no audio negotiated)`);
+      return stats;
+    },
   };
 
   async addAccount(config: AccountConfig): Promise<{ accountId: string }> {

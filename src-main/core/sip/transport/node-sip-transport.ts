@@ -588,9 +588,16 @@ export class NodeSipTransport implements Transport {
       const sentBy = { host: await this.localIpToward(target), port: this.udpSocket!.address().port };
       const text = this.bridgeOutgoing(head, sentBy);
       if (!route.viaServer) this.knownPeers.add(unmapIPv4(target.host));
-      await this.sendDatagram(text, target);
       const branch = viaParam(topVia(head)!, 'branch');
-      if (branch === undefined || method === 'ACK') return;
+      if (branch === undefined || method === 'ACK') {
+        await this.sendDatagram(text, target);
+        return;
+      }
+      // A request that Timers A/E will resend: a failed first send (EPERM from a local firewall,
+      // ENETUNREACH while Wi-Fi roams, ENOBUFS) is a lost datagram, not a dead transport.
+      await this.sendDatagram(text, target).catch((error: Error) =>
+        this.logger.warn(`SIP UDP send of ${method} failed, will retransmit: ${error.message}`),
+      );
       this.trackUdpRequest(transactionKey(branch, cseqMethod(head) || method), method, text, route);
       return;
     }

@@ -1,0 +1,48 @@
+/**
+ * What the AudioEngine (renderer main thread) and its AudioWorklet processor say to each other on
+ * the AudioWorkletNode's own port, besides frame-protocol messages (which carry `type`; these
+ * carry `kind`). Shared by both sides; pure TypeScript.
+ */
+
+/** Name the processor is registered under (audio-device-processor.ts). */
+export const AUDIO_DEVICE_PROCESSOR = 'switchboard-audio-device';
+
+export interface AudioDeviceProcessorOptions {
+  /** Port rate (frames in both directions). */
+  portSampleRate: number;
+  /** Samples per capture frame at the port rate (10 or 20 ms). */
+  frameSamples: number;
+  /** Playout starts (and restarts after an underrun) once this much is buffered. */
+  playoutStartMs: number;
+  /** Playout ring capacity; older audio is dropped beyond it. */
+  playoutMaxMs: number;
+}
+
+/** engine -> processor: speak the frame protocol on this port instead of the node's port. */
+export interface AttachPortMessage {
+  kind: 'attach-port';
+  port: MessagePort;
+}
+
+/** processor -> engine, about every 100 ms: levels and counters for meters, diagnostics, tests. */
+export interface AudioDeviceMeter {
+  kind: 'meter';
+  /** RMS of the capture signal (device rate, before resampling) over the last interval, 0..1. */
+  captureRms: number;
+  /** RMS of what was played over the last interval, 0..1. */
+  playoutRms: number;
+  captureFrames: number;
+  playoutFramesReceived: number;
+  /** Cumulative, in port-rate samples (as in playout-report). */
+  played: number;
+  underrun: number;
+  dropped: number;
+  buffered: number;
+  playoutState: 'buffering' | 'playing';
+  /** Messages on the frame port the processor rejected; the last reason. */
+  protocolErrors: number;
+  lastProtocolError: string | undefined;
+}
+
+export type ProcessorToEngineMessage = AudioDeviceMeter;
+export type EngineToProcessorMessage = AttachPortMessage;

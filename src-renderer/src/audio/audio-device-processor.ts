@@ -1,0 +1,215 @@
+/**
+ * AudioWorklet processor: the app's audio device. Runs on the audio rendering thread; loaded by
+ * AudioEngine with audioWorklet.addModule (bundle this file as its own module).
+ *
+ * Each render quantum (128 frames at the device rate):
+ * - capture: the mono input is resampled to the port rate and cut into frames of frameSamples,
+ *   each posted as a `capture` message (Int16, seq from 0, buffer transferred);
+ * - playout: `playout` messages are resampled to the device rate into a FloatRing as they arrive;
+ *   the quantum is taken from the ring. States: buffering (output silence until playoutStartMs is
+ *   buffered) -> playing -> buffering when the ring runs dry (the missing samples count as
+ *   underrun). Overflow beyond playoutMaxMs drops the oldest audio (counted as dropped).
+ * - about once per frame duration a `playout-report` gives main the device clock (cumulative
+ *   played/underrun/dropped, in port-rate samples), which paces main's playout pulls.
+ *
+ * Frame protocol port: the node's own port (AudioEngine relays to a WebSocket), or a MessagePort
+ * handed over by `attach-port` (Electron: frames then go straight between this thread and the main
+ * process). Ownership: this processor owns its resamplers, ring and the attached port; everything
+ * here runs on the one audio thread (see FloatRing for why no locking is needed).
+ */
+import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions } from './audio-device-messages';
+import { FRAME_PROTOCOL_VERSION, parseFrameMessage, type FrameMessage } from './frame-protocol';
+import { FloatRing } from './float-ring';
+import { StreamingResampler } from './streaming-resampler';
+
+// AudioWorkletGlobalScope (not in TypeScript's DOM lib).
+declare const sampleRate: number;
+declare function registerProcessor(name: string, processor: unknown): void;
+declare class AudioWorkletProcessor {
+  readonly port: MessagePort;
+}
+
+interface MessageTarget {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+
+const QUANTUM = 128;
+const METER_INTERVAL_S = 0.1;
+
+class AudioDeviceProcessor extends AudioWorkletProcessor {
+  private readonly options: AudioDeviceProcessorOptions;
+  private readonly deviceRate = sampleRate;
+  private framePort: MessageTarget;
+  private readonly captureResampler: StreamingResampler;
+  private readonly playoutResampler: StreamingResampler;
+  private readonly mono = new Float32Array(QUANTUM);
+  private captureScratch: Float32Array;
+  private playoutScratch = new Float32Array(0);
+  private readonly frame: Float32Array;
+  private frameFill = 0;
+  private captureSeq = 0;
+  private readonly ring: FloatRing;
+  private readonly playoutStart: number;
+  private playing = false;
+  // Cumulative device-rate counters.
+  private played = 0;
+  private underrun = 0;
+  private dropped = 0;
+  private readonly reportEvery: number;
+  private sinceReport = 0;
+  private readonly meterEvery: number;
+  private sinceMeter = 0;
+  private captureEnergy = 0;
+  private playoutEnergy = 0;
+  private playoutFramesReceived = 0;
+  private protocolErrors = 0;
+  private lastProtocolError: string | undefined;
+
+  constructor(nodeOptions: { processorOptions: AudioDeviceProcessorOptions }) {
+    super();
+    const o = nodeOptions.processorOptions;
+    this.options = o;
+    this.captureResampler = new StreamingResampler(this.deviceRate, o.portSampleRate);
+    this.playoutResampler = new StreamingResampler(o.portSampleRate, this.deviceRate);
+    this.captureScratch = new Float32Array(this.captureResampler.maxOutputFor(QUANTUM));
+    this.frame = new Float32Array(o.frameSamples);
+    this.ring = new FloatRing(Math.round((o.playoutMaxMs * this.deviceRate) / 1000));
+    this.playoutStart = Math.min(this.ring.capacity, Math.round((o.playoutStartMs * this.deviceRate) / 1000));
+    this.reportEvery = Math.max(QUANTUM, Math.round((o.frameSamples * this.deviceRate) / o.portSampleRate));
+    this.meterEvery = Math.round(METER_INTERVAL_S * this.deviceRate);
+    this.framePort = this.port;
+    this.port.onmessage = (event: MessageEvent) => this.onNodeMessage(event.data);
+    this.post({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: o.portSampleRate, frameSamples: o.frameSamples, deviceSampleRate: this.deviceRate });
+  }
+
+  private onNodeMessage(data: unknown): void {
+    const kind = (data as { kind?: unknown } | null)?.kind;
+    if (kind === 'attach-port') {
+      const port = (data as { port: MessagePort }).port;
+      port.onmessage = (event: MessageEvent) => this.onFrameMessage(event.data);
+      this.framePort = port;
+      // The peer on the new port has not seen our hello.
+      const o = this.options;
+      this.post({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: o.portSampleRate, frameSamples: o.frameSamples, deviceSampleRate: this.deviceRate });
+      return;
+    }
+    this.onFrameMessage(data);
+  }
+
+  private onFrameMessage(data: unknown): void {
+    let message: FrameMessage;
+    try {
+      message = parseFrameMessage(data);
+      if (message.type !== 'playout') throw new Error(`the audio device accepts only playout frames, got ${message.type}`);
+      if (message.sampleRate !== this.options.portSampleRate) {
+        throw new Error(`playout frame at ${message.sampleRate} Hz rejected, the port runs at ${this.options.portSampleRate} Hz`);
+      }
+    } catch (error) {
+      this.protocolErrors++;
+      this.lastProtocolError = (error as Error).message;
+      return;
+    }
+    this.playoutFramesReceived++;
+    const samples = message.samples;
+    const need = this.playoutResampler.maxOutputFor(samples.length);
+    if (this.playoutScratch.length < need) this.playoutScratch = new Float32Array(need);
+    const input = new Float32Array(samples.length);
+    for (let i = 0; i < samples.length; i++) input[i] = samples[i]! / 32768;
+    const n = this.playoutResampler.process(input, this.playoutScratch);
+    this.dropped += this.ring.write(this.playoutScratch, n);
+  }
+
+  private post(message: FrameMessage, transfer?: Transferable[]): void {
+    this.framePort.postMessage(message, transfer);
+  }
+
+  private toPort(deviceSamples: number): number {
+    return Math.round((deviceSamples * this.options.portSampleRate) / this.deviceRate);
+  }
+
+  process(inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    const input = inputs[0] ?? [];
+    const output = outputs[0]?.[0];
+    const n = output?.length ?? input[0]?.length ?? QUANTUM;
+    this.capture(input, n);
+    this.playout(outputs[0] ?? [], n);
+    this.sinceReport += n;
+    if (this.sinceReport >= this.reportEvery) {
+      this.sinceReport = 0;
+      this.post({ type: 'playout-report', played: this.toPort(this.played), underrun: this.toPort(this.underrun), dropped: this.toPort(this.dropped), buffered: this.toPort(this.ring.length) });
+    }
+    this.sinceMeter += n;
+    if (this.sinceMeter >= this.meterEvery) this.sendMeter();
+    return true;
+  }
+
+  private capture(input: Float32Array[], n: number): void {
+    const mono = this.mono;
+    if (input.length === 0) mono.fill(0, 0, n);
+    else {
+      const channels = input.length;
+      for (let i = 0; i < n; i++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) sum += input[c]![i]!;
+        mono[i] = sum / channels;
+      }
+    }
+    for (let i = 0; i < n; i++) this.captureEnergy += mono[i]! * mono[i]!;
+    if (this.captureScratch.length < this.captureResampler.maxOutputFor(n)) this.captureScratch = new Float32Array(this.captureResampler.maxOutputFor(n));
+    const produced = this.captureResampler.process(mono, this.captureScratch, n);
+    const frame = this.frame;
+    for (let i = 0; i < produced; i++) {
+      frame[this.frameFill++] = this.captureScratch[i]!;
+      if (this.frameFill === frame.length) {
+        const pcm = new Int16Array(frame.length);
+        for (let j = 0; j < frame.length; j++) {
+          const v = Math.round(frame[j]! * 32768);
+          pcm[j] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        }
+        this.post({ type: 'capture', seq: this.captureSeq++, sampleRate: this.options.portSampleRate, samples: pcm }, [pcm.buffer]);
+        this.frameFill = 0;
+      }
+    }
+  }
+
+  private playout(channels: Float32Array[], n: number): void {
+    const out = channels[0];
+    if (!out) return;
+    if (!this.playing && this.ring.length >= this.playoutStart) this.playing = true;
+    let got = 0;
+    if (this.playing) {
+      got = this.ring.read(out, 0, n);
+      if (got < n) {
+        this.underrun += n - got;
+        this.playing = false;
+      }
+    }
+    out.fill(0, got, n);
+    this.played += got;
+    for (let i = 0; i < got; i++) this.playoutEnergy += out[i]! * out[i]!;
+    for (let c = 1; c < channels.length; c++) channels[c]!.set(out.subarray(0, n));
+  }
+
+  private sendMeter(): void {
+    const meter: AudioDeviceMeter = {
+      kind: 'meter',
+      captureRms: Math.sqrt(this.captureEnergy / this.sinceMeter),
+      playoutRms: Math.sqrt(this.playoutEnergy / this.sinceMeter),
+      captureFrames: this.captureSeq,
+      playoutFramesReceived: this.playoutFramesReceived,
+      played: this.toPort(this.played),
+      underrun: this.toPort(this.underrun),
+      dropped: this.toPort(this.dropped),
+      buffered: this.toPort(this.ring.length),
+      playoutState: this.playing ? 'playing' : 'buffering',
+      protocolErrors: this.protocolErrors,
+      lastProtocolError: this.lastProtocolError,
+    };
+    this.sinceMeter = 0;
+    this.captureEnergy = 0;
+    this.playoutEnergy = 0;
+    this.port.postMessage(meter);
+  }
+}
+
+registerProcessor(AUDIO_DEVICE_PROCESSOR, AudioDeviceProcessor);
