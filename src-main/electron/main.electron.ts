@@ -43,9 +43,13 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(async () => {
     restrictPermissions(log);
     const vaultProblem = SafeStorageVault.unavailableReason();
-    if (vaultProblem) log(`credentials: ${vaultProblem}; accounts will be saved without passwords`);
+    const vaultNotice = vaultProblem
+      ? `Passwords cannot be stored securely on this system (${vaultProblem}); accounts are saved without their passwords and you will be asked again.`
+      : undefined;
+    if (vaultNotice) log(vaultNotice);
     core = createSwitchboardCore({
       log,
+      startupNotices: vaultNotice ? [vaultNotice] : [],
       settings: { path: join(app.getPath('userData'), 'settings.json'), vault: vaultProblem ? undefined : new SafeStorageVault() },
     });
     await openWindow();

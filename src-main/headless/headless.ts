@@ -37,6 +37,8 @@ const USAGE = `Usage: npm run --silent headless -- --account URI [options]
   --audio-out FILE.wav   record what we receive (calls after the first get -2, -3 ... suffixes),
                          mono at the negotiated codec's rate: 8000 (G.711), 16000 (G.722), 48000 (opus)
   --codecs LIST          codec preference, e.g. opus,G722,PCMU,PCMA (the default order)
+  --srtp POLICY          off | optional | mandatory (SDES-SRTP; default optional on tls, else off)
+  --dtmf-mode MODE       rfc4733 | info | auto (default auto: RFC 4733 when negotiated, else SIP INFO)
   --auto-answer          answer incoming calls at once
   --trace                SIP trace on stderr (passwords redacted)
   --help
@@ -71,6 +73,8 @@ function parseCommandLine(argv: string[]) {
         'audio-out': { type: 'string' },
         codecs: { type: 'string' },
         'auto-answer': { type: 'boolean' },
+        srtp: { type: 'string' },
+        'dtmf-mode': { type: 'string' },
         trace: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -106,6 +110,8 @@ function parseCommandLine(argv: string[]) {
     localPort,
     registerExpires: v.expires === undefined ? undefined : Number(v.expires),
     tls: v['ca-file'] || v.pin ? { caFile: v['ca-file'], pinnedCertSha256: v.pin } : undefined,
+    srtp: v.srtp,
+    dtmfMode: v['dtmf-mode'],
     codecs: v.codecs === undefined ? undefined : v.codecs.split(',').map((c) => c.trim()).filter((c) => c !== ''),
   });
   if (!config.success)

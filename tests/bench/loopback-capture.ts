@@ -63,3 +63,17 @@ export async function startLoopbackCapture(dir: string, name: string, bpfFilter:
     },
   };
 }
+
+/**
+ * Run `body` while `capture` records, then stop it and return the packets. If `body` fails, the
+ * capture is still stopped (a failure to stop is reported on stderr) and body's error is rethrown.
+ */
+export async function captureDuring(capture: LoopbackCapture, body: () => Promise<void>): Promise<UdpDatagram[]> {
+  try {
+    await body();
+  } catch (error) {
+    await capture.stop().catch((stopError: unknown) => console.error(`[bench] could not stop capture ${capture.file}:`, stopError));
+    throw error;
+  }
+  return capture.stop();
+}

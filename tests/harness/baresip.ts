@@ -79,6 +79,8 @@ export interface StartBaresipOptions {
   readyTimeoutMs?: number;
   /** baresip -v (debug logs) */
   verbose?: boolean;
+  /** Media encryption (srtp module): 'srtp' = RTP/AVP + a=crypto (best effort), 'srtp-mand' = RTP/SAVP. */
+  mediaEncryption?: 'srtp' | 'srtp-mand';
 }
 
 export class BaresipRegistrationError extends Error {
@@ -156,6 +158,7 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
     'dns_server 127.0.0.1:53',
     `module_path ${MODULE_DIR}`,
     ...codecModules.map((m) => `module ${m}.so`),
+    ...(options.mediaEncryption ? ['module srtp.so'] : []),
     'module aufile.so',
     'module aubridge.so',
     'module sndfile.so',
@@ -170,6 +173,7 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
 
   const params = [`audio_codecs=${codecs.join(',')}`];
   if (options.autoAnswer) params.push('answermode=auto');
+  if (options.mediaEncryption) params.push(`mediaenc=${options.mediaEncryption}`);
   let sipUri: string;
   let account: string;
   if (options.pbx) {

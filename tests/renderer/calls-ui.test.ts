@@ -54,7 +54,7 @@ describe('renderer call controls (scripted core)', () => {
     const dial = page.getByRole('region', { name: 'Dial' });
     await dial.getByLabel('Number or SIP address').fill('202');
     await dial.getByRole('button', { name: 'Call' }).click();
-    const call = page.getByRole('listitem').filter({ hasText: 'sip:202@pbx.test' });
+    const call = page.getByRole('listitem').filter({ hasText: '202@pbx.test' });
     await call.getByText('Ringing').waitFor({ timeout: UI_TIMEOUT });
     await call.getByRole('button', { name: 'Hang up' }).click();
     await call.getByText('Ended: You hung up').waitFor({ timeout: UI_TIMEOUT });
@@ -74,6 +74,36 @@ describe('renderer call controls (scripted core)', () => {
     await call.getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
     assert.equal(await call.getByRole('button', { name: 'Answer' }).count(), 0);
     assert.deepEqual(core.calls.at(-1), { method: 'call.answer', params: { callId: ringing.callId } });
+  });
+
+  test('a connected call shows its quality, holds and resumes, and sends and shows DTMF', async () => {
+    const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
+    const carol = core.calls.find((c) => c.method === 'call.answer')!.params as { callId: string };
+    // call.stats is polled while connected.
+    await call.getByLabel('Call quality').getByText('PCMU · quality 4.3/5 (high) · loss 0.4 % · jitter 3 ms · round trip 41 ms').waitFor({ timeout: UI_TIMEOUT });
+
+    await call.getByRole('button', { name: 'Hold' }).click();
+    await call.getByRole('status').getByText('On hold').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Resume' }).click();
+    await call.getByRole('status').getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(
+      core.calls.slice(-2).map((c) => c.method),
+      ['call.hold', 'call.resume'],
+    );
+
+    await call.getByRole('button', { name: 'Keypad' }).click();
+    await call.getByRole('group', { name: 'Keypad' }).getByRole('button', { name: 'Send 5' }).click();
+    await call.getByRole('group', { name: 'Keypad' }).getByRole('button', { name: 'Send #' }).click();
+    const sent = async (): Promise<string> =>
+      core.calls.filter((c) => c.method === 'call.dtmf').map((c) => (c.params as { digits: string }).digits).join('');
+    // Clicks return before their requests reach the core; wait (bounded) for both.
+    for (let i = 0; i < 100 && (await sent()) !== '5#'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await sent(), '5#');
+
+    core.pressKey(carol.callId, '1');
+    core.pressKey(carol.callId, '2');
+    await call.getByLabel('Keys received').getByText('Keys received: 12').waitFor({ timeout: UI_TIMEOUT });
+    await saveScreenshot(page, 'renderer-connected-call.png');
   });
 
   test('Decline rejects an incoming call with reason "decline"', async () => {

@@ -16,6 +16,8 @@ export interface ScriptedCore {
   readonly lastRemoval: Promise<void>;
   /** Tell the user something through an app.notice event. */
   notice(level: 'info' | 'warning' | 'error', message: string): void;
+  /** The other side of `callId` presses a key. */
+  pressKey(callId: string, digit: string): void;
   /** Make a call arrive from `remoteUri` on the first account. */
   ring(remoteUri: string, remoteName?: string): CallSnapshot;
 }
@@ -162,6 +164,9 @@ export function createScriptedCore(): ScriptedCore {
     internalErrors,
     get lastRemoval() {
       return lastRemoval;
+    },
+    pressKey(callId, digit) {
+      server.emit('call.dtmf', { callId, digit, method: 'rfc4733', durationMs: 100 });
     },
     notice(level, message) {
       server.emit('app.notice', { level, message });

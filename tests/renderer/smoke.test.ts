@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startKamailio, type TestPbx } from '../harness/kamailio';
 import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
+import { createInProcessChannelPair } from '../../src-main/web/in-process-channel';
+import { ContractClient } from '../../src-main/common/contract/contract-client';
+import { createSwitchboardCore, type SwitchboardCore } from '../../src-main/core/app/switchboard-core';
 import { artifactsDir, launchChromium, saveScreenshot, watchPageProblems } from './browser';
 
 const UI_TIMEOUT = 15_000;
@@ -18,9 +21,24 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
   let page: Page;
   let problems: string[];
   const coreLog: string[] = [];
+  /** The far end for a real call: a second real core, registered as carol, answering at once. */
+  let carolCore: SwitchboardCore;
+  const carolLog: string[] = [];
 
   before(async () => {
-    pbx = await startKamailio({ users: ['alice', 'bob'] });
+    pbx = await startKamailio({ users: ['alice', 'bob', 'carol'] });
+    carolCore = createSwitchboardCore({ autoAnswer: true, log: (line) => carolLog.push(line) });
+    const pair = createInProcessChannelPair();
+    carolCore.server.attach(pair.a);
+    const carol = new ContractClient(pair.b);
+    const registered = new Promise<void>((resolve, reject) =>
+      carol.on('account.state', (a) => {
+        if (a.state === 'registered') resolve();
+        if (a.state === 'failed') reject(new Error(`carol could not register: ${a.reason}`));
+      }),
+    );
+    await carol.call('account.add', { aor: pbx.aor('carol'), password: pbx.password('carol'), outboundProxy: pbx.proxyUri('udp') });
+    await registered;
     devWeb = await startDevWeb({ log: (line) => coreLog.push(line) });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1000, height: 720 } });
@@ -32,9 +50,11 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
     // Diagnostics for a failed run: what the core logged and what the page looked like.
     mkdirSync(artifactsDir, { recursive: true });
     writeFileSync(join(artifactsDir, 'renderer-smoke-core.log'), coreLog.join('\n'));
+    writeFileSync(join(artifactsDir, 'renderer-smoke-carol.log'), carolLog.join('\n'));
     if (page) await saveScreenshot(page, 'renderer-smoke-final.png');
     await browser?.close();
     await devWeb?.stop();
+    await carolCore?.stop();
     await pbx?.stop();
   });
 
@@ -82,6 +102,24 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
     await call.getByText('Ended: Number not found').waitFor({ timeout: UI_TIMEOUT });
     await call.getByRole('button', { name: 'Dismiss' }).click();
     await page.getByRole('region', { name: 'Calls' }).getByText('No calls.').waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test('a real call: connects, shows quality, holds, resumes and hangs up', async () => {
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('From').selectOption({ label: pbx.aor('alice') });
+    await dial.getByLabel('Number or SIP address').fill(`sip:carol@${pbx.host}:${pbx.udpPort}`);
+    await dial.getByRole('button', { name: 'Call' }).click();
+    const call = page.getByRole('region', { name: 'Calls' }).getByRole('listitem').filter({ hasText: 'carol' });
+    await call.getByRole('status').getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByLabel('Call quality').getByText(/quality \d\.\d\/5/).waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Hold' }).click();
+    await call.getByRole('status').getByText('On hold').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Resume' }).click();
+    await call.getByRole('status').getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    await saveScreenshot(page, 'renderer-smoke-call.png');
+    await call.getByRole('button', { name: 'Hang up' }).click();
+    await call.getByText('Ended: You hung up').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Dismiss' }).click();
   });
 
   test('an invalid address is refused with the reason from the contract', async () => {

@@ -5,6 +5,7 @@
  */
 import type { Session } from 'sip.js';
 import { ContractServer } from '../../common/contract/contract-server';
+import { effectiveSrtpPolicy } from '../../common/contract/contract';
 import { APP_NAME, APP_VERSION } from '../../common/version';
 import type { AudioSink, AudioSource } from '../media/audio/audio-port';
 import { NullSink } from '../media/audio/null-sink';
@@ -31,6 +32,8 @@ export interface SwitchboardCoreOptions {
   backoffSeconds?: PhoneOptions['backoffSeconds'];
   /** Answer incoming calls at once (intercom / test far end). */
   autoAnswer?: boolean;
+  /** Things the user must be told from the start (e.g. passwords cannot be stored securely). */
+  startupNotices?: readonly string[];
   /** Persist accounts here (the app); without it accounts live as long as the process (headless). */
   settings?: { path: string; vault?: CredentialVault };
 }
@@ -51,7 +54,7 @@ export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): Swi
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const audio = options.audio ?? silentAudio;
   const store = options.settings ? new SettingsStore(options.settings.path, options.settings.vault) : undefined;
-  const notices: string[] = [];
+  const notices: string[] = [...(options.startupNotices ?? [])];
   let loading = false;
   // The server is built from the phone's handlers, and the phone emits through the server.
   const sink: { server?: ContractServer } = {};
@@ -76,12 +79,14 @@ export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): Swi
     sessionDescriptionHandlerFactory: (account) =>
       createSessionDescriptionHandlerFactory({
         localAddress: () => account.transport.localAddress().host,
+        srtpPolicy: effectiveSrtpPolicy(account.config),
         openAudio: (session, format) => audio.open(session, format),
         // The account's own codec list wins over the process-wide one (headless --codecs).
         codecPreference: account.config.codecs ?? options.codecPreference,
       }),
     onAccountChange: (snapshot) => sink.server?.emit('account.state', snapshot),
     onCallChange: (snapshot) => sink.server?.emit('call.state', snapshot),
+    onCallDtmf: (event) => sink.server?.emit('call.dtmf', event),
   });
   const server = new ContractServer(phone.handlers, {
     onInternalError: (method, error) =>

@@ -138,6 +138,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private remoteHold = false;
   private dtmf: CallDtmf | undefined;
   private recorder: CallRecorder | undefined;
+  /** Why the last answer to our offer was unusable (the call is then torn down by sip.js). */
+  negotiationFailure: string | undefined;
   /** We hold the call: set by the Call before the re-INVITE that says so (see header). */
   localHold = false;
   /** Called after every completed offer/answer exchange (hold, SRTP, remote address may change). */
@@ -251,11 +253,18 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.assertOpen();
     switch (this.stateValue) {
       case 'have-local-offer': {
-        const negotiated = negotiateAnswer(this.pendingLocalOffer!, remote, {
-          address: this.localAddress!,
-          codecs: this.codecs,
-          srtp: this.srtpOptions(),
-        });
+        let negotiated: NegotiatedAudio;
+        try {
+          negotiated = negotiateAnswer(this.pendingLocalOffer!, remote, {
+            address: this.localAddress!,
+            codecs: this.codecs,
+            srtp: this.srtpOptions(),
+          });
+        } catch (error) {
+          // sip.js then ACKs and BYEs (or CANCELs); the Call shows this as the reason.
+          if (error instanceof SdpNegotiationError) this.negotiationFailure = error.reason;
+          throw error;
+        }
         const offered = this.pendingLocalOffer!.media.find((m) => m.type === 'audio' && m.port !== 0)?.direction ?? 'sendrecv';
         this.updateRemoteHold(negotiated, offered);
         this.applyNegotiated(rtp, negotiated);
@@ -265,7 +274,9 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
         return;
       }
       case 'stable': {
-        this.pendingRemoteOffer = answerOffer(remote, this.localOptions(rtp));
+        // As answerer our wish is just sendonly when holding: the mirror of a sendonly offer
+        // narrows it to inactive by itself (RFC 3264 s. 6.1).
+        this.pendingRemoteOffer = answerOffer(remote, { ...this.localOptions(rtp), direction: this.localHold ? 'sendonly' : 'sendrecv' });
         this.stateValue = 'have-remote-offer';
         return;
       }

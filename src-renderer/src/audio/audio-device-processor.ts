@@ -7,8 +7,8 @@
  *   each posted as a `capture` message (Int16, seq from 0, buffer transferred);
  * - playout: `playout` messages are resampled to the device rate into a FloatRing as they arrive;
  *   the quantum is taken from the ring. States: buffering (output silence until playoutStartMs is
- *   buffered) -> playing -> buffering when the ring runs dry (the missing samples count as
- *   underrun). Overflow beyond playoutMaxMs drops the oldest audio (counted as dropped).
+ *   buffered) -> playing -> buffering when the ring runs dry. Every silent sample output after the
+ *   first playout frame arrived counts as underrun. Overflow beyond playoutMaxMs drops the oldest audio (counted as dropped).
  * - about once per frame duration a `playout-report` gives main the device clock (cumulative
  *   played/underrun/dropped, in port-rate samples), which paces main's playout pulls.
  *
@@ -179,11 +179,10 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     let got = 0;
     if (this.playing) {
       got = this.ring.read(out, 0, n);
-      if (got < n) {
-        this.underrun += n - got;
-        this.playing = false;
-      }
+      if (got < n) this.playing = false;
     }
+    // Silence once far-end audio has started is an underrun (also while refilling to the start level).
+    if (this.playoutFramesReceived > 0) this.underrun += n - got;
     out.fill(0, got, n);
     this.played += got;
     for (let i = 0; i < got; i++) this.playoutEnergy += out[i]! * out[i]!;

@@ -36,6 +36,7 @@ export class CallsState {
         this.loadError = `Could not load calls: ${errorText(error)}`;
       },
     );
+    // Lives as long as the page, like this state object.
     setInterval(() => void this.refreshStats(), STATS_INTERVAL_MS);
   }
 

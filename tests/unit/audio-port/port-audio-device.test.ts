@@ -44,9 +44,12 @@ describe('PortAudioDevice capture (AudioSource)', () => {
     device.read(out);
     assert.ok(out.every((s) => s === 0), 'still buffering below 40 ms');
     c.renderer.postMessage({ type: 'capture', seq: 1, sampleRate: RATE, samples: ramp(1) });
+    await until(() => device.stats().capture.framesReceived === 2, 'frame 1');
+    device.read(out);
+    assert.deepEqual(Array.from(out), Array.from(ramp(0)), 'frame 0');
     c.renderer.postMessage({ type: 'capture', seq: 3, sampleRate: RATE, samples: ramp(3) }); // seq 2 lost
-    await until(() => device.stats().capture.framesReceived === 3, 'frames 1 and 3');
-    for (const seq of [0, 1, 3]) {
+    await until(() => device.stats().capture.framesReceived === 3, 'frame 3');
+    for (const seq of [1, 3]) {
       device.read(out);
       assert.deepEqual(Array.from(out), Array.from(ramp(seq)), `frame ${seq}`);
     }
@@ -64,7 +67,7 @@ describe('PortAudioDevice capture (AudioSource)', () => {
 
   test('a read spanning frames of other sizes gets contiguous audio (10 ms frames, 20 ms reads)', async () => {
     const c = channel();
-    const device = new PortAudioDevice(c.main, { sampleRate: RATE, captureTargetMs: 20 });
+    const device = new PortAudioDevice(c.main, { sampleRate: RATE, captureTargetMs: 40 });
     for (let seq = 0; seq < 4; seq++) c.renderer.postMessage({ type: 'capture', seq, sampleRate: RATE, samples: ramp(seq, FRAME / 2) });
     await until(() => device.stats().capture.framesReceived === 4, 'four 10 ms frames');
     const out = new Int16Array(FRAME);
@@ -79,12 +82,30 @@ describe('PortAudioDevice capture (AudioSource)', () => {
   test('overflow drops the OLDEST audio so latency stays bounded', async () => {
     const c = channel();
     const device = new PortAudioDevice(c.main, { sampleRate: RATE, captureTargetMs: 20, captureMaxMs: 60 });
-    for (let seq = 0; seq < 5; seq++) c.renderer.postMessage({ type: 'capture', seq, sampleRate: RATE, samples: ramp(seq) });
-    await until(() => device.stats().capture.framesReceived === 5, 'five frames');
+    const out = new Int16Array(FRAME);
+    c.renderer.postMessage({ type: 'capture', seq: 0, sampleRate: RATE, samples: ramp(0) });
+    await until(() => device.stats().capture.framesReceived === 1, 'frame 0');
+    device.read(out); // flowing now
+    for (let seq = 1; seq < 6; seq++) c.renderer.postMessage({ type: 'capture', seq, sampleRate: RATE, samples: ramp(seq) });
+    await until(() => device.stats().capture.framesReceived === 6, 'five more frames');
     assert.equal(device.stats().capture.overflowDropped, 2 * FRAME);
+    device.read(out);
+    assert.deepEqual(Array.from(out), Array.from(ramp(3)), 'frames 1 and 2 were dropped');
+    device.read(out);
+    assert.deepEqual(Array.from(out), Array.from(ramp(4)));
+    await device.close();
+    c.close();
+  });
+
+  test('a backlog that piled up before anyone read is skipped: reading starts at the target delay', async () => {
+    const c = channel();
+    const device = new PortAudioDevice(c.main, { sampleRate: RATE, captureTargetMs: 40, captureMaxMs: 200 });
+    for (let seq = 0; seq < 6; seq++) c.renderer.postMessage({ type: 'capture', seq, sampleRate: RATE, samples: ramp(seq) });
+    await until(() => device.stats().capture.framesReceived === 6, 'six frames');
     const out = new Int16Array(FRAME);
     device.read(out);
-    assert.deepEqual(Array.from(out), Array.from(ramp(2)), 'frames 0 and 1 were dropped');
+    assert.deepEqual(Array.from(out), Array.from(ramp(4)), 'the newest 40 ms are kept');
+    assert.equal(device.stats().capture.backlogSkipped, 4 * FRAME);
     await device.close();
     c.close();
   });

@@ -6,8 +6,8 @@
  *
  * Capture (renderer -> here): frames arrive at the device's pace into a FIFO; `read` is called by
  * the media session's own timer. States: buffering (read returns silence until captureTargetMs is
- * buffered, so timer jitter does not starve it) -> flowing (read takes samples) -> buffering on an
- * underrun. The FIFO is capped at captureMaxMs; overflow (device clock faster than the timer, or
+ * buffered, so timer jitter does not starve it; older audio beyond that is skipped so reading
+ * starts at the target delay) -> flowing (read takes samples) -> buffering on an underrun. The FIFO is capped at captureMaxMs; overflow (device clock faster than the timer, or
  * nobody reading) drops the OLDEST samples so latency stays bounded.
  *
  * Playout (here -> renderer), two modes:
@@ -57,6 +57,8 @@ export interface PortAudioDeviceStats {
     underruns: number;
     /** Samples dropped because the FIFO was full. */
     overflowDropped: number;
+    /** Stale samples skipped when reading (re)started, to begin at the target delay. */
+    backlogSkipped: number;
   };
   playout: {
     framesSent: number;
@@ -109,7 +111,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     this.log = options.log ?? ((message) => console.warn(message));
     this.statsValue = {
       device: undefined,
-      capture: { state: 'buffering', framesReceived: 0, framesLost: 0, buffered: 0, underruns: 0, overflowDropped: 0 },
+      capture: { state: 'buffering', framesReceived: 0, framesLost: 0, buffered: 0, underruns: 0, overflowDropped: 0, backlogSkipped: 0 },
       playout: { framesSent: 0, samplesSent: 0, report: { played: 0, underrun: 0, dropped: 0, buffered: 0 }, reports: 0 },
       protocolErrors: 0,
     };
@@ -128,7 +130,11 @@ export class PortAudioDevice implements AudioSource, AudioSink {
 
   /** AudioSource: the next `frame.length` captured samples, silence where there are none. */
   read(frame: Int16Array): void {
-    if (this.captureState === 'buffering' && this.fifoLength >= this.captureTarget) this.captureState = 'flowing';
+    if (this.captureState === 'buffering' && this.fifoLength >= this.captureTarget) {
+      // Start at the target delay: a backlog that piled up while nobody read is stale audio.
+      this.skip(this.fifoLength - this.captureTarget);
+      this.captureState = 'flowing';
+    }
     if (this.captureState === 'buffering') {
       frame.fill(0);
       return;
@@ -259,6 +265,13 @@ export class PortAudioDevice implements AudioSource, AudioSink {
       end = (end + n) % capacity;
     }
     this.fifoLength += input.length;
+  }
+
+  private skip(count: number): void {
+    if (count <= 0) return;
+    this.fifoStart = (this.fifoStart + count) % this.fifo.length;
+    this.fifoLength -= count;
+    this.statsValue.capture.backlogSkipped += count;
   }
 
   private copyOut(frame: Int16Array, count: number): void {

@@ -12,8 +12,11 @@ import {
   type Core,
   type Session,
 } from 'sip.js';
-import type { CallDirection, CallSnapshot, CallState } from '../../../common/contract/contract';
-import { mediaSummaryOf } from '../../media/session-description-handler';
+import type { CallDirection, CallSnapshot, CallState, EventPayload } from '../../../common/contract/contract';
+import { mediaSummaryOf, remoteOfferCheckOf, switchboardSdhOf, type SwitchboardSessionDescriptionHandler } from '../../media/session-description-handler';
+import { toDtmfDigit, type DtmfDigit } from '../../media/dtmf/dtmf-digit';
+import { buildDtmfRelayBody, DTMF_RELAY_CONTENT_TYPE, parseDtmfRelayBody } from '../../media/dtmf/sip-info-dtmf';
+import { DEFAULT_DTMF_DURATION_MS } from '../../media/call-dtmf';
 import type { Account } from './account';
 import { callFailureReason } from './failure-reasons';
 
@@ -33,9 +36,30 @@ export class Call {
     readonly account: Account,
     readonly session: Session,
     private readonly onChange: (call: Call) => void,
+    /** Received DTMF (media-B). */
+    private readonly onDtmf: (event: EventPayload<'call.dtmf'>) => void = () => undefined,
   ) {
     this.state = session instanceof Invitation ? 'incoming' : 'dialing';
     session.stateChange.addListener((s) => this.onSessionState(s));
+    session.delegate = {
+      ...session.delegate,
+      // Hold, SRTP and received RFC 4733 DTMF live in our handler; follow it once sip.js makes it.
+      onSessionDescriptionHandler: (handler) => {
+        const sdh = switchboardSdhOf(handler);
+        if (!sdh) return;
+        this.handler = sdh;
+        sdh.onChange = () => this.onChange(this);
+        sdh.onDtmf = (d) => this.onDtmf({ callId: this.id, digit: d.digit, durationMs: Math.round(d.durationMs), method: 'rfc4733' });
+      },
+      onInfo: (info) => this.onInfo(info),
+    };
+  }
+
+  /** The last handler sip.js made for this call (kept: sip.js drops its reference on dispose). */
+  private handler: SwitchboardSessionDescriptionHandler | undefined;
+
+  private get sdh(): SwitchboardSessionDescriptionHandler | undefined {
+    return switchboardSdhOf(this.session.sessionDescriptionHandler) ?? this.handler;
   }
 
   get direction(): CallDirection {
@@ -58,6 +82,8 @@ export class Call {
       reason: this.reason,
       sipCode: this.sipCode,
       media: mediaSummaryOf(this.session.sessionDescriptionHandler),
+      hold: this.sdh?.hold,
+      recordingPath: this.sdh?.recordingPath,
     };
   }
 
@@ -85,7 +111,113 @@ export class Call {
   async answer(): Promise<void> {
     if (!(this.session instanceof Invitation)) throw new Error('Only incoming calls can be answered');
     if (this.state !== 'incoming') throw new Error(`The call cannot be answered: it is ${this.state}`);
+    // sip.js answers a failed accept() with 480; check the offer first so the caller gets the
+    // right 488 and the reason in a Warning header (RFC 3261 s. 20.43, code 399 = miscellaneous).
+    const offer = this.session.body;
+    const problem = offer ? remoteOfferCheckOf(this.account.userAgent.configuration.sessionDescriptionHandlerFactory)?.(offer) : undefined;
+    if (problem) {
+      this.hangupRequested = true;
+      this.reason = `Incompatible call: ${problem.reason}`;
+      this.sipCode = 488;
+      await this.session.reject({
+        statusCode: 488,
+        reasonPhrase: 'Not Acceptable Here',
+        extraHeaders: [`Warning: 399 switchboard "${problem.reason.replace(/["\\]/g, "'")}"`],
+      });
+      return;
+    }
     await this.session.accept();
+  }
+
+  /** Put the call on hold: re-INVITE with a=sendonly (a=inactive if the other side holds too). */
+  async hold(): Promise<void> {
+    await this.reinviteWithHold(true);
+  }
+
+  /** Take the call off hold: re-INVITE with a=sendrecv. */
+  async resume(): Promise<void> {
+    await this.reinviteWithHold(false);
+  }
+
+  /** Send DTMF per the account's dtmfMode (see AccountConfig.dtmfMode). Resolves when all were sent. */
+  async sendDtmf(text: string): Promise<void> {
+    if (this.state !== 'connected' && this.state !== 'early-media') throw new Error(`DTMF needs a connected call; it is ${this.state}`);
+    const digits: DtmfDigit[] = [...text].map(toDtmfDigit);
+    const mode = this.account.config.dtmfMode ?? 'auto';
+    const sdh = this.sdh;
+    const rtp = mode === 'rfc4733' || (mode === 'auto' && sdh?.telephoneEventNegotiated === true);
+    if (rtp) {
+      if (!sdh) throw new Error('The call has no media yet');
+      await sdh.sendRfc4733(digits);
+      return;
+    }
+    if (this.state !== 'connected') throw new Error('DTMF by SIP INFO needs an answered call');
+    for (const digit of digits) await this.sendInfoDigit(digit);
+  }
+
+  /** Start/stop recording the call to a stereo WAV (L = local, R = remote). */
+  record(path: string, on: boolean): void {
+    const sdh = this.sdh;
+    if (!sdh || this.state === 'ended') throw new Error(`Call ${this.id} has no media to record`);
+    sdh.setRecording(on ? path : undefined);
+    this.onChange(this);
+  }
+
+  private async reinviteWithHold(hold: boolean): Promise<void> {
+    if (this.state !== 'connected') throw new Error(`Only a connected call can be ${hold ? 'held' : 'resumed'}; it is ${this.state}`);
+    const sdh = this.sdh;
+    if (!sdh) throw new Error('The call has no media');
+    if (sdh.localHold === hold) return;
+    sdh.localHold = hold;
+    const outcome = await new Promise<{ ok: true } | { ok: false; why: string }>((resolve) => {
+      this.session
+        .invite({
+          requestDelegate: {
+            onAccept: () => resolve({ ok: true }),
+            onReject: (response) =>
+              resolve({ ok: false, why: `the other side answered ${response.message.statusCode} ${response.message.reasonPhrase}` }),
+          },
+        })
+        .catch((error: unknown) => resolve({ ok: false, why: error instanceof Error ? error.message : String(error) }));
+    });
+    if (!outcome.ok) {
+      sdh.localHold = !hold;
+      throw new Error(`Could not ${hold ? 'hold' : 'resume'} the call: ${outcome.why}`);
+    }
+    this.onChange(this);
+  }
+
+  private sendInfoDigit(digit: DtmfDigit): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.session
+        .info({
+          requestDelegate: {
+            onAccept: () => resolve(),
+            onReject: (response) => reject(new Error(`DTMF ${digit} by SIP INFO was refused: ${response.message.statusCode} ${response.message.reasonPhrase}`)),
+          },
+          requestOptions: {
+            body: { contentDisposition: 'render', contentType: DTMF_RELAY_CONTENT_TYPE, content: buildDtmfRelayBody(digit, DEFAULT_DTMF_DURATION_MS) },
+          },
+        })
+        .catch(reject);
+    });
+  }
+
+  private onInfo(info: Parameters<NonNullable<Session['delegate']>['onInfo'] & object>[0]): void {
+    const request = info.request;
+    const type = (request.getHeader('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== DTMF_RELAY_CONTENT_TYPE) {
+      // RFC 6086 s. 4.2.2 would have us answer 469 with Recv-Info; legacy INFO has no package, 415 says it.
+      void info.reject({ statusCode: 415, reasonPhrase: 'Unsupported Media Type', extraHeaders: [`Accept: ${DTMF_RELAY_CONTENT_TYPE}`] });
+      return;
+    }
+    try {
+      const relay = parseDtmfRelayBody(request.body ?? '');
+      void info.accept();
+      this.onDtmf({ callId: this.id, digit: relay.digit, durationMs: relay.durationMs, method: 'info' });
+    } catch (error) {
+      void info.reject({ statusCode: 400, reasonPhrase: 'Bad Request', extraHeaders: [`Warning: 399 switchboard "${String((error as Error).message).replace(/["\\]/g, "'")}"`] });
+    }
   }
 
   async reject(reason: 'busy' | 'decline'): Promise<void> {
@@ -127,6 +259,9 @@ export class Call {
     const local = isLocallyGenerated(response);
     this.sipCode = local ? undefined : code;
     this.reason = callFailureReason(code, local && code === 408, local && code === 503);
+    // A 488/606 may say why in a Warning header (e.g. another Switchboard refusing plain RTP).
+    const warning = /^\s*\d{3}\s+\S+\s+"(.*)"\s*$/.exec(response.message.getHeader('warning') ?? '')?.[1];
+    if ((code === 488 || code === 606) && warning) this.reason = `Incompatible call: ${warning}`;
   }
 
   private onSessionState(state: SessionState): void {
@@ -148,6 +283,8 @@ export class Call {
   }
 
   private onTerminated(): void {
+    const mediaFailure = this.sdh?.negotiationFailure;
+    if (!this.reason && mediaFailure) this.reason = `Call failed: ${mediaFailure}`;
     if (!this.reason) {
       if (this.state === 'connected' || this.state === 'ending') this.reason = this.hangupRequested ? 'You hung up' : 'The other side hung up';
       else if (this.direction === 'incoming') this.reason = this.hangupRequested ? 'Declined' : 'Missed call (caller hung up)';

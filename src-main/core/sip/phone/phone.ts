@@ -8,7 +8,7 @@
  * a sentence that says what to do.
  */
 import { Inviter, UserAgent, type Invitation, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
-import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, Params } from '../../../common/contract/contract';
+import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, EventPayload, Params } from '../../../common/contract/contract';
 import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
 import { mediaStatsOf } from '../../media/media-stats';
 import { Account, type AccountDeps } from './account';
@@ -20,6 +20,8 @@ export interface PhoneOptions {
   sessionDescriptionHandlerFactory: (account: Account) => SessionDescriptionHandlerFactory;
   onAccountChange: (snapshot: AccountSnapshot) => void;
   onCallChange: (snapshot: CallSnapshot) => void;
+  /** A DTMF digit received on a call (media-B). */
+  onCallDtmf?: (event: EventPayload<'call.dtmf'>) => void;
   log: (line: string) => void;
   trace?: AccountDeps['trace'];
   backoffSeconds?: AccountDeps['backoffSeconds'];
@@ -77,6 +79,22 @@ export class Phone {
       return {};
     },
     'call.list': async () => ({ calls: [...this.calls.values()].map((c) => c.snapshot()) }),
+    'call.dtmf': async ({ callId, digits }) => {
+      await this.wrap(() => this.call(callId).sendDtmf(digits));
+      return {};
+    },
+    'call.hold': async ({ callId }) => {
+      await this.wrap(() => this.call(callId).hold());
+      return {};
+    },
+    'call.resume': async ({ callId }) => {
+      await this.wrap(() => this.call(callId).resume());
+      return {};
+    },
+    'call.record': async ({ callId, path, on }) => {
+      await this.wrap(async () => this.call(callId).record(path, on));
+      return {};
+    },
     'call.stats': async ({ callId }) => {
       const stats = mediaStatsOf(this.call(callId).session.sessionDescriptionHandler);
       if (!stats) throw new RpcError(RpcErrorCode.ApplicationError, `Call ${callId} has no media yet (not answered, or no audio negotiated)`);
@@ -136,10 +154,16 @@ export class Phone {
   }
 
   private track(account: Account, session: Inviter | Invitation): Call {
-    const call = new Call(`call-${this.nextCall++}`, account, session, (c) => {
-      this.options.onCallChange(c.snapshot());
-      if (c.ended) setTimeout(() => this.calls.delete(c.id), ENDED_CALL_RETENTION_MS).unref();
-    });
+    const call = new Call(
+      `call-${this.nextCall++}`,
+      account,
+      session,
+      (c) => {
+        this.options.onCallChange(c.snapshot());
+        if (c.ended) setTimeout(() => this.calls.delete(c.id), ENDED_CALL_RETENTION_MS).unref();
+      },
+      (event) => this.options.onCallDtmf?.(event),
+    );
     this.calls.set(call.id, call);
     this.options.onCallChange(call.snapshot());
     return call;

@@ -1,0 +1,162 @@
+/**
+ * Issue "media engine" figure (5), and the in-call part of (3): whole-process CPU and RSS of a
+ * softphone during a call, per codec.
+ *
+ * Per codec: Switchboard (alice, headless) calls carol and, AT THE SAME TIME, baresip (bob) calls
+ * dave; carol and dave are identical auto-answering baresips offering only that codec, so the
+ * codec is forced. Running both calls concurrently means machine load (other work on this shared
+ * host) hits both alike; each process's CPU is its own (utime+stime from /proc/PID/stat over the
+ * same window, started 1 s after the call is up). Both callers send the same speech-like signal
+ * and record what they receive (Switchboard: --audio-out WAV; baresip: sndfile, both directions).
+ *
+ * A codec that Switchboard cannot negotiate yet (not among the codecs its calls offer) still gets
+ * baresip's figure; Switchboard's is then missing with the reason.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { TestPbx } from '../harness/kamailio';
+import type { TestBaresip } from '../harness/baresip';
+import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { row, type FigureRow } from './figures';
+import { baresipPid, startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
+import { cpuSeconds, rssKiB } from './process-stats';
+import { percentile } from './stats';
+import { speechLikeWav } from './test-signal';
+import { sleep } from './wall-clock';
+
+export interface CallCodec {
+  /** SDP name as baresip's harness takes it */
+  name: string;
+  sampleRate: number;
+  /** Whether Switchboard's calls offer it (else only baresip is measured). */
+  wiredInSwitchboard: boolean;
+  goal?: string;
+}
+
+export interface CallCpuOptions {
+  pbx: TestPbx;
+  dir: string;
+  codecs: CallCodec[];
+  callSeconds: number;
+  signal8k: string;
+  log: (line: string) => void;
+}
+
+export interface CallCpuFigures {
+  codec: string;
+  switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; error?: string };
+  baresip?: { cpuPercent: number; rssMiB: number; error?: string };
+}
+
+interface Sampler {
+  cpuStart: number;
+  rss: number[];
+}
+
+/** CPU % of one core and median RSS of `pid` over `seconds`, sampling RSS every second. */
+async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; rssMiB: number }[]> {
+  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), rss: [] }));
+  const started = performance.now();
+  for (let s = 0; s < seconds; s++) {
+    await sleep(started + (s + 1) * 1000 - performance.now());
+    pids.forEach((pid, i) => samplers[i]!.rss.push(rssKiB(pid)));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return pids.map((pid, i) => ({
+    cpuPercent: ((cpuSeconds(pid) - samplers[i]!.cpuStart) / elapsed) * 100,
+    rssMiB: percentile(samplers[i]!.rss, 50) / 1024,
+  }));
+}
+
+export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: FigureRow[]; raw: CallCpuFigures[] }> {
+  const { pbx, log } = options;
+  const figures: CallCpuFigures[] = [];
+  let alice: HeadlessSwitchboard | undefined;
+  try {
+    alice = startSwitchboard(pbx, 'alice', options.signal8k, join(options.dir, 'cpu-call-received.wav'));
+    await alice.waitForAccount('registered', 20_000);
+    for (const codec of options.codecs) {
+      log(`  ${options.callSeconds} s calls with ${codec.name}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
+      figures.push(await oneCodec(options, codec, alice));
+    }
+  } finally {
+    await alice?.stop();
+  }
+  return { rows: toRows(figures, options), raw: figures };
+}
+
+async function oneCodec(options: CallCpuOptions, codec: CallCodec, alice: HeadlessSwitchboard): Promise<CallCpuFigures> {
+  const { pbx } = options;
+  const signal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}.wav`), codec.sampleRate, options.callSeconds + 30);
+  const started: TestBaresip[] = [];
+  const result: CallCpuFigures = { codec: codec.name };
+  try {
+    const carol = await startBaresipPhone(pbx, 'carol', signal, [codec.name], true);
+    started.push(carol);
+    const dave = await startBaresipPhone(pbx, 'dave', signal, [codec.name], true);
+    started.push(dave);
+    const bob = await startBaresipPhone(pbx, 'bob', signal, [codec.name]);
+    started.push(bob);
+
+    // Both calls up (concurrently), then one common measurement window.
+    const oursUp = codec.wiredInSwitchboard
+      ? switchboardCall(alice, pbx.aor('carol')).then(
+          (callId) => ({ callId }),
+          (error: Error) => ({ error: error.message.split('\n')[0]! }),
+        )
+      : undefined;
+    const bobUp = bob.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000);
+    await bob.dial(pbx.aor('dave'));
+    await bobUp;
+    const outcome = await oursUp;
+    let ourCallId: string | undefined;
+    if (outcome && 'error' in outcome) result.switchboard = { cpuPercent: NaN, rssMiB: NaN, error: outcome.error };
+    else ourCallId = outcome?.callId;
+    await sleep(1000);
+    const measureOurs = ourCallId !== undefined;
+    const pids = [baresipPid(bob), ...(measureOurs ? [switchboardPid(alice)] : [])];
+    const [theirs, mine] = await measureWindow(pids, options.callSeconds);
+    result.baresip = theirs;
+    if (mine && ourCallId) {
+      const snapshot = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === ourCallId);
+      result.switchboard = { ...mine, negotiatedCodec: snapshot?.media?.codec };
+      await alice.client.call('call.hangup', { callId: ourCallId });
+      await alice.waitForCall((c) => c.callId === ourCallId && c.state === 'ended', 10_000);
+    }
+    const bobClosed = bob.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, { includePast: true });
+    await bob.hangup();
+    await bobClosed;
+  } finally {
+    for (const phone of started.reverse()) await phone.stop();
+  }
+  return result;
+}
+
+/** Dial and wait until connected; resolves with the call id, rejects if the call fails. */
+async function switchboardCall(alice: HeadlessSwitchboard, target: string): Promise<string> {
+  const { callId } = await alice.client.call('call.dial', { target });
+  const state = await alice.waitForCall((c) => c.callId === callId && (c.state === 'connected' || c.state === 'ended'), 15_000);
+  if (state.state === 'ended') throw new Error(`call ended before connecting: ${state.reason ?? ''} ${state.sipCode ?? ''}`.trim());
+  return callId;
+}
+
+function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[] {
+  const cpu = `5 whole-process CPU during a ${options.callSeconds} s call (utime+stime, % of one core), concurrent calls`;
+  const memory = '3 memory (VmRSS)';
+  const rows: FigureRow[] = [];
+  for (const f of figures) {
+    const codec = options.codecs.find((c) => c.name === f.codec)!;
+    const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
+    let note: string | undefined;
+    if (!codec.wiredInSwitchboard) note = 'Switchboard: codec not offered in calls yet';
+    else if (f.switchboard?.error) note = `Switchboard: ${f.switchboard.error}`;
+    else if (ours?.negotiatedCodec && ours.negotiatedCodec.toLowerCase() !== f.codec.toLowerCase()) note = `Switchboard negotiated ${ours.negotiatedCodec}!`;
+    rows.push(row(cpu, `${f.codec} call`, '%', ours?.cpuPercent, f.baresip?.cpuPercent, { goal: codec.goal, note }));
+  }
+  for (const f of figures) {
+    const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
+    if (!ours && !f.baresip) continue;
+    rows.push(row(memory, `in a ${f.codec} call (median)`, 'MiB', ours?.rssMiB, f.baresip?.rssMiB, f.codec === figures[0]?.codec ? { note: 'caller side of the call, sampled every second' } : {}));
+  }
+  return rows;
+}
