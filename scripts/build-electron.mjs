@@ -8,7 +8,9 @@
 //
 //   node scripts/build-electron.mjs [--only main|preload] [--outdir DIR]   (default outdir dist/electron)
 import { build } from 'esbuild';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -51,4 +53,11 @@ const builds = {
 };
 const which = values.only ? [values.only] : ['main', 'preload'];
 await Promise.all(which.map((name) => builds[name]()));
+if (which.includes('main')) {
+  // opusscript (Opus as WebAssembly) loads its .wasm from beside the script that requires it:
+  // ship it next to main.cjs.
+  const opusDir = dirname(createRequire(import.meta.url).resolve('opusscript'));
+  mkdirSync(outdir, { recursive: true });
+  copyFileSync(join(opusDir, 'build', 'opusscript_native_wasm.wasm'), join(outdir, 'opusscript_native_wasm.wasm'));
+}
 console.log(`Built ${which.map((name) => `${name}.cjs`).join(' and ')} in ${outdir}`);

@@ -24,12 +24,17 @@ import { percentile } from './stats';
 import { speechLikeWav } from './test-signal';
 import { sleep } from './wall-clock';
 
+/** Shared with the idle-CPU row of sip-core-bench.ts so both land in one table section. */
+export const CPU_SECTION = '5 whole-process CPU (utime+stime of /proc/PID/stat, % of one core; both calls concurrent)';
+
 export interface CallCodec {
   /** SDP name as baresip's harness takes it */
   name: string;
   sampleRate: number;
   /** Whether Switchboard's calls offer it (else only baresip is measured). */
   wiredInSwitchboard: boolean;
+  /** Channels of the WAV baresip plays: 2 for Opus (opus/48000/2). */
+  channels: 1 | 2;
   goal?: string;
 }
 
@@ -44,7 +49,9 @@ export interface CallCpuOptions {
 
 export interface CallCpuFigures {
   codec: string;
-  switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; error?: string };
+  /** Why this codec's calls could not be measured at all. */
+  error?: string;
+  switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; error?: string };
   baresip?: { cpuPercent: number; rssMiB: number; error?: string };
 }
 
@@ -77,7 +84,14 @@ export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: Fig
     await alice.waitForAccount('registered', 20_000);
     for (const codec of options.codecs) {
       log(`  ${options.callSeconds} s calls with ${codec.name}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
-      figures.push(await oneCodec(options, codec, alice));
+      try {
+        figures.push(await oneCodec(options, codec, alice));
+      } catch (error) {
+        // One codec failing (a peer that would not set up the call) must not cost the others.
+        const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+        log(`  ${codec.name} calls failed: ${message}`);
+        figures.push({ codec: codec.name, error: message });
+      }
     }
   } finally {
     await alice?.stop();
@@ -87,7 +101,7 @@ export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: Fig
 
 async function oneCodec(options: CallCpuOptions, codec: CallCodec, alice: HeadlessSwitchboard): Promise<CallCpuFigures> {
   const { pbx } = options;
-  const signal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}.wav`), codec.sampleRate, options.callSeconds + 30);
+  const signal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-${codec.channels}.wav`), codec.sampleRate, options.callSeconds + 30, codec.channels);
   const started: TestBaresip[] = [];
   const result: CallCpuFigures = { codec: codec.name };
   try {
@@ -115,11 +129,23 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, alice: Headle
     await sleep(1000);
     const measureOurs = ourCallId !== undefined;
     const pids = [baresipPid(bob), ...(measureOurs ? [switchboardPid(alice)] : [])];
-    const [theirs, mine] = await measureWindow(pids, options.callSeconds);
+    const jitterBufferDelayMs: number[] = [];
+    const window = measureWindow(pids, options.callSeconds);
+    if (ourCallId) {
+      // Switchboard's receive jitter buffer in this real call (one stats request per second).
+      const callId = ourCallId;
+      const end = performance.now() + options.callSeconds * 1000 - 500;
+      while (performance.now() < end) {
+        const stats = await alice.client.call('call.stats', { callId });
+        if (stats.jitterBuffer?.state === 'playing') jitterBufferDelayMs.push(stats.jitterBuffer.currentDelayMs);
+        await sleep(1000);
+      }
+    }
+    const [theirs, mine] = await window;
     result.baresip = theirs;
     if (mine && ourCallId) {
       const snapshot = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === ourCallId);
-      result.switchboard = { ...mine, negotiatedCodec: snapshot?.media?.codec };
+      result.switchboard = { ...mine, negotiatedCodec: snapshot?.media?.codec, jitterBufferDelayMs };
       await alice.client.call('call.hangup', { callId: ourCallId });
       await alice.waitForCall((c) => c.callId === ourCallId && c.state === 'ended', 10_000);
     }
@@ -141,22 +167,23 @@ async function switchboardCall(alice: HeadlessSwitchboard, target: string): Prom
 }
 
 function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[] {
-  const cpu = `5 whole-process CPU during a ${options.callSeconds} s call (utime+stime, % of one core), concurrent calls`;
+  const cpu = CPU_SECTION;
   const memory = '3 memory (VmRSS)';
   const rows: FigureRow[] = [];
   for (const f of figures) {
     const codec = options.codecs.find((c) => c.name === f.codec)!;
     const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
     let note: string | undefined;
-    if (!codec.wiredInSwitchboard) note = 'Switchboard: codec not offered in calls yet';
+    if (f.error) note = `NOT MEASURED: ${f.error}`;
+    else if (!codec.wiredInSwitchboard) note = 'Switchboard: codec not offered in calls yet';
     else if (f.switchboard?.error) note = `Switchboard: ${f.switchboard.error}`;
     else if (ours?.negotiatedCodec && ours.negotiatedCodec.toLowerCase() !== f.codec.toLowerCase()) note = `Switchboard negotiated ${ours.negotiatedCodec}!`;
-    rows.push(row(cpu, `${f.codec} call`, '%', ours?.cpuPercent, f.baresip?.cpuPercent, { goal: codec.goal, note }));
+    rows.push(row(cpu, `in a ${options.callSeconds} s call with ${f.codec}`, '%', ours?.cpuPercent, f.baresip?.cpuPercent, { goal: codec.goal, note }));
   }
   for (const f of figures) {
     const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
     if (!ours && !f.baresip) continue;
-    rows.push(row(memory, `in a ${f.codec} call (median)`, 'MiB', ours?.rssMiB, f.baresip?.rssMiB, f.codec === figures[0]?.codec ? { note: 'caller side of the call, sampled every second' } : {}));
+    rows.push(row(memory, `in a call with ${f.codec} (median)`, 'MiB', ours?.rssMiB, f.baresip?.rssMiB, f.codec === figures[0]?.codec ? { note: 'caller side of the call, sampled every second; Switchboard also answers call.stats once a second' } : {}));
   }
   return rows;
 }

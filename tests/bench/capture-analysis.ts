@@ -29,6 +29,18 @@ export interface RegistrationTiming {
   startToRegisteredMs: number;
   /** first REGISTER sent → its final 200 OK (ms), including the digest challenge round trip. */
   registerTo200Ms: number;
+  /** 401/407 received → request with credentials sent: the phone's own reaction time (ms). */
+  challengeToRetryMs?: number;
+}
+
+/** Time from the first 401/407 to `phone` in the dialog to the phone's next `method` request. */
+function challengeToRetry(sip: readonly SipPacket[], first: SipPacket, method: string): number | undefined {
+  const challenge = sip.find(
+    (p) => p.timeMs >= first.timeMs && p.dst === first.src && p.dstPort === first.srcPort && (p.sip.status === 401 || p.sip.status === 407) && p.sip.callId === first.sip.callId,
+  );
+  if (!challenge) return undefined;
+  const retry = sip.find((p) => p.timeMs >= challenge.timeMs && p !== first && p.sip.method === method && p.sip.callId === first.sip.callId && p.src === first.src && p.srcPort === first.srcPort);
+  return retry ? retry.timeMs - challenge.timeMs : undefined;
 }
 
 export function registrationTiming(sip: readonly SipPacket[], user: string, pbxPort: number, startedAtMs: number): RegistrationTiming {
@@ -38,7 +50,7 @@ export function registrationTiming(sip: readonly SipPacket[], user: string, pbxP
     (p) => p.timeMs >= first.timeMs && p.srcPort === pbxPort && p.sip.status === 200 && p.sip.cseqMethod === 'REGISTER' && p.sip.callId === first.sip.callId,
   );
   if (!ok) throw new Error(`no 200 OK captured for the REGISTER of ${user} (Call-ID ${first.sip.callId})`);
-  return { startToRegisteredMs: ok.timeMs - startedAtMs, registerTo200Ms: ok.timeMs - first.timeMs };
+  return { startToRegisteredMs: ok.timeMs - startedAtMs, registerTo200Ms: ok.timeMs - first.timeMs, challengeToRetryMs: challengeToRetry(sip, first, 'REGISTER') };
 }
 
 export interface CallSetupTiming {
@@ -47,6 +59,8 @@ export interface CallSetupTiming {
   inviteToFirstRtpInMs: number;
   /** first INVITE sent → first RTP packet the caller sends. */
   inviteToFirstRtpOutMs: number;
+  /** 407 received → INVITE with credentials sent (ms). */
+  challengeToRetryMs?: number;
 }
 
 export function callSetupTiming(datagrams: readonly UdpDatagram[], sip: readonly SipPacket[], user: string, pbxPort: number, startedAtMs: number): CallSetupTiming {
@@ -73,5 +87,6 @@ export function callSetupTiming(datagrams: readonly UdpDatagram[], sip: readonly
     inviteTo200Ms: ok.timeMs - invite.timeMs,
     inviteToFirstRtpInMs: rtpIn.timeMs - invite.timeMs,
     inviteToFirstRtpOutMs: rtpOut.timeMs - invite.timeMs,
+    challengeToRetryMs: challengeToRetry(sip, invite, 'INVITE'),
   };
 }

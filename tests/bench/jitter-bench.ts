@@ -5,8 +5,8 @@
  * - Jitter-buffer delay distribution: a sending MediaSession streams to a receiving one over
  *   loopback, (a) directly ("clean") and (b) through the harness's impairing UDP relay ("jittery":
  *   uniform extra delay, some loss). The receiver's jitter buffer is sampled every 20 ms while
- *   playing: currentDelayMs (playout delay above the fastest path) and targetDelayMs. Both links
- *   run at the same time.
+ *   playing, after its first 50 packets (start-up floor): currentDelayMs (playout delay above the
+ *   fastest path) and targetDelayMs. Both links run at the same time.
  * - Capture-to-wire delay: from the moment the media session reads a frame from its audio source
  *   (right before encoding) to the moment that frame's RTP packet is received on a plain UDP socket
  *   in this process (so it includes encode, packetize, send syscall, loopback and the event-loop
@@ -62,7 +62,7 @@ async function openEndpoint(): Promise<Endpoint> {
   return { rtp: new RtpSession(await RtpStreamSocket.open(LOOPBACK, 64, false)) };
 }
 
-function startMedia(endpoint: Endpoint, codec: AudioCodec, remote: TransportAddress, source: AudioSource): MediaSession {
+function startMedia(endpoint: Endpoint, codec: AudioCodec, remote: TransportAddress, source: AudioSource, direction: 'sendonly' | 'recvonly'): MediaSession {
   const media = new MediaSession({
     rtp: endpoint.rtp,
     negotiated: {
@@ -71,7 +71,7 @@ function startMedia(endpoint: Endpoint, codec: AudioCodec, remote: TransportAddr
       ptime: 20,
       remoteRtp: remote,
       rtcpMux: true,
-      direction: 'sendrecv',
+      direction,
     },
     source,
     sink: new NullSink(codec.info.sampleRate),
@@ -106,11 +106,15 @@ async function oneLink(codec: AudioCodec, seconds: number, impairment: Impairmen
   const current: number[] = [];
   const target: number[] = [];
   try {
-    const receiving = startMedia(receiver, codec, sender.rtp.socket.local, new SignalSource(codec.info.sampleRate, signal));
-    startMedia(sender, codec, relay ? { address: relay.host, port: relay.port } : receiver.rtp.socket.local, new SignalSource(codec.info.sampleRate, signal));
+    // One-way: the receiver sends nothing (port 0), else the sender's symmetric-RTP latching would
+    // lock onto the receiver's real address and bypass the relay.
+    const receiving = startMedia(receiver, codec, { address: LOOPBACK, port: 0 }, new SignalSource(codec.info.sampleRate, signal), 'recvonly');
+    const destination = relay ? { address: relay.host, port: relay.port } : receiver.rtp.socket.local;
+    startMedia(sender, codec, destination, new SignalSource(codec.info.sampleRate, signal), 'sendonly');
     const sampler = setInterval(() => {
       const stats = receiving.jitterBufferStats();
-      if (stats?.state !== 'playing') return;
+      // skip the first 50 packets: the buffer's start-up floor, not the link, sets the delay then
+      if (stats?.state !== 'playing' || stats.received < 50) return;
       current.push(stats.currentDelayMs);
       target.push(stats.targetDelayMs);
     }, 20);
@@ -174,7 +178,7 @@ export async function benchCaptureToWire(codec: BenchCodec, seconds: number): Pr
     const signal = speechLikeSamples(info.sampleRate, 10);
     // The source is read right before encoding; the next packet carries the current send timestamp.
     const source = new SignalSource(info.sampleRate, signal, () => readAt.set(sender.rtp.sendState.timestamp, performance.now()));
-    startMedia(sender, codec.codec, { address: LOOPBACK, port: receiver.address().port }, source);
+    startMedia(sender, codec.codec, { address: LOOPBACK, port: receiver.address().port }, source, 'sendonly');
     await sleep(seconds * 1000);
   } finally {
     await closeEndpoint(sender);

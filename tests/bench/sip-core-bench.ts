@@ -12,14 +12,16 @@
  *
  * Runs alternate Switchboard / baresip so machine load drifts hit both alike.
  */
+import { performance } from 'node:perf_hooks';
 import type { TestPbx } from '../harness/kamailio';
 import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { CPU_SECTION } from './call-cpu-bench';
 import { callSetupTiming, registrationTiming, sipPackets } from './capture-analysis';
 import { row, type FigureRow } from './figures';
 import { captureDuring, startLoopbackCapture } from './loopback-capture';
 import { baresipPid, baresipRtpPorts, startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
-import { rssKiB } from './process-stats';
+import { cpuSeconds, rssKiB } from './process-stats';
 import { distribution } from './stats';
 import { epochMs, sleep } from './wall-clock';
 
@@ -37,6 +39,8 @@ const BS_USER = 'bob';
 const CALLEE = 'carol';
 /** How long each benchmark call stays up: long enough for RTP to flow both ways. */
 const TALK_MS = 800;
+/** Window for the idle CPU figure (CPU time has 10 ms resolution). */
+const IDLE_CPU_MS = 5000;
 
 function distributionRows(section: string, label: string, ours: number[], theirs: number[], note?: string): FigureRow[] {
   const a = distribution(ours);
@@ -70,13 +74,15 @@ export async function benchRegistration(options: SipCoreOptions): Promise<{ rows
   });
   const sip = sipPackets(packets);
   const timings = starts.map((s) => ({ ...s, ...registrationTiming(sip, s.who === 'switchboard' ? SB_USER : BS_USER, pbx.udpPort, s.at) }));
-  const of = (who: string, key: 'startToRegisteredMs' | 'registerTo200Ms') => timings.filter((t) => t.who === who).map((t) => t[key]);
+  const of = (who: string, key: 'startToRegisteredMs' | 'registerTo200Ms' | 'challengeToRetryMs') =>
+    timings.filter((t) => t.who === who).flatMap((t) => (t[key] === undefined ? [] : [t[key]]));
   const section = '1 registration (UDP, Kamailio, dumpcap on lo)';
   return {
     rows: [
       ...distributionRows(section, 'spawn → registered', of('switchboard', 'startToRegisteredMs'), of('baresip', 'startToRegisteredMs'),
         `n = ${runs} each; Switchboard = node + tsx start-up (transpiles TS on the fly) + core`),
       ...distributionRows(section, 'REGISTER sent → 200 OK', of('switchboard', 'registerTo200Ms'), of('baresip', 'registerTo200Ms'), 'incl. 401 challenge round trip'),
+      ...distributionRows(section, '401 received → REGISTER retried', of('switchboard', 'challengeToRetryMs'), of('baresip', 'challengeToRetryMs'), "the phone's own reaction (digest)"),
     ],
     raw: timings,
   };
@@ -99,9 +105,19 @@ export async function benchCallSetup(options: SipCoreOptions): Promise<CallSetup
     caller = startSwitchboard(pbx, SB_USER, options.signal8k, `${dir}/setup-received.wav`);
     await caller.waitForAccount('registered', 20_000);
 
-    // (3) idle, registered: let start-up garbage settle first
+    // (3) idle, registered: let start-up garbage settle first; idle CPU over the next seconds
     await sleep(3000);
-    const idle = { switchboardKiB: rssKiB(switchboardPid(caller)), baresipKiB: rssKiB(baresipPid(farCaller)) };
+    const pids = { switchboard: switchboardPid(caller), baresip: baresipPid(farCaller) };
+    const cpuBefore = { switchboard: cpuSeconds(pids.switchboard), baresip: cpuSeconds(pids.baresip) };
+    const idleStarted = performance.now();
+    await sleep(IDLE_CPU_MS);
+    const idleSeconds = (performance.now() - idleStarted) / 1000;
+    const idle = {
+      switchboardKiB: rssKiB(pids.switchboard),
+      baresipKiB: rssKiB(pids.baresip),
+      switchboardCpuPercent: ((cpuSeconds(pids.switchboard) - cpuBefore.switchboard) / idleSeconds) * 100,
+      baresipCpuPercent: ((cpuSeconds(pids.baresip) - cpuBefore.baresip) / idleSeconds) * 100,
+    };
 
     const calleePorts = baresipRtpPorts(callee);
     const callerPorts = baresipRtpPorts(farCaller);
@@ -139,8 +155,8 @@ export async function benchCallSetup(options: SipCoreOptions): Promise<CallSetup
     });
     const sip = sipPackets(packets);
     const timings = starts.map((s) => ({ ...s, ...callSetupTiming(packets, sip, s.who === 'switchboard' ? SB_USER : BS_USER, pbx.udpPort, s.at) }));
-    const of = (who: string, key: 'inviteTo200Ms' | 'inviteToFirstRtpInMs' | 'inviteToFirstRtpOutMs') =>
-      timings.filter((t) => t.who === who).map((t) => t[key]);
+    const of = (who: string, key: 'inviteTo200Ms' | 'inviteToFirstRtpInMs' | 'inviteToFirstRtpOutMs' | 'challengeToRetryMs') =>
+      timings.filter((t) => t.who === who).flatMap((t) => (t[key] === undefined ? [] : [t[key]]));
     const section = '2 call setup (caller → Kamailio → auto-answering baresip, PCMU, dumpcap on lo)';
     const memory = '3 memory (VmRSS)';
     return {
@@ -149,8 +165,12 @@ export async function benchCallSetup(options: SipCoreOptions): Promise<CallSetup
           `n = ${runs} each; incl. 407 challenge round trip`),
         ...distributionRows(section, 'INVITE sent → first RTP received', of('switchboard', 'inviteToFirstRtpInMs'), of('baresip', 'inviteToFirstRtpInMs'), ''),
         ...distributionRows(section, 'INVITE sent → first RTP sent', of('switchboard', 'inviteToFirstRtpOutMs'), of('baresip', 'inviteToFirstRtpOutMs'), ''),
+        ...distributionRows(section, '407 received → INVITE retried', of('switchboard', 'challengeToRetryMs'), of('baresip', 'challengeToRetryMs'), "the phone's own reaction (digest)"),
         row(memory, 'registered, idle', 'MiB', idle.switchboardKiB / 1024, idle.baresipKiB / 1024, {
           note: 'Switchboard = whole node process (V8, tsx loader); baresip with g711 only',
+        }),
+        row(CPU_SECTION, `registered, idle (no call), over ${IDLE_CPU_MS / 1000} s`, '%', idle.switchboardCpuPercent, idle.baresipCpuPercent, {
+          note: 'baseline for the call figures below',
         }),
       ],
       raw: { timings, idleRss: idle },

@@ -4,6 +4,7 @@
  * glottal-like harmonic series on a gliding pitch (100-180 Hz) shaped by two moving formants,
  * chopped into syllables (~4 per second) with short pauses, plus a little noise (-50 dBFS).
  */
+import { writeFileSync } from 'node:fs';
 import { writeWav } from '../harness/audio-analysis';
 import { seededRandom } from '../harness/seeded-random';
 
@@ -35,11 +36,38 @@ export function speechLikeSamples(sampleRate: number, seconds: number, seed = 7)
   return out;
 }
 
-/** Writes the signal as a mono 16-bit WAV at `sampleRate`; returns the path. */
-export function speechLikeWav(path: string, sampleRate: number, seconds: number): string {
+/**
+ * Writes the signal as a 16-bit WAV at `sampleRate`; returns the path. `channels: 2` duplicates it
+ * into both channels: baresip's aufile source then matches Opus' opus/48000/2 format (with a mono
+ * file baresip 1.0 cannot open the audio source of an Opus call and the call never starts).
+ */
+export function speechLikeWav(path: string, sampleRate: number, seconds: number, channels: 1 | 2 = 1): string {
   const samples = speechLikeSamples(sampleRate, seconds);
-  const floats = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) floats[i] = samples[i]! / 32768;
-  writeWav(path, floats, sampleRate);
+  if (channels === 1) {
+    const floats = new Float32Array(samples.length);
+    for (let i = 0; i < samples.length; i++) floats[i] = samples[i]! / 32768;
+    writeWav(path, floats, sampleRate);
+    return path;
+  }
+  const header = Buffer.alloc(44);
+  const dataBytes = samples.length * 4;
+  header.write('RIFF', 0, 'ascii');
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write('WAVEfmt ', 8, 'ascii');
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(2, 22); // channels
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * 4, 28); // byte rate
+  header.writeUInt16LE(4, 32); // block align
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write('data', 36, 'ascii');
+  header.writeUInt32LE(dataBytes, 40);
+  const body = Buffer.alloc(dataBytes);
+  for (let i = 0; i < samples.length; i++) {
+    body.writeInt16LE(samples[i]!, i * 4);
+    body.writeInt16LE(samples[i]!, i * 4 + 2);
+  }
+  writeFileSync(path, Buffer.concat([header, body]));
   return path;
 }

@@ -15,6 +15,8 @@ export interface ToneQuality {
   medianSinadDb: number;
   /** 10th percentile per-window SINAD, dB (catches dropouts and concealment). */
   p10SinadDb: number;
+  /** Sum of fitted tone power / sum of residual power over all active windows, dB: every glitch counts. */
+  overallSinadDb: number;
   /** RMS level of the fitted tone in active windows, dBFS (full scale sine = +3 dBFS RMS convention not used: RMS of ±1 = 0 dBFS). */
   toneLevelDbfs: number;
   /** Share of windows between `fromS` and `toS` that were active (above -40 dBFS). */
@@ -28,6 +30,7 @@ export function toneQuality(samples: Float32Array, sampleRate: number, hz: numbe
   const end = Math.min(samples.length, Math.round(toS * sampleRate));
   const sinads: number[] = [];
   const levels: number[] = [];
+  let residualSum = 0;
   let windows = 0;
   for (let at = start; at + n <= end; at += n) {
     windows++;
@@ -48,6 +51,7 @@ export function toneQuality(samples: Float32Array, sampleRate: number, hz: numbe
     const tone = Math.min((a * a + b * b) / 2, total);
     sinads.push(10 * Math.log10(Math.max(tone, 1e-20) / Math.max(total - tone, 1e-20)));
     levels.push(tone);
+    residualSum += Math.max(total - tone, 0);
   }
   const sorted = [...sinads].sort((x, y) => x - y);
   const pick = (q: number) => (sorted.length === 0 ? -Infinity : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
@@ -55,6 +59,7 @@ export function toneQuality(samples: Float32Array, sampleRate: number, hz: numbe
   return {
     medianSinadDb: pick(0.5),
     p10SinadDb: pick(0.1),
+    overallSinadDb: 10 * Math.log10(Math.max(levels.reduce((x, y) => x + y, 0), 1e-20) / Math.max(residualSum, 1e-20)),
     toneLevelDbfs: 10 * Math.log10(Math.max(meanTone, 1e-20)),
     activeFraction: windows === 0 ? 0 : sinads.length / windows,
     windows,
@@ -70,7 +75,7 @@ export function withDropouts(samples: Float32Array, sampleRate: number, period: 
 }
 
 export function describeQuality(q: ToneQuality): string {
-  return `median SINAD ${q.medianSinadDb.toFixed(1)} dB, p10 ${q.p10SinadDb.toFixed(1)} dB, tone ${q.toneLevelDbfs.toFixed(1)} dBFS, active ${(q.activeFraction * 100).toFixed(0)} % of ${q.windows} windows`;
+  return `median SINAD ${q.medianSinadDb.toFixed(1)} dB, p10 ${q.p10SinadDb.toFixed(1)} dB, overall ${q.overallSinadDb.toFixed(1)} dB, tone ${q.toneLevelDbfs.toFixed(1)} dBFS, active ${(q.activeFraction * 100).toFixed(0)} % of ${q.windows} windows`;
 }
 
 /**

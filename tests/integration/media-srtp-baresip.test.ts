@@ -3,6 +3,7 @@
  * - optional policy ↔ baresip mediaenc=srtp: the call is encrypted (summary names the suite,
  *   the SDP on the wire carries a=crypto) and tones flow both ways; the call is recorded to a
  *   stereo WAV (L = what we sent, R = what we received) that holds both tones.
+ * - mandatory ↔ baresip mediaenc=srtp-mand: RTP/SAVP, tones both ways;
  * - mismatches fail with a reason in call.state: we are mandatory and the far end is plain
  *   (outgoing), and the far end requires SRTP while we have it off (incoming → our 488 + Warning).
  */
@@ -117,6 +118,33 @@ describe('SRTP optional ↔ baresip mediaenc=srtp', () => {
   });
 });
 
+describe('SRTP mandatory ↔ baresip mediaenc=srtp-mand (RTP/SAVP)', () => {
+  test('RTP/SAVP both ways: encrypted media flows and baresip hears our tone', async () => {
+    const dave = await startBaresip({ pbx, user: 'bob', autoAnswer: true, toneWav: farTone, codecs: ['PCMU'], mediaEncryption: 'srtp-mand' });
+    const erin = headless('erin', ['--srtp', 'mandatory', '--audio-in', ourTone, '--audio-out', join(dir, 'erin-savp.wav')]);
+    try {
+      await erin.waitForAccount('registered', 20000);
+      const { callId } = await erin.client.call('call.dial', { target: 'bob' });
+      await erin.waitForCall((c) => c.callId === callId && c.state === 'connected', 15000);
+      await new Promise((r) => setTimeout(r, 2500));
+      const during = (await erin.client.call('call.list', {})).calls.find((c) => c.callId === callId);
+      assert.ok(during?.media?.srtp, `encrypted: ${JSON.stringify(during?.media)}`);
+      assert.ok((during?.media?.packetsReceived ?? 0) > 50, `SRTP received: ${JSON.stringify(during?.media)}`);
+      assert.match(erin.stderr(), /^m=audio \d+ RTP\/SAVP 0( \d+)*\r?$/m);
+      await erin.client.call('call.hangup', { callId });
+      await dave.waitForEvent((e) => e.type === 'CALL_CLOSED', 10000, { includePast: true });
+      const heard = readWav(join(dir, 'erin-savp.wav'));
+      assertHears(heard.samples, heard.sampleRate, FAR_TONE, 'Switchboard (RTP/SAVP)');
+      const rec = await dave.recordings();
+      const daveHeard = readWav(rec.received[rec.received.length - 1]!);
+      assertHears(daveHeard.samples, daveHeard.sampleRate, OUR_TONE, 'baresip (RTP/SAVP)');
+    } finally {
+      await erin.stop();
+      await dave.stop();
+    }
+  });
+});
+
 describe('SRTP policy mismatches fail with a reason', () => {
   let carol: TestBaresip;
   let erin: HeadlessSwitchboard;
@@ -130,11 +158,12 @@ describe('SRTP policy mismatches fail with a reason', () => {
     await carol?.stop();
   });
 
-  test('we require SRTP, the far end answers plain → the call ends, reason names encryption', async () => {
+  test('we require SRTP, the plain far end refuses RTP/SAVP (488) → the call ends, reason names encryption', async () => {
     const { callId } = await erin.client.call('call.dial', { target: 'carol' });
     const ended = await erin.waitForCall((c) => c.callId === callId && c.state === 'ended', 15000);
     assert.match(erin.stderr(), /^m=audio \d+ RTP\/SAVP /m, 'we offered RTP/SAVP');
-    assert.match(ended.reason ?? '', /encrypt|SRTP|Incompatible/i, `reason: ${ended.reason}`);
+    assert.equal(ended.sipCode, 488);
+    assert.equal(ended.reason, 'The other side refused the call: it probably cannot encrypt media (SRTP), which this account requires');
   });
 
   test('the far end requires SRTP and we have it off → we answer 488 with a Warning naming why', async () => {

@@ -31,8 +31,9 @@
  * reports. `stats()` returns everything a user or test wants to know about the media of the call,
  * including an E-model R-factor/MOS estimate.
  *
- * Ownership: the session owns its encoder, decoders and resamplers. It does NOT own the
- * RtpSession, source or sink: whoever created them closes them after `stop()`.
+ * Ownership: the session owns its encoder, jitter buffers (each owns its decoder), resamplers and
+ * RtcpSession. It does NOT own the RtpSession, source or sink: whoever created them closes them
+ * after `stop()`.
  * Node main thread only.
  */
 import { performance } from 'node:perf_hooks';

@@ -16,8 +16,9 @@
  *
  * Rules:
  * - An unusable remote offer/answer rejects setDescription with `SdpNegotiationError`
- *   (statusCode 488, reasonPhrase "Not Acceptable Here", reason in words) and leaves the state
- *   unchanged.
+ *   (statusCode 488 "Not Acceptable Here", or 400 "Bad Request" when the SDP does not parse;
+ *   reason in words) and leaves the state unchanged. (sip.js itself answers a bad re-INVITE
+ *   offer with 488 whatever the code; the Call uses checkRemoteOffer for initial INVITEs.)
  * - The RTP socket is bound on the first getDescription/setDescription (we need its port for
  *   SDP) and lives until close. `env.openAudio` is called once, when media first starts.
  * - o= keeps one session id; its version increases only when our SDP changes (RFC 3264 s. 8).
@@ -65,6 +66,7 @@ import { CallDtmf } from './call-dtmf';
 import type { ReceivedDtmfDigit } from './dtmf/rfc4733-receiver';
 import type { DtmfDigit } from './dtmf/dtmf-digit';
 import { CallRecorder } from './call-recorder';
+import { RingbackTone } from './ringback-tone';
 import type { CallHold } from '../../common/contract/contract';
 
 export { SdpNegotiationError } from './sdp/offer-answer';
@@ -110,7 +112,7 @@ function parseRemote(body: string): SessionDescription {
   try {
     return parseSdp(body);
   } catch (error) {
-    if (error instanceof SdpParseError) throw new SdpNegotiationError(`Malformed SDP: ${error.message}`);
+    if (error instanceof SdpParseError) throw new SdpNegotiationError(`Malformed SDP: ${error.message}`, 'malformed');
     throw error;
   }
 }
@@ -138,6 +140,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private remoteHold = false;
   private dtmf: CallDtmf | undefined;
   private recorder: CallRecorder | undefined;
+  private ringback: RingbackTone | undefined;
   /** Why the last answer to our offer was unusable (the call is then torn down by sip.js). */
   negotiationFailure: string | undefined;
   /** We hold the call: set by the Call before the re-INVITE that says so (see header). */
@@ -195,6 +198,23 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   async sendRfc4733(digits: readonly DtmfDigit[], durationMs?: number): Promise<void> {
     if (!this.dtmf) throw new Error('The call has no media yet');
     await this.dtmf.send(digits, durationMs);
+  }
+
+  /**
+   * Outgoing call ringing without early media: play local ringback into the audio sink until
+   * media starts (183 with SDP or the answer) or the call ends. Opens the audio ports early, at
+   * the highest PCM rate of the codecs we offer (the codec is not known yet; a lower-rate codec is
+   * resampled up into them, while opening at 8 kHz would band-limit a wideband call to 4 kHz).
+   */
+  startRingback(): void {
+    if (this.media || this.stateValue === 'closed' || this.ringback) return;
+    this.audio ??= this.env.openAudio(this.session, { sampleRate: Math.max(...this.codecs.map((c) => c.info.sampleRate)) });
+    this.ringback = new RingbackTone(this.audio.sink, this.log);
+    this.ringback.start();
+  }
+
+  get ringbackPlaying(): boolean {
+    return this.ringback?.playing ?? false;
   }
 
   /** Start or stop recording (see call-recorder.ts for the file format). */
@@ -307,6 +327,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     this.dtmf?.close();
+    this.ringback?.stop();
     this.media?.stop();
     try {
       this.recorder?.stop();
@@ -440,7 +461,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       queueMicrotask(() => this.onChange?.());
       return;
     }
-    this.audio = this.env.openAudio(this.session, { sampleRate: negotiated.send.codec.info.sampleRate });
+    this.ringback?.stop();
+    this.audio ??= this.env.openAudio(this.session, { sampleRate: negotiated.send.codec.info.sampleRate });
     const ports = this.tapped(this.audio);
     this.applySrtp(rtp, negotiated.srtp);
     this.media = new MediaSession({ rtp, negotiated, source: ports.source, sink: ports.sink, log: this.log });

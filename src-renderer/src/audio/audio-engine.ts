@@ -6,14 +6,15 @@
  *         AudioWorkletNode -> MediaStreamDestination -> EchoReferenceRoute (<audio>, setSinkId)
  *           (echoReference 'loopback-peer-connection', the default: Chromium's AEC sees the far end)
  *         or AudioWorkletNode -> context.destination (echoReference 'audio-context': no AEC
- *           reference; for comparison and for machines where WebRTC is unavailable)
+ *           reference; for comparison, and the fallback, with a console warning, when the
+ *           loopback cannot be opened: echoReferenceActive says which one is in use)
  * The context's clock (its sink follows the output device) drives the worklet, so the device
  * clock paces capture frames and playout consumption (see PortAudioDevice's pull mode).
  *
  * Frame port: a real MessagePort (Electron: the renderer's end of a MessageChannelMain) is MOVED
  * into the worklet, so frames never touch this thread; any other FramePort (WebSocket in dev:web)
- * is relayed by this thread. One port per start(): in the moved case the port dies with the
- * worklet at stop(), so the main side makes a new channel for the next start.
+ * is relayed by this thread. One port per start(): a moved port stays with the worklet, which
+ * stop() destroys, so the main side makes a new channel for the next start.
  *
  * States: idle --start()--> running --stop()--> stopped (final). setSinkId, setInputDevice and
  * setProcessing work while running (input changes re-open the microphone with the new
@@ -25,8 +26,21 @@ import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcesso
 import { EchoReferenceRoute } from './echo-reference-route';
 import type { FrameMessage, FramePort } from './frame-protocol';
 
+/**
+ * Echo cancellation: false, true, or a W3C echo cancellation mode passed as is: 'remote-only'
+ * (cancel what RTCPeerConnection tracks play) or 'all' (everything the system plays).
+ * `true` with the loopback route requests 'remote-only': the far end IS a remote track there, and
+ * that mode runs WebRTC's canceller with exactly that playout as reference (measured in
+ * tests/renderer/audio-engine.test.ts: ~14 dB less echo). Chromium's plain `true` ("browser
+ * decides", = 'all' in Chromium 156) uses the audio service's system-wide reference instead, which
+ * cancelled nothing with fake devices there (not measurable without real hardware). Browsers that
+ * do not know the modes convert the string to `true` (WebIDL boolean union), i.e. their default.
+ * appliedProcessing() says what was applied.
+ */
+export type EchoCancellationSetting = boolean | 'all' | 'remote-only';
+
 export interface AudioProcessing {
-  echoCancellation: boolean;
+  echoCancellation: EchoCancellationSetting;
   noiseSuppression: boolean;
   autoGainControl: boolean;
 }
@@ -106,6 +120,11 @@ export class AudioEngine {
     return this.route?.element;
   }
 
+  /** Whether the far end plays through the loopback route Chromium's AEC uses as its reference. */
+  get echoReferenceActive(): boolean {
+    return this.route !== undefined;
+  }
+
   get audioContext(): AudioContext | undefined {
     return this.context;
   }
@@ -146,7 +165,14 @@ export class AudioEngine {
         this.keepAlive = context.createGain();
         this.keepAlive.gain.value = 0;
         node.connect(this.keepAlive).connect(context.destination);
-        this.route = await EchoReferenceRoute.open(destination.stream, this.outputDeviceId);
+        try {
+          this.route = await EchoReferenceRoute.open(destination.stream, this.outputDeviceId);
+        } catch (error) {
+          // Hearing the far end without echo cancellation beats not hearing it at all.
+          console.warn(`AudioEngine: far end played without an echo-cancellation reference: ${(error as Error).message}`);
+          node.disconnect();
+          node.connect(context.destination);
+        }
       } else {
         node.connect(context.destination);
       }
@@ -186,7 +212,7 @@ export class AudioEngine {
   appliedProcessing(): Partial<AudioProcessing> {
     const settings = this.microphone?.getAudioTracks()[0]?.getSettings();
     if (!settings) return {};
-    return { echoCancellation: settings.echoCancellation as boolean | undefined, noiseSuppression: settings.noiseSuppression, autoGainControl: settings.autoGainControl };
+    return { echoCancellation: settings.echoCancellation as EchoCancellationSetting | undefined, noiseSuppression: settings.noiseSuppression, autoGainControl: settings.autoGainControl };
   }
 
   async stop(): Promise<void> {
@@ -234,7 +260,8 @@ export class AudioEngine {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: {
         ...(this.inputDeviceId ? { deviceId: { exact: this.inputDeviceId } } : {}),
-        echoCancellation: this.processing.echoCancellation,
+        // The W3C modes are strings; TypeScript's DOM types still say boolean.
+        echoCancellation: this.echoCancellationConstraint() as boolean,
         noiseSuppression: this.processing.noiseSuppression,
         autoGainControl: this.processing.autoGainControl,
         channelCount: 1,
@@ -248,6 +275,12 @@ export class AudioEngine {
     this.microphone = stream;
     previous.source?.disconnect();
     for (const track of previous.microphone?.getTracks() ?? []) track.stop();
+  }
+
+  private echoCancellationConstraint(): EchoCancellationSetting {
+    const wanted = this.processing.echoCancellation;
+    const loopback = (this.options.echoReference ?? 'loopback-peer-connection') === 'loopback-peer-connection';
+    return wanted === true && loopback ? 'remote-only' : wanted;
   }
 
   private async setContextSink(deviceId: string): Promise<void> {

@@ -16,6 +16,9 @@ function channel(): { main: FramePort; renderer: MessagePort; received: FrameMes
   const { port1, port2 } = new MessageChannel();
   const received: FrameMessage[] = [];
   port2.on('message', (m: FrameMessage) => received.push(m));
+  // A failing assertion skips close(): open ports must not keep the test process alive.
+  port1.unref();
+  port2.unref();
   return { main: port1 as unknown as FramePort, renderer: port2, received, close: () => (port1.close(), port2.close()) };
 }
 

@@ -188,6 +188,35 @@ describe('media loopback through the SessionDescriptionHandler', () => {
     }
   });
 
+  test('the codec preference is the offer order; the answerer takes its first preference the offer has; audio opens at the codec rate', async () => {
+    const rates: number[] = [];
+    const env = (codecPreference: string[]): MediaEnvironment => ({
+      localAddress: () => '127.0.0.1',
+      codecPreference,
+      openAudio: (_s, format) => (rates.push(format.sampleRate), { source: new SilenceSource(format.sampleRate), sink: new NullSink(format.sampleRate) }),
+    });
+    const uac = handler(env(['PCMA', 'opus', 'G722']), 'pref-uac');
+    const uas = handler(env(['G722', 'PCMU', 'PCMA']), 'pref-uas');
+    try {
+      const offer = await uac.getDescription();
+      assert.match(offer.body, /^m=audio \d+ RTP\/AVP 8 96 9 101 97\r?$/m, 'offer lists PCMA, opus, G722 in that order');
+      assert.match(offer.body, /^a=rtpmap:96 opus\/48000\/2\r?$/m);
+      assert.match(offer.body, /^a=fmtp:96 minptime=10;useinbandfec=1\r?$/m);
+      assert.match(offer.body, /^a=rtpmap:9 G722\/8000\r?$/m);
+      assert.match(offer.body, /^a=ptime:20\r?$/m);
+      await uas.setDescription(offer.body);
+      const answer = await uas.getDescription();
+      assert.match(answer.body, /^m=audio \d+ RTP\/AVP 9 101\r?$/m, 'G.722 is the answerer\'s first preference the offer has');
+      await uac.setDescription(answer.body);
+      assert.equal(mediaSummaryOf(uac)!.codec, 'G722');
+      assert.deepEqual(rates, [16000, 16000], 'both sides open their audio at G.722\'s 16 kHz');
+    } finally {
+      uac.close();
+      uas.close();
+      await Promise.all([uac.closed, uas.closed]);
+    }
+  });
+
   test('a bad codec preference or local address fails with a clear error', async () => {
     assert.throws(
       () => createSessionDescriptionHandlerFactory({ localAddress: () => '127.0.0.1', openAudio: () => assert.fail(), codecPreference: ['G729'] }),

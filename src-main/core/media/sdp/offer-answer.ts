@@ -36,13 +36,22 @@ import { staticAudioPayloadTypes, type PayloadFormat } from './static-payload-ty
 import { buildCryptoLine, parseCryptoLine } from '../srtp/sdes';
 import { decideAnswer, decideIncomingOffer, type OutgoingOffer, type SdesKeying, type SrtpPolicy } from '../srtp/srtp-policy';
 
-/** Why an offer or answer cannot be used; carries the SIP response a UAS should send. */
+/**
+ * Why an offer or answer cannot be used; carries the SIP response a UAS should send:
+ * 488 Not Acceptable Here for SDP we understand but cannot accept, 400 Bad Request for SDP that
+ * does not parse (`malformed`).
+ */
 export class SdpNegotiationError extends Error {
   override name = 'SdpNegotiationError';
-  readonly statusCode = 488;
-  readonly reasonPhrase = 'Not Acceptable Here';
-  constructor(readonly reason: string) {
+  readonly statusCode: 400 | 488;
+  readonly reasonPhrase: string;
+  constructor(
+    readonly reason: string,
+    kind: 'unacceptable' | 'malformed' = 'unacceptable',
+  ) {
     super(reason);
+    this.statusCode = kind === 'malformed' ? 400 : 488;
+    this.reasonPhrase = kind === 'malformed' ? 'Bad Request' : 'Not Acceptable Here';
   }
 }
 

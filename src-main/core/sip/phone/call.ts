@@ -12,7 +12,7 @@ import {
   type Core,
   type Session,
 } from 'sip.js';
-import type { CallDirection, CallSnapshot, CallState, EventPayload } from '../../../common/contract/contract';
+import { effectiveSrtpPolicy, type CallDirection, type CallSnapshot, type CallState, type EventPayload } from '../../../common/contract/contract';
 import { mediaSummaryOf, remoteOfferCheckOf, switchboardSdhOf, type SwitchboardSessionDescriptionHandler } from '../../media/session-description-handler';
 import { toDtmfDigit, type DtmfDigit } from '../../media/dtmf/dtmf-digit';
 import { buildDtmfRelayBody, DTMF_RELAY_CONTENT_TYPE, parseDtmfRelayBody } from '../../media/dtmf/sip-info-dtmf';
@@ -94,8 +94,13 @@ export class Call {
       requestDelegate: {
         onProgress: (response) => {
           const code = response.message.statusCode ?? 0;
-          if (code === 183 && response.message.body) this.setState('early-media');
-          else if (code === 180 || code === 183) this.setState('ringing');
+          // Any 18x with SDP starts early media (sip.js applies it: earlyMedia option); without,
+          // the caller hears local ringback (media-B). Early media never falls back to ringing.
+          if ((code === 180 || code === 183) && response.message.body) this.setState('early-media');
+          else if ((code === 180 || code === 183) && this.state !== 'early-media') {
+            this.sdh?.startRingback();
+            this.setState('ringing');
+          }
         },
         onReject: (response) => this.onRejected(response),
         onRedirect: (response) => this.onRejected(response),
@@ -118,10 +123,10 @@ export class Call {
     if (problem) {
       this.hangupRequested = true;
       this.reason = `Incompatible call: ${problem.reason}`;
-      this.sipCode = 488;
+      this.sipCode = problem.statusCode;
       await this.session.reject({
-        statusCode: 488,
-        reasonPhrase: 'Not Acceptable Here',
+        statusCode: problem.statusCode,
+        reasonPhrase: problem.reasonPhrase,
         extraHeaders: [`Warning: 399 switchboard "${problem.reason.replace(/["\\]/g, "'")}"`],
       });
       return;
@@ -262,6 +267,9 @@ export class Call {
     // A 488/606 may say why in a Warning header (e.g. another Switchboard refusing plain RTP).
     const warning = /^\s*\d{3}\s+\S+\s+"(.*)"\s*$/.exec(response.message.getHeader('warning') ?? '')?.[1];
     if ((code === 488 || code === 606) && warning) this.reason = `Incompatible call: ${warning}`;
+    else if ((code === 488 || code === 606) && effectiveSrtpPolicy(this.account.config) === 'mandatory')
+      // Our offer was RTP/SAVP: a peer without SRTP refuses exactly that.
+      this.reason = 'The other side refused the call: it probably cannot encrypt media (SRTP), which this account requires';
   }
 
   private onSessionState(state: SessionState): void {

@@ -137,7 +137,9 @@ export class Phone {
   private async dial({ target, accountId }: Params<'call.dial'>): Promise<{ callId: string }> {
     const account = accountId ? this.account(accountId) : this.defaultAccount();
     const uri = this.targetUri(account, target);
-    const inviter = new Inviter(account.userAgent, uri);
+    // earlyMedia: an SDP in a 18x is applied at once (RFC 3261 s. 13.2.1: the first SDP is the
+    // answer), so the caller hears announcements/ringback from the far end before the answer.
+    const inviter = new Inviter(account.userAgent, uri, { earlyMedia: true });
     const call = this.track(account, inviter);
     try {
       await call.dial();

@@ -1,0 +1,131 @@
+/**
+ * The benchmark's own measuring tools, so its figures can be trusted: the pcap reader reads what
+ * dumpcap really writes, the capture analysis picks the right packets (not a look-alike of
+ * another dialog), percentiles interpolate, and /proc readings follow a real process.
+ * Run: node --import tsx --test tests/bench/bench-tools.test.ts   (needs root for dumpcap)
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { LOOPBACK } from '../harness/ports';
+import { callSetupTiming, registrationTiming, sipPackets } from './capture-analysis';
+import { captureDuring, startLoopbackCapture } from './loopback-capture';
+import type { UdpDatagram } from './pcap-reader';
+import { cpuSeconds, findPid, rssKiB } from './process-stats';
+import { distribution, percentile } from './stats';
+
+function sipText(firstLine: string, headers: Record<string, string>, body = ''): Buffer {
+  const lines = [firstLine, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${body.length}`, '', body];
+  return Buffer.from(lines.join('\r\n'));
+}
+
+function datagram(timeMs: number, from: [string, number], to: [string, number], payload: Buffer): UdpDatagram {
+  return { timeMs, src: from[0], srcPort: from[1], dst: to[0], dstPort: to[1], payload };
+}
+
+const PBX: [string, number] = ['127.0.0.1', 5060];
+const PHONE: [string, number] = ['127.0.0.1', 40000];
+const OTHER: [string, number] = ['127.0.0.1', 40002];
+
+describe('capture analysis', () => {
+  test('registration: first REGISTER of that user after the start, 200 OK of the same Call-ID', () => {
+    const reg = (callId: string, user: string, cseq: number) =>
+      sipText('REGISTER sip:127.0.0.1 SIP/2.0', { From: `<sip:${user}@127.0.0.1>;tag=1`, 'Call-ID': callId, CSeq: `${cseq} REGISTER` });
+    const res = (code: string, callId: string, user: string, cseq: number) =>
+      sipText(`SIP/2.0 ${code}`, { From: `<sip:${user}@127.0.0.1>;tag=1`, 'Call-ID': callId, CSeq: `${cseq} REGISTER` });
+    const packets = sipPackets([
+      datagram(900, PHONE, PBX, reg('old', 'alice', 1)), // before the start: ignored
+      datagram(1010, PHONE, PBX, reg('a1', 'alice', 1)),
+      datagram(1011, OTHER, PBX, reg('b1', 'bob', 1)),
+      datagram(1012, PBX, PHONE, res('401 Unauthorized', 'a1', 'alice', 1)),
+      datagram(1013, PBX, OTHER, res('200 OK', 'b1', 'bob', 1)), // someone else's 200
+      datagram(1020, PHONE, PBX, reg('a1', 'alice', 2)),
+      datagram(1025, PBX, PHONE, res('200 OK', 'a1', 'alice', 2)),
+    ]);
+    assert.deepEqual(registrationTiming(packets, 'alice', 5060, 1000), { startToRegisteredMs: 25, registerTo200Ms: 15 });
+    assert.throws(() => registrationTiming(packets, 'carol', 5060, 1000), /no REGISTER from carol/);
+  });
+
+  test('call setup: 200 OK to the INVITE, first RTP to and from the offered audio port', () => {
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n';
+    const invite = sipText('INVITE sip:carol@127.0.0.1 SIP/2.0', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '1 INVITE' }, sdp);
+    const ok = sipText('SIP/2.0 200 OK', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '2 INVITE' });
+    const okForBye = sipText('SIP/2.0 200 OK', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '3 BYE' });
+    const rtp = Buffer.alloc(172);
+    rtp[0] = 0x80;
+    const rtcp = Buffer.alloc(32);
+    rtcp[0] = 0x80;
+    rtcp[1] = 200; // SR: RTCP, not RTP
+    const datagrams = [
+      datagram(2000, PHONE, PBX, invite),
+      datagram(2003, ['127.0.0.1', 20000], ['127.0.0.1', 30000], rtcp), // RTCP first: not RTP
+      datagram(2004, ['127.0.0.1', 20000], ['127.0.0.1', 30002], rtp), // other port: not ours
+      datagram(2005, PBX, PHONE, ok),
+      datagram(2007, ['127.0.0.1', 20000], ['127.0.0.1', 30000], rtp),
+      datagram(2009, ['127.0.0.1', 30000], ['127.0.0.1', 20000], rtp),
+      datagram(2100, PBX, PHONE, okForBye),
+    ];
+    assert.deepEqual(callSetupTiming(datagrams, sipPackets(datagrams), 'alice', 5060, 1999), {
+      inviteTo200Ms: 5,
+      inviteToFirstRtpInMs: 7,
+      inviteToFirstRtpOutMs: 9,
+    });
+  });
+});
+
+describe('statistics', () => {
+  test('percentiles interpolate between ranks; empty samples are refused', () => {
+    assert.equal(percentile([2, 1], 50), 1.5);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), 9.1);
+    assert.equal(distribution([5])?.p99, 5);
+    assert.equal(distribution([]), undefined);
+    assert.throws(() => percentile([], 50), /empty/);
+  });
+});
+
+describe('loopback capture', () => {
+  test('reads back exactly the datagrams sent on lo, in order, with capture times', async () => {
+    const dir = makeTempDir('bench-capture-');
+    const receiver = createSocket('udp4');
+    await new Promise<void>((resolve) => receiver.bind(0, LOOPBACK, resolve));
+    const port = receiver.address().port;
+    const sender = createSocket('udp4');
+    try {
+      const capture = await startLoopbackCapture(dir, 'test', `udp and port ${port}`);
+      const before = Date.now();
+      const packets = await captureDuring(capture, async () => {
+        for (const text of ['one', 'two', 'three']) {
+          await new Promise<void>((resolve, reject) => sender.send(text, port, LOOPBACK, (e) => (e ? reject(e) : resolve())));
+        }
+      });
+      assert.deepEqual(packets.map((p) => p.payload.toString()), ['one', 'two', 'three']);
+      assert.ok(packets.every((p) => p.dstPort === port && p.dst === LOOPBACK && p.src === LOOPBACK));
+      assert.ok(packets[0]!.timeMs >= before - 1000 && packets[0]!.timeMs <= Date.now(), 'capture times are on the wall clock');
+    } finally {
+      sender.close();
+      receiver.close();
+      removeTempDir(dir);
+    }
+  });
+});
+
+describe('process figures', () => {
+  test('CPU time of a busy process grows; RSS is read; a PID is found by its arguments', async () => {
+    const marker = `bench-test-${process.pid}-${Date.now()}`;
+    const busy = spawn(process.execPath, ['-e', 'const end = Date.now() + 1500; while (Date.now() < end);', marker], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const pid = findPid(['-e', marker]);
+      assert.equal(pid, busy.pid);
+      const start = cpuSeconds(pid);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.ok(cpuSeconds(pid) > start, 'a spinning process accumulates CPU time');
+      assert.ok(rssKiB(pid) > 1000, 'a node process has more than 1 MiB resident');
+    } finally {
+      busy.kill();
+    }
+    assert.throws(() => findPid([`no-such-process-${marker}`]), /found 0/);
+  });
+});

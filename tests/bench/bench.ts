@@ -1,0 +1,225 @@
+/**
+ * `npm run bench [-- options]`: Switchboard's figures next to baresip's, measured in the same run
+ * on this machine, printed as a table and written to .test-artifacts/bench.json.
+ *
+ *   --quick                 fewer repetitions, shorter calls (about a minute and a half)
+ *   --runs N                registrations and call setups per softphone (default 10; quick 3)
+ *   --call-seconds S        length of each CPU/RSS call (default 30; quick 8)
+ *   --only LIST             comma list of: media, jitter, register, setup, calls (default all)
+ *   --out FILE              JSON output (default .test-artifacts/bench.json)
+ *
+ * Sections (issue numbering): 1 registration, 2 call setup, 3 memory, 4 media CPU in-process,
+ * 5 whole-process CPU in calls, 6 jitter-buffer delay and capture-to-wire delay.
+ * Benchmarks never fail on a number. A section that cannot run (e.g. a peer did not start) is
+ * reported as NOT MEASURED with the error, and the others still run; exit code 1 then.
+ */
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startKamailio, type TestPbx } from '../harness/kamailio';
+import { repoRoot } from '../harness/headless-switchboard';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { benchCodecs } from './bench-codecs';
+import { benchCallCpu, type CallCpuFigures } from './call-cpu-bench';
+import { failedSection, row, type FigureRow } from './figures';
+import { benchCaptureToWire, benchJitterDelay, JITTERY_LINK } from './jitter-bench';
+import { benchMediaCpu, type CodecCpu } from './media-cpu-bench';
+import { formatTable, writeJson } from './report';
+import { benchCallSetup, benchRegistration } from './sip-core-bench';
+import { distribution } from './stats';
+import { speechLikeWav } from './test-signal';
+
+const SECTIONS = ['media', 'jitter', 'register', 'setup', 'calls'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function parseOptions() {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    options: {
+      quick: { type: 'boolean' },
+      runs: { type: 'string' },
+      'call-seconds': { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = Boolean(values.quick);
+  const positive = (name: string, text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+  for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`--only: unknown section ${JSON.stringify(s)} (have ${SECTIONS.join(', ')})`);
+  return {
+    quick,
+    runs: positive('runs', values.runs, quick ? 3 : 10),
+    callSeconds: positive('call-seconds', values['call-seconds'], quick ? 8 : 30),
+    audioSeconds: quick ? 5 : 30,
+    repetitions: quick ? 2 : 3,
+    jitterSeconds: quick ? 5 : 15,
+    captureSeconds: quick ? 1 : 3,
+    sections: new Set(only as Section[]),
+    out: values.out ?? join(repoRoot, '.test-artifacts', 'bench.json'),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  const startedAt = new Date();
+  const loadBefore = loadavg();
+  const codecs = benchCodecs();
+  const rows: FigureRow[] = [];
+  const raw: Record<string, unknown> = {};
+  let failures = 0;
+  const attempt = async (section: string, body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (error) {
+      failures++;
+      log(`${section} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      rows.push(failedSection(section, error));
+    }
+  };
+
+  // In-process figures first, before any peer runs on this machine.
+  let mediaCpu: CodecCpu[] = [];
+  if (options.sections.has('media')) {
+    await attempt('4 media CPU', async () => {
+      log(`media CPU in-process: ${options.audioSeconds} s of audio per codec, ${options.repetitions} passes`);
+      mediaCpu = benchMediaCpu(codecs, options.audioSeconds, options.repetitions);
+      raw.mediaCpu = mediaCpu;
+    });
+  }
+  if (options.sections.has('jitter')) {
+    await attempt('6 jitter buffer / capture-to-wire', async () => {
+      log(`jitter-buffer delay: ${options.jitterSeconds} s on a clean and a jittery link (PCMU)`);
+      const links = await benchJitterDelay(codecs[0]!, options.jitterSeconds);
+      log(`capture-to-wire: ${options.captureSeconds} s per codec`);
+      const wire = [];
+      for (const c of codecs) wire.push(await benchCaptureToWire(c, options.captureSeconds));
+      raw.jitter = { links, captureToWire: wire, jitteryLink: JITTERY_LINK };
+      const section = '6 jitter-buffer delay (in-process MediaSession → MediaSession, PCMU) and capture-to-wire';
+      const theirs = { note: 'baresip: not observable from outside its process' };
+      for (const link of links) {
+        const name = link.link.startsWith('clean') ? 'clean' : 'jittery';
+        rows.push(row(section, `JB current delay, ${name}, median`, 'ms', link.currentDelayMs?.median, undefined, { note: link.link }));
+        rows.push(row(section, `JB current delay, ${name}, p90`, 'ms', link.currentDelayMs?.p90, undefined));
+        rows.push(row(section, `JB current delay, ${name}, max`, 'ms', link.currentDelayMs?.max, undefined));
+        rows.push(row(section, `JB target delay, ${name}, median`, 'ms', link.targetDelayMs?.median, undefined));
+        rows.push(row(section, `JB concealed frames, ${name}`, '', link.concealed, undefined, {
+          note: `of ${link.received} packets received; lost ${link.lost}, late ${link.late}, expand rate ${(link.expandRate * 100).toFixed(1)} %`,
+        }));
+      }
+      for (const w of wire) {
+        rows.push(row(section, `capture-to-wire ${w.codec}, median`, 'ms', w.delayMs?.median, undefined, w === wire[0] ? theirs : {}));
+        rows.push(row(section, `capture-to-wire ${w.codec}, p99`, 'ms', w.delayMs?.p99, undefined));
+      }
+    });
+  }
+
+  const needsPeers = ['register', 'setup', 'calls'].some((s) => options.sections.has(s as Section));
+  let callCpu: CallCpuFigures[] = [];
+  if (needsPeers) {
+    const dir = makeTempDir('bench-');
+    let pbx: TestPbx | undefined;
+    try {
+      pbx = await startKamailio({ users: ['alice', 'bob', 'carol', 'dave'] });
+      const signal8k = speechLikeWav(join(dir, 'signal-8000.wav'), 8000, 120);
+      const sipOptions = { pbx, dir, runs: options.runs, signal8k, log };
+      if (options.sections.has('register')) {
+        await attempt('1 registration', async () => {
+          log(`registration: ${options.runs} runs each`);
+          const result = await benchRegistration(sipOptions);
+          rows.push(...result.rows);
+          raw.registration = result.raw;
+        });
+      }
+      if (options.sections.has('setup')) {
+        await attempt('2 call setup / 3 idle memory', async () => {
+          log(`call setup: ${options.runs} calls each`);
+          const result = await benchCallSetup(sipOptions);
+          rows.push(...result.rows);
+          raw.callSetup = result.raw;
+        });
+      }
+      if (options.sections.has('calls')) {
+        await attempt('5 whole-process CPU in calls', async () => {
+          const result = await benchCallCpu({
+            pbx: pbx!,
+            dir,
+            signal8k,
+            log,
+            callSeconds: options.callSeconds,
+            codecs: codecs.map((c) => ({
+              name: c.name,
+              sampleRate: c.codec.info.sampleRate,
+              channels: c.name === 'opus' ? 2 : 1,
+              wiredInSwitchboard: c.wiredInCalls,
+              goal: c.goal,
+            })),
+          });
+          callCpu = result.raw;
+          rows.push(...result.rows);
+          raw.callCpu = result.raw;
+          const section = '6 jitter-buffer delay (in-process MediaSession → MediaSession, PCMU) and capture-to-wire';
+          for (const f of callCpu) {
+            const delays = distribution(f.switchboard?.jitterBufferDelayMs ?? []);
+            if (delays) rows.push(row(section, `JB current delay, real ${f.codec} call, median`, 'ms', delays.median, undefined, { note: 'Switchboard ← baresip over loopback, call.stats once a second' }));
+          }
+        });
+      }
+    } catch (error) {
+      failures++;
+      rows.push(failedSection('PBX', error));
+      log(`Kamailio failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      await pbx?.stop();
+      removeTempDir(dir);
+    }
+  }
+
+  if (mediaCpu.length > 0) {
+    const section = '4 media CPU per second of audio (in-process, % of one core)';
+    for (const m of mediaCpu) {
+      const codec = codecs.find((c) => c.name === m.codec)!;
+      const theirs = callCpu.find((f) => f.codec === m.codec)?.baresip?.cpuPercent;
+      rows.push(
+        row(section, `${m.codec} encode + jitter buffer`, '%', m.totalPercent, theirs, {
+          note: `encode ${m.encodePercent.toFixed(3)}, decode ${m.decodePercent.toFixed(3)}, JB incl. decode ${m.jitterBufferPercent.toFixed(3)}; ` +
+            `${codec.wiredInCalls ? 'in calls' : 'NOT in calls yet (module measured alone)'}; baresip = its whole process in a call (figure 5)`,
+        }),
+      );
+    }
+  }
+
+  // Stable order: by the issue's figure number.
+  const figureNumber = (r: FigureRow) => Number.parseInt(r.section) || 99;
+  rows.sort((a, b) => figureNumber(a) - figureNumber(b));
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() };
+  process.stdout.write(`Switchboard vs baresip — ${startedAt.toISOString()} — ${machine.cpu}, ${machine.cores} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`${formatTable(rows)}\n`);
+  writeJson(options.out, {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: { ...options, sections: [...options.sections] },
+    machine,
+    rows,
+    raw,
+  });
+  process.stdout.write(`JSON: ${options.out}\n`);
+  return failures > 0 ? 1 : 0;
+}
+
+process.on('unhandledRejection', (reason) => log(`unhandled rejection (a waiter left behind by a failed step): ${String(reason)}`));
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(2);
+  },
+);

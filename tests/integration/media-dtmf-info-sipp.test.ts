@@ -1,0 +1,65 @@
+/**
+ * Receiving DTMF as SIP INFO (application/dtmf-relay), which baresip 1.0 cannot send: SIPp calls
+ * the auto-answering headless Switchboard (tests/fixtures/sipp/uac-info-dtmf.xml) and sends two
+ * INFO digits and one INFO of another type. Each digit becomes one call.dtmf event
+ * {digit, durationMs, method 'info'}; the foreign INFO gets 415 and changes nothing.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { startManagedProcess, tail } from '../harness/child-processes';
+import { freeUdpPort, LOOPBACK } from '../harness/ports';
+import type { EventPayload } from '../../src-main/common/contract/contract';
+
+const SIPP = '/usr/bin/sipp';
+let dir: string;
+let callee: HeadlessSwitchboard;
+let calleePort: number;
+
+before(async () => {
+  assert.ok(existsSync(SIPP), 'sipp is installed');
+  dir = makeTempDir('sb-info-');
+  copyFileSync(join(repoRoot, 'tests/fixtures/sipp/uac-info-dtmf.xml'), join(dir, 'uac-info-dtmf.xml'));
+  calleePort = await freeUdpPort();
+  callee = startHeadless(['--account', 'sip:callee@127.0.0.1', '--no-register', '--listen', `${LOOPBACK}:${calleePort}`, '--auto-answer', '--trace']);
+  await callee.waitForAccount('ready', 10000);
+});
+
+after(async () => {
+  await callee?.stop();
+  if (dir) removeTempDir(dir);
+});
+
+test('INFO dtmf-relay digits arrive as call.dtmf events; other INFO bodies get 415', async () => {
+  const received: EventPayload<'call.dtmf'>[] = [];
+  callee.client.on('call.dtmf', (e) => received.push(e));
+  const media = createSocket('udp4'); // where our RTP goes; we only need it to exist
+  await new Promise<void>((resolve) => media.bind(0, LOOPBACK, resolve));
+  try {
+    const sippPort = await freeUdpPort();
+    const proc = startManagedProcess(
+      'sipp',
+      SIPP,
+      ['-sf', 'uac-info-dtmf.xml', '-i', LOOPBACK, '-p', String(sippPort), '-m', '1', '-nostdin', '-trace_err', '-set', 'porta', String(media.address().port), `${LOOPBACK}:${calleePort}`],
+      { cwd: dir },
+    );
+    const timer = setTimeout(() => void proc.stop(1000), 30000);
+    const { code } = await proc.exited;
+    clearTimeout(timer);
+    assert.equal(code, 0, `SIPp got 200, 200, 415 for its INFOs:\n${tail(proc.logs())}`);
+    const ended = await callee.waitForCall((c) => c.state === 'ended', 10000);
+    assert.deepEqual(
+      received.map((e) => ({ ...e })),
+      [
+        { callId: ended.callId, digit: '5', durationMs: 200, method: 'info' },
+        { callId: ended.callId, digit: '#', method: 'info' },
+      ],
+    );
+  } finally {
+    media.close();
+  }
+});

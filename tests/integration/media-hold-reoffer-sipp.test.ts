@@ -1,0 +1,117 @@
+/**
+ * RFC 3264 offer/answer edge cases against SIPp as caller (scenarios in tests/fixtures/sipp/),
+ * with the headless Switchboard as auto-answering callee (serverless account):
+ * - the far end moves its media (re-INVITE with a new m= port): our RTP follows at once, the old
+ *   address gets nothing more; rtcp-mux offered → accepted in our answer;
+ * - a malformed re-offer is refused with 488 and the call survives (SIPp then hangs up normally);
+ * - an unacceptable initial offer (G.729 only) → 488 with a Warning: 399 naming why; a body
+ *   that is not SDP → 400 with the parse problem; both reported in call.state, no crash.
+ * The media ports of the SIPp scenario are UDP sockets of this test, so we see where RTP goes.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { createSocket, type Socket } from 'node:dgram';
+import { join } from 'node:path';
+import { toneWav } from '../harness/audio-analysis';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { startManagedProcess, tail } from '../harness/child-processes';
+import { freeUdpPort, LOOPBACK } from '../harness/ports';
+
+const SIPP = '/usr/bin/sipp';
+
+let dir: string;
+let callee: HeadlessSwitchboard;
+let calleePort: number;
+
+before(async () => {
+  assert.ok(existsSync(SIPP), 'sipp is installed');
+  dir = makeTempDir('sb-reoffer-');
+  for (const f of ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml']) copyFileSync(join(repoRoot, 'tests/fixtures/sipp', f), join(dir, f));
+  const tone = toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 });
+  calleePort = await freeUdpPort();
+  callee = startHeadless(['--account', 'sip:callee@127.0.0.1', '--no-register', '--listen', `${LOOPBACK}:${calleePort}`, '--auto-answer', '--audio-in', tone, '--trace']);
+  await callee.waitForAccount('ready', 10000);
+});
+
+after(async () => {
+  await callee?.stop();
+  if (dir) removeTempDir(dir);
+});
+
+async function runSipp(scenario: string, extra: string[] = []): Promise<{ code: number | null; logs: string }> {
+  const sippPort = await freeUdpPort();
+  const proc = startManagedProcess('sipp', SIPP, ['-sf', scenario, '-i', LOOPBACK, '-p', String(sippPort), '-m', '1', '-nostdin', '-trace_err', ...extra, `${LOOPBACK}:${calleePort}`], { cwd: dir });
+  const timer = setTimeout(() => void proc.stop(1000), 30000);
+  const { code } = await proc.exited;
+  clearTimeout(timer);
+  return { code, logs: proc.logs() };
+}
+
+interface Listener {
+  socket: Socket;
+  port: number;
+  /** Arrival order numbers (shared counter across listeners) of RTP packets. */
+  arrivals: number[];
+  payloadTypes: Set<number>;
+}
+
+let arrivalCounter = 0;
+async function listen(): Promise<Listener> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+  const listener: Listener = { socket, port: socket.address().port, arrivals: [], payloadTypes: new Set() };
+  socket.on('message', (data) => {
+    if (data.length >= 12 && data[0]! >> 6 === 2 && !((data[1]! & 0x7f) >= 64 && (data[1]! & 0x7f) <= 95)) {
+      listener.arrivals.push(arrivalCounter++);
+      listener.payloadTypes.add(data[1]! & 0x7f);
+    }
+  });
+  return listener;
+}
+
+describe('offer/answer edge cases with SIPp', () => {
+  test('media follows a moved peer; rtcp-mux accepted; a malformed re-offer gets 488 and the call survives', async () => {
+    const [a, b] = [await listen(), await listen()];
+    try {
+      const { code, logs } = await runSipp('uac-reinvite-move.xml', ['-set', 'porta', String(a.port), '-set', 'portb', String(b.port)]);
+      assert.equal(code, 0, `SIPp scenario completed (got every expected response, incl. the 488):\n${tail(logs)}`);
+      assert.ok(a.arrivals.length > 40, `RTP went to the first address: ${a.arrivals.length} packets`);
+      assert.ok(b.arrivals.length > 40, `RTP followed to the new address: ${b.arrivals.length} packets`);
+      const firstAtB = b.arrivals[0]!;
+      const lateAtA = a.arrivals.filter((n) => n > firstAtB).length;
+      assert.ok(lateAtA <= 2, `nothing more to the old address once moved (${lateAtA} late packets)`);
+      assert.deepEqual([...a.payloadTypes, ...b.payloadTypes], [0, 0], 'PCMU both times');
+      const ended = await callee.waitForCall((c) => c.direction === 'incoming' && c.state === 'ended', 10000);
+      assert.equal(ended.reason, 'The other side hung up', 'the malformed re-offer did not end the call; the BYE did');
+      assert.match(callee.stderr(), /^a=rtcp-mux\r?$/m, 'rtcp-mux offered → accepted');
+      assert.match(callee.stderr(), /^SIP\/2\.0 488 /m);
+    } finally {
+      a.socket.close();
+      b.socket.close();
+    }
+  });
+
+  for (const [scenario, code, reason] of [
+    ['uac-offer-g729.xml', 488, 'No common audio codec (offered: G729)'],
+    ['uac-offer-garbage.xml', 400, 'Malformed SDP: Invalid SDP at line 2 ("this is not an SDP body"): expected "<type>=<value>"'],
+  ] as const) {
+    test(`initial offer ${scenario} → ${code} with a Warning naming why; reported in call.state`, async () => {
+      const before = callee.events.length;
+      const { code: exit, logs } = await runSipp(scenario);
+      assert.equal(exit, 0, `SIPp got ${code}:\n${tail(logs)}`);
+      // Only calls that ended after this scenario started (earlier tests left ended calls).
+      const ended = await callee.waitForCall((c) => c.state === 'ended' && callee.events.findIndex((e) => e.payload === c) >= before, 10000);
+      assert.equal(ended.sipCode, code);
+      assert.equal(ended.reason, `Incompatible call: ${reason}`);
+      const escaped = reason.replace(/"/g, "'").replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      assert.match(callee.stderr(), new RegExp(`^Warning: 399 switchboard "${escaped}"\\r?$`, 'm'));
+    });
+  }
+
+  test('the callee is still alive and answering after all of that', async () => {
+    const info = await callee.client.call('app.info', {});
+    assert.equal(info.name, 'Switchboard');
+  });
+});

@@ -1,0 +1,79 @@
+// RTCP in a call between two MediaSessions on 127.0.0.1: SR/RR compounds flow on port+1 (or on
+// the RTP port with rtcp-mux), each side learns the round-trip time and the other's view of its
+// stream, and reception statistics count what was received.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
+import { pcmuCodec } from '../../../src-main/core/media/codecs/g711';
+import { MediaSession } from '../../../src-main/core/media/media-session';
+import { decodeRtcpCompound } from '../../../src-main/core/media/rtcp/rtcp-packet';
+import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
+import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
+
+const tone: AudioSource = {
+  sampleRate: 8000,
+  read: (frame) => {
+    for (let i = 0; i < frame.length; i++) frame[i] = Math.round(8000 * Math.sin(i / 3));
+  },
+  close: async () => undefined,
+};
+const discard: AudioSink = { sampleRate: 8000, write: () => undefined, close: async () => undefined };
+
+function negotiated(port: number, rtcpMux: boolean): NegotiatedAudio {
+  return {
+    send: { codec: pcmuCodec, payloadType: 0 },
+    receive: [{ codec: pcmuCodec, payloadType: 0 }],
+    ptime: 20,
+    remoteRtp: { address: '127.0.0.1', port },
+    ...(rtcpMux ? {} : { remoteRtcp: { address: '127.0.0.1', port: port + 1 } }),
+    rtcpMux,
+    direction: 'sendrecv',
+  };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('RTCP in a media session', () => {
+  for (const rtcpMux of [false, true]) {
+    test(`SR/RR both ways ${rtcpMux ? 'muxed on the RTP port' : 'on port+1'}: RTT, remote report, reception counts`, async () => {
+      const a = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+      const b = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+      assert.equal(a.socket.rtcp?.local.port, a.socket.local.port + 1, 'RTCP companion on port+1');
+      const seenByB: number[] = [];
+      const mediaA = new MediaSession({ rtp: a, negotiated: negotiated(b.socket.local.port, rtcpMux), source: tone, sink: discard, rtcpIntervalMs: 300, manualPlayout: true });
+      const mediaB = new MediaSession({ rtp: b, negotiated: negotiated(a.socket.local.port, rtcpMux), source: tone, sink: discard, rtcpIntervalMs: 300, manualPlayout: true });
+      // Watch what B receives on the RTCP path (wrap its handler, keep it working).
+      const socket = rtcpMux ? b.socket : b.socket.rtcp!;
+      const original = (socket as unknown as { handler?: (d: Buffer, s: unknown) => void }).handler!;
+      socket.onDatagram((data, source) => {
+        if (data[1]! >= 192 && data[1]! <= 223) for (const p of decodeRtcpCompound(data)) seenByB.push(p.type === 'sr' ? 200 : p.type === 'rr' ? 201 : p.type === 'sdes' ? 202 : p.type === 'bye' ? 203 : 0);
+        original(data, source);
+      });
+      try {
+        mediaA.start();
+        mediaB.start();
+        await until('an RTT on both sides', () => mediaA.stats().roundTripTimeMs !== undefined && mediaB.stats().roundTripTimeMs !== undefined);
+        const sa = mediaA.stats();
+        assert.ok(sa.roundTripTimeMs! >= 0 && sa.roundTripTimeMs! < 200, `RTT on loopback: ${sa.roundTripTimeMs}`);
+        assert.ok(sa.rtcpSent >= 1 && sa.rtcpReceived >= 1);
+        assert.equal(sa.rtcpMux, rtcpMux);
+        assert.equal(sa.remote?.cumulativeLost, 0, 'B reports no loss of our stream');
+        assert.equal(sa.packetsLost, 0);
+        assert.ok(seenByB.includes(200) && seenByB.includes(202), `B got an SR and SDES from A: ${seenByB}`);
+        mediaA.stop();
+        await until('the BYE', () => seenByB.includes(203));
+      } finally {
+        mediaA.stop();
+        mediaB.stop();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+  }
+});
