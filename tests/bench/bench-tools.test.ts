@@ -44,13 +44,15 @@ describe('capture analysis', () => {
       datagram(1020, PHONE, PBX, reg('a1', 'alice', 2)),
       datagram(1025, PBX, PHONE, res('200 OK', 'a1', 'alice', 2)),
     ]);
-    assert.deepEqual(registrationTiming(packets, 'alice', 5060, 1000), { startToRegisteredMs: 25, registerTo200Ms: 15 });
+    assert.deepEqual(registrationTiming(packets, 'alice', 5060, 1000), { startToRegisteredMs: 25, registerTo200Ms: 15, challengeToRetryMs: 8 });
     assert.throws(() => registrationTiming(packets, 'carol', 5060, 1000), /no REGISTER from carol/);
   });
 
   test('call setup: 200 OK to the INVITE, first RTP to and from the offered audio port', () => {
     const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n';
     const invite = sipText('INVITE sip:carol@127.0.0.1 SIP/2.0', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '1 INVITE' }, sdp);
+    const challenge = sipText('SIP/2.0 407 Proxy Authentication Required', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '1 INVITE' });
+    const retry = sipText('INVITE sip:carol@127.0.0.1 SIP/2.0', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '2 INVITE' }, sdp);
     const ok = sipText('SIP/2.0 200 OK', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '2 INVITE' });
     const okForBye = sipText('SIP/2.0 200 OK', { From: '<sip:alice@127.0.0.1>;tag=9', 'Call-ID': 'c1', CSeq: '3 BYE' });
     const rtp = Buffer.alloc(172);
@@ -60,6 +62,8 @@ describe('capture analysis', () => {
     rtcp[1] = 200; // SR: RTCP, not RTP
     const datagrams = [
       datagram(2000, PHONE, PBX, invite),
+      datagram(2001, PBX, PHONE, challenge),
+      datagram(2001.5, PHONE, PBX, retry),
       datagram(2003, ['127.0.0.1', 20000], ['127.0.0.1', 30000], rtcp), // RTCP first: not RTP
       datagram(2004, ['127.0.0.1', 20000], ['127.0.0.1', 30002], rtp), // other port: not ours
       datagram(2005, PBX, PHONE, ok),
@@ -71,6 +75,7 @@ describe('capture analysis', () => {
       inviteTo200Ms: 5,
       inviteToFirstRtpInMs: 7,
       inviteToFirstRtpOutMs: 9,
+      challengeToRetryMs: 0.5,
     });
   });
 });

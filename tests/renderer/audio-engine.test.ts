@@ -173,8 +173,11 @@ function launch(captureFile: string): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      // Loopback peer connections use host candidates only; never announce them over mDNS.
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
+      // Nothing may leave 127.0.0.0/8: Chromium's own background lookups (update, accounts,
+      // optimization guide) fail inside the browser instead of reaching a DNS server. The loopback
+      // peer connections need no lookups (host candidates; the microphone is granted before they
+      // are created, so candidates are not mDNS names).
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
     ],
   });
 }

@@ -253,6 +253,7 @@ export class Account {
   }
 
   private onPublicAddressChanged(address: { host: string; port: number }): void {
+    if (!this.registerer) return; // serverless: nothing registered to correct
     this.deps.log(`[${this.id}] public address is ${address.host}:${address.port}; refreshing registration`);
     if (this.state === 'registered') void this.register();
   }
