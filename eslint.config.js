@@ -31,11 +31,21 @@ export default tseslint.config(
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/electron/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [noElectron], patterns: [{ regex: 'src-renderer', message: 'The main side never imports the renderer; shared code goes in src-main/common.' }] },
+      ],
+    },
   },
   {
     files: ['src-main/common/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron, ...noNode.paths], patterns: noNode.patterns }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [noElectron, ...noNode.paths], patterns: [...noNode.patterns, { regex: 'src-renderer|/core/', message: 'common/ depends on nothing but itself.' }] },
+      ],
+    },
   },
   {
     files: ['src-renderer/**/*.ts', 'src-renderer/**/*.svelte', 'src-renderer/**/*.svelte.ts'],

@@ -126,16 +126,18 @@ function parseCommandLine(argv: string[]) {
 }
 
 /**
- * WAV files as the "device": one input shared by every call, one output file per call. Both run at
- * the negotiated codec's PCM rate, so wideband audio is neither band-limited nor resampled twice:
- * the input is resampled once when the call starts, the output is written at that rate.
+ * WAV files as the "device": one input shared by every call, one output file per call. The input
+ * plays at the file's own rate (the media session converts each frame to the codec's rate); the
+ * output is written at the rate the media layer asks for (the negotiated codec's, so wideband
+ * audio is not band-limited).
  */
 function wavAudio(audioIn: string | undefined, audioOut: string | undefined): CallAudioProvider {
   let calls = 0;
   return {
     open(_session: Session, { sampleRate }: { sampleRate: number }) {
       calls += 1;
-      const source: AudioSource = audioIn ? new WavFileSource(audioIn, sampleRate) : new SilenceSource(sampleRate);
+      // The input file plays at its own rate: the media session converts each frame to the codec's.
+      const source: AudioSource = audioIn ? new WavFileSource(audioIn) : new SilenceSource(sampleRate);
       let sink: AudioSink = new NullSink(sampleRate);
       if (audioOut) sink = new WavFileSink(calls === 1 ? audioOut : audioOut.replace(/(\.wav)?$/i, `-${calls}$1`), sampleRate);
       return { source, sink };

@@ -43,7 +43,6 @@ export interface CallCpuOptions {
   dir: string;
   codecs: CallCodec[];
   callSeconds: number;
-  signal8k: string;
   log: (line: string) => void;
 }
 
@@ -76,45 +75,47 @@ async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPerc
 }
 
 export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: FigureRow[]; raw: CallCpuFigures[] }> {
-  const { pbx, log } = options;
+  const { log } = options;
   const figures: CallCpuFigures[] = [];
-  let alice: HeadlessSwitchboard | undefined;
-  try {
-    alice = startSwitchboard(pbx, 'alice', options.signal8k, join(options.dir, 'cpu-call-received.wav'));
-    await alice.waitForAccount('registered', 20_000);
-    for (const codec of options.codecs) {
-      log(`  ${options.callSeconds} s calls with ${codec.name}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
-      try {
-        figures.push(await oneCodec(options, codec, alice));
-      } catch (error) {
-        // One codec failing (a peer that would not set up the call) must not cost the others.
-        const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-        log(`  ${codec.name} calls failed: ${message}`);
-        figures.push({ codec: codec.name, error: message });
-      }
+  for (const codec of options.codecs) {
+    log(`  ${options.callSeconds} s calls with ${codec.name}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
+    try {
+      figures.push(await oneCodec(options, codec));
+    } catch (error) {
+      // One codec failing (a peer that would not set up the call) must not cost the others.
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+      log(`  ${codec.name} calls failed: ${message}`);
+      figures.push({ codec: codec.name, error: message });
     }
-  } finally {
-    await alice?.stop();
   }
   return { rows: toRows(figures, options), raw: figures };
 }
 
-async function oneCodec(options: CallCpuOptions, codec: CallCodec, alice: HeadlessSwitchboard): Promise<CallCpuFigures> {
+async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<CallCpuFigures> {
   const { pbx } = options;
-  const signal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-${codec.channels}.wav`), codec.sampleRate, options.callSeconds + 30, codec.channels);
+  // baresip's aufile MUST outlast the call. The headless loops its input, so it gets a 10 s file at
+  // the codec's rate: no resampling or loading of a long file at call start inside the figures.
+  const theirSignal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-${codec.channels}ch.wav`), codec.sampleRate, options.callSeconds + 30, codec.channels);
+  const ourSignal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-10s.wav`), codec.sampleRate, 10);
   const started: TestBaresip[] = [];
+  let alice: HeadlessSwitchboard | undefined;
   const result: CallCpuFigures = { codec: codec.name };
   try {
-    const carol = await startBaresipPhone(pbx, 'carol', signal, [codec.name], true);
+    const carol = await startBaresipPhone(pbx, 'carol', theirSignal, [codec.name], true);
     started.push(carol);
-    const dave = await startBaresipPhone(pbx, 'dave', signal, [codec.name], true);
+    const dave = await startBaresipPhone(pbx, 'dave', theirSignal, [codec.name], true);
     started.push(dave);
-    const bob = await startBaresipPhone(pbx, 'bob', signal, [codec.name]);
+    const bob = await startBaresipPhone(pbx, 'bob', theirSignal, [codec.name]);
     started.push(bob);
+    if (codec.wiredInSwitchboard) {
+      alice = startSwitchboard(pbx, 'alice', ourSignal, join(options.dir, `cpu-call-received-${codec.name}.wav`));
+      await alice.waitForAccount('registered', 20_000);
+    }
+    const phone = alice;
 
     // Both calls up (concurrently), then one common measurement window.
-    const oursUp = codec.wiredInSwitchboard
-      ? switchboardCall(alice, pbx.aor('carol')).then(
+    const oursUp = phone
+      ? switchboardCall(phone, pbx.aor('carol')).then(
           (callId) => ({ callId }),
           (error: Error) => ({ error: error.message.split('\n')[0]! }),
         )
@@ -127,33 +128,34 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, alice: Headle
     if (outcome && 'error' in outcome) result.switchboard = { cpuPercent: NaN, rssMiB: NaN, error: outcome.error };
     else ourCallId = outcome?.callId;
     await sleep(1000);
-    const measureOurs = ourCallId !== undefined;
-    const pids = [baresipPid(bob), ...(measureOurs ? [switchboardPid(alice)] : [])];
+    const pids = [baresipPid(bob), ...(phone && ourCallId !== undefined ? [switchboardPid(phone)] : [])];
     const jitterBufferDelayMs: number[] = [];
     const window = measureWindow(pids, options.callSeconds);
-    if (ourCallId) {
+    if (phone && ourCallId !== undefined) {
       // Switchboard's receive jitter buffer in this real call (one stats request per second).
       const callId = ourCallId;
       const end = performance.now() + options.callSeconds * 1000 - 500;
       while (performance.now() < end) {
-        const stats = await alice.client.call('call.stats', { callId });
+        const stats = await phone.client.call('call.stats', { callId });
         if (stats.jitterBuffer?.state === 'playing') jitterBufferDelayMs.push(stats.jitterBuffer.currentDelayMs);
         await sleep(1000);
       }
     }
     const [theirs, mine] = await window;
     result.baresip = theirs;
-    if (mine && ourCallId) {
-      const snapshot = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === ourCallId);
+    if (phone && mine && ourCallId !== undefined) {
+      const callId = ourCallId;
+      const snapshot = (await phone.client.call('call.list', {})).calls.find((c) => c.callId === callId);
       result.switchboard = { ...mine, negotiatedCodec: snapshot?.media?.codec, jitterBufferDelayMs };
-      await alice.client.call('call.hangup', { callId: ourCallId });
-      await alice.waitForCall((c) => c.callId === ourCallId && c.state === 'ended', 10_000);
+      await phone.client.call('call.hangup', { callId });
+      await phone.waitForCall((c) => c.callId === callId && c.state === 'ended', 10_000);
     }
     const bobClosed = bob.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, { includePast: true });
     await bob.hangup();
     await bobClosed;
   } finally {
-    for (const phone of started.reverse()) await phone.stop();
+    await alice?.stop();
+    for (const far of started.reverse()) await far.stop();
   }
   return result;
 }

@@ -29,8 +29,10 @@ export interface SipCoreOptions {
   pbx: TestPbx;
   dir: string;
   runs: number;
-  /** speech-like WAV at 8 kHz, sent by both */
+  /** speech-like WAV at 8 kHz sent by baresip (long: its aufile must outlast the call)... */
   signal8k: string;
+  /** ...and the same signal, 10 s, sent by Switchboard (the headless loops its input file). */
+  ourSignal8k: string;
   log: (line: string) => void;
 }
 
@@ -59,7 +61,7 @@ export async function benchRegistration(options: SipCoreOptions): Promise<{ rows
     for (let i = 0; i < runs; i++) {
       log(`  registration run ${i + 1}/${runs}`);
       let at = epochMs();
-      const phone = startSwitchboard(pbx, SB_USER, options.signal8k);
+      const phone = startSwitchboard(pbx, SB_USER, options.ourSignal8k);
       try {
         await phone.waitForAccount('registered', 20_000);
       } finally {
@@ -102,7 +104,7 @@ export async function benchCallSetup(options: SipCoreOptions): Promise<CallSetup
   try {
     callee = await startBaresipPhone(pbx, CALLEE, options.signal8k, ['PCMU'], true);
     farCaller = await startBaresipPhone(pbx, BS_USER, options.signal8k, ['PCMU']);
-    caller = startSwitchboard(pbx, SB_USER, options.signal8k, `${dir}/setup-received.wav`);
+    caller = startSwitchboard(pbx, SB_USER, options.ourSignal8k, `${dir}/setup-received.wav`);
     await caller.waitForAccount('registered', 20_000);
 
     // (3) idle, registered: let start-up garbage settle first; idle CPU over the next seconds

@@ -122,8 +122,11 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
     assert.ok(logs.some((line) => /dropped switchboard:contract message from non-file origin/.test(line)));
   });
 
-  test('without a protected credential store, says so and runs without a vault', () => {
-    assert.ok(logs.some((line) => /credentials: the OS credential store is not available, .*; accounts will be saved without passwords/.test(line)));
+  test('without a protected credential store, tells the user and runs without a vault', () => {
+    const told = /Passwords cannot be stored securely on this system \(the OS credential store is not available, .*\); accounts are saved without their passwords/;
+    assert.ok(logs.some((line) => told.test(line)), 'logged');
+    const info = contents.sent.find(([, m]) => (m as { id?: number }).id === 1)?.[1] as { result: { notices: string[] } } | undefined;
+    assert.ok(info?.result.notices.some((n) => told.test(n)), `the window is told through app.info notices: ${JSON.stringify(info?.result.notices)}`);
   });
 
   test('a sip: link is dialled through the core; a failure is shown to the user', async () => {

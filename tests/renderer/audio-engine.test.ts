@@ -113,7 +113,13 @@ interface Bench {
 }
 
 async function bundle(): Promise<Map<string, string>> {
-  const common = { bundle: true, write: false, target: 'chrome120', logLevel: 'silent' as const };
+  const common = {
+    bundle: true,
+    write: false,
+    target: 'chrome120',
+    logLevel: 'silent' as const,
+    alias: { '@common': join(audioDir, '..', '..', '..', 'src-main', 'common') },
+  };
   const page = await build({ ...common, format: 'iife', stdin: { contents: PAGE_DRIVER, resolveDir: audioDir, loader: 'ts', sourcefile: 'page.ts' } });
   const worklet = await build({ ...common, format: 'esm', entryPoints: [join(audioDir, 'audio-device-processor.ts')] });
   return new Map([

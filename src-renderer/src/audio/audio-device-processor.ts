@@ -18,7 +18,7 @@
  * here runs on the one audio thread (see FloatRing for why no locking is needed).
  */
 import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions } from './audio-device-messages';
-import { FRAME_PROTOCOL_VERSION, parseFrameMessage, type FrameMessage } from './frame-protocol';
+import { FRAME_PROTOCOL_VERSION, parseFrameMessage, type FrameMessage } from '@common/audio/frame-protocol';
 import { FloatRing } from './float-ring';
 import { StreamingResampler } from './streaming-resampler';
 
@@ -120,7 +120,10 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
   }
 
   private post(message: FrameMessage, transfer?: Transferable[]): void {
-    this.framePort.postMessage(message, transfer);
+    // Transfer only within the renderer (node port). Across processes the bytes are copied anyway,
+    // and Electron's MessagePortMain is not Blink: plain structured clone is what it surely reads.
+    if (this.framePort === this.port && transfer) this.framePort.postMessage(message, transfer);
+    else this.framePort.postMessage(message);
   }
 
   private toPort(deviceSamples: number): number {

@@ -24,7 +24,7 @@
  */
 import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions } from './audio-device-messages';
 import { EchoReferenceRoute } from './echo-reference-route';
-import type { FrameMessage, FramePort } from './frame-protocol';
+import type { FrameMessage, FramePort } from '@common/audio/frame-protocol';
 
 /**
  * Echo cancellation: false, true, or a W3C echo cancellation mode passed as is: 'remote-only'

@@ -6,7 +6,7 @@
  * Ownership: `connect` opens the socket and the port owns it: `close()` closes it. Messages posted
  * while it is not open are dropped and counted (real-time audio is never queued).
  */
-import { encodeFrameMessage, type FrameMessage, type FramePort } from './frame-protocol';
+import { encodeFrameMessage, type FrameMessage, type FramePort } from '@common/audio/frame-protocol';
 
 export class WebSocketFramePort implements FramePort {
   onmessage: ((event: { data: unknown }) => void) | null = null;

@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PortAudioDevice } from '../../../src-main/core/media/audio/port-audio-device';
 import { WebSocketFramePort } from '../../../src-main/core/media/audio/port-websocket';
-import { decodeFrameMessage, encodeFrameMessage, type FrameMessage, type FramePort } from '../../../src-renderer/src/audio/frame-protocol';
+import { decodeFrameMessage, encodeFrameMessage, type FrameMessage, type FramePort } from '../../../src-main/common/audio/frame-protocol';
 
 const RATE = 16000;
 const FRAME = 320; // 20 ms

@@ -24,7 +24,7 @@
  * at a time. The same instance is usually both the call's source and sink, so `close` is
  * idempotent.
  */
-import { parseFrameMessage, type FramePort, type HelloMessage, type PlayoutReportMessage } from '../../../../src-renderer/src/audio/frame-protocol';
+import { parseFrameMessage, type FramePort, type HelloMessage, type PlayoutReportMessage } from '../../../common/audio/frame-protocol';
 import type { AudioSink, AudioSource } from './audio-port';
 
 export interface PortAudioDeviceOptions {

@@ -8,7 +8,7 @@
  * ArrayBuffers (only ports), so messages are structured-cloned: `transfer` is ignored.
  * Ownership: the adapter starts the port; it does not close it.
  */
-import type { FrameMessage, FramePort } from '../../../../src-renderer/src/audio/frame-protocol';
+import type { FrameMessage, FramePort } from '../../../common/audio/frame-protocol';
 
 /** The part of Electron's MessagePortMain this adapter uses. */
 export interface MessagePortMainLike {

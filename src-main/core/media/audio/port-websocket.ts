@@ -8,7 +8,7 @@
  * while the socket is not open are dropped and counted (audio is real-time: no queueing).
  */
 import type { RawData, WebSocket } from 'ws';
-import { encodeFrameMessage, type FrameMessage, type FramePort } from '../../../../src-renderer/src/audio/frame-protocol';
+import { encodeFrameMessage, type FrameMessage, type FramePort } from '../../../common/audio/frame-protocol';
 
 export class WebSocketFramePort implements FramePort {
   onmessage: ((event: { data: unknown }) => void) | null = null;

@@ -1,8 +1,8 @@
 /**
  * Audio frame protocol between the audio device (the renderer's AudioWorklet) and the core's
  * call media (PortAudioDevice in the main process). Pure TypeScript, no DOM and no node: both
- * sides import this one file. (It lives in the renderer tree only because the renderer may not
- * import src-main/core; its natural home is src-main/common/audio/.)
+ * sides import this one file, which is why it lives in common/ (the renderer imports it as
+ * @common/audio/frame-protocol).
  *
  * Contract (version 1):
  * - Audio is mono signed 16-bit PCM at the port rate `sampleRate` (8000, 16000 or 48000 in
