@@ -8,7 +8,8 @@ PACKAGES=(
   sip-tester          # SIPp
   chromium            # renderer tests (driven by playwright-core)
   xvfb                # Electron smoke test display, where an Electron binary exists
-  sox                 # audio fixtures and checks
+  tshark              # dumpcap: the benchmark times both phones from one loopback capture
+  python3             # SRTP interop test drives baresip's libre through ctypes
   openssl             # test CA for TLS
   iproute2 nftables   # network namespaces and packet loss
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suites with Node's own test runner (TypeScript through tsx).
-//   node tests/run-tests.mjs                 all suites: unit, integration, renderer, electron
+//   node tests/run-tests.mjs                 all suites: unit, integration, renderer, electron, bench (tools)
 //   node tests/run-tests.mjs unit            one suite
 //   node tests/run-tests.mjs tests/unit/x.test.ts   given files
 // Suites run one file at a time: integration tests start real peers (Kamailio, baresip,
@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const suites = ['unit', 'integration', 'renderer', 'electron'];
+const suites = ['unit', 'integration', 'renderer', 'electron', 'bench'];
 
 function collect(dir) {
   let out = [];
