@@ -6,6 +6,7 @@
 import type { AudioCodec } from '../../../src-main/core/media/codecs/audio-codec';
 import { JitterBuffer } from '../../../src-main/core/media/jitter/jitter-buffer';
 import type { JitterBufferOptions, JitterBufferStats, RtpAudioPacket } from '../../../src-main/core/media/jitter/jitter-buffer';
+import { seededRandom } from '../../harness/seeded-random';
 
 /** Linear 16-bit PCM "codec" so tests can check output sample by sample (the far end's samples). */
 export function pcmCodec(sampleRate = 8000, conceal?: (samples: number) => Int16Array): AudioCodec {
@@ -23,17 +24,8 @@ export function pcmCodec(sampleRate = 8000, conceal?: (samples: number) => Int16
   };
 }
 
-/** Mulberry32: small deterministic PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32: small deterministic PRNG (the harness's, under the name these tests use). */
+export const rng = seededRandom;
 
 export interface SentPacket extends RtpAudioPacket {
   index: number;

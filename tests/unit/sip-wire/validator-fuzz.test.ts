@@ -8,22 +8,12 @@ import assert from 'node:assert/strict';
 import { Core } from 'sip.js';
 import { buildStatelessErrorResponse, validateSipMessage } from '../../../src-main/core/sip/wire/message-validator';
 import { loadTortureCorpus } from './rfc4475-corpus';
+import { seededRandom } from '../../harness/seeded-random';
 
 const SEED = Number(process.env.SIP_FUZZ_SEED ?? 0x5eed4475);
 const REASON_PHRASE = /^[A-Za-z0-9\-_.!~*'() \t;/?:@&=+$,]+$/;
 const corpus = loadTortureCorpus();
 
-/** mulberry32: small, fast, good enough to spread inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sipLogger = (() => {
   const ignore = (): void => undefined;
@@ -89,7 +79,7 @@ function mutate(bytes: Buffer, random: () => number): Buffer {
 describe('validator fuzzing', () => {
   test('random octets', (t) => {
     t.diagnostic(`seed ${SEED}`);
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     for (let i = 0; i < 3000; i++) {
       const length = Math.floor(random() * 400);
       const fromAlphabet = random() < 0.7;
@@ -108,7 +98,7 @@ describe('validator fuzzing', () => {
 
   test('mutated torture messages reach all three verdicts', (t) => {
     t.diagnostic(`seed ${SEED}`);
-    const random = prng(SEED ^ 0x1234567);
+    const random = seededRandom(SEED ^ 0x1234567);
     const kinds = new Map<string, number>();
     for (let i = 0; i < 6000; i++) {
       const c = corpus[Math.floor(random() * corpus.length)]!;
