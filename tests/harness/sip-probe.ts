@@ -2,6 +2,22 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 
+/** The text of a minimal OPTIONS request (RFC 3261 8.1.1 mandatory headers, no body). */
+export function optionsRequest(o: { requestUri: string; toUri?: string; via: string; fromHost: string; callId: string; rport?: boolean }): string {
+  return [
+    `OPTIONS ${o.requestUri} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${o.via};branch=z9hG4bK${randomBytes(6).toString('hex')}${o.rport ? ';rport' : ''}`,
+    'Max-Forwards: 70',
+    `From: <sip:probe@${o.fromHost}>;tag=${randomBytes(4).toString('hex')}`,
+    `To: <${o.toUri ?? o.requestUri}>`,
+    `Call-ID: ${o.callId}`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
 export async function sipOptionsResponds(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -9,20 +25,13 @@ export async function sipOptionsResponds(host: string, port: number, timeoutMs: 
     socket.bind(0, '127.0.0.1', () => resolve());
   });
   const localPort = socket.address().port;
-  const branch = 'z9hG4bK' + randomBytes(6).toString('hex');
-  const callId = randomBytes(8).toString('hex');
-  const message = [
-    `OPTIONS sip:${host}:${port} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${localPort};branch=${branch};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:probe@127.0.0.1>;tag=${randomBytes(4).toString('hex')}`,
-    `To: <sip:${host}:${port}>`,
-    `Call-ID: ${callId}`,
-    'CSeq: 1 OPTIONS',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+  const message = optionsRequest({
+    requestUri: `sip:${host}:${port}`,
+    via: `127.0.0.1:${localPort}`,
+    fromHost: '127.0.0.1',
+    callId: randomBytes(8).toString('hex'),
+    rport: true,
+  });
   try {
     return await new Promise<string | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { validateSipMessage } from '../../src-main/core/sip/wire/message-validator';
 import { callIdOf, isResponse, loadTortureCorpus } from '../unit/sip-wire/rfc4475-corpus';
+import { optionsRequest } from '../harness/sip-probe';
 
 const PEER_HOST = '127.0.0.77';
 const PEER_PORT = 5060;
@@ -119,18 +120,7 @@ describe('RFC 4475 torture messages against a headless Switchboard on UDP', () =
   /** A valid OPTIONS to alice; returns its answer. */
   async function options(what: string): Promise<Answer> {
     const callId = `probe-${randomBytes(6).toString('hex')}`;
-    const request = [
-      `OPTIONS sip:alice@127.0.0.1:${uaPort} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${PEER_HOST}:${PEER_PORT};branch=z9hG4bK${randomBytes(6).toString('hex')}`,
-      'Max-Forwards: 70',
-      `From: <sip:probe@${PEER_HOST}>;tag=${randomBytes(4).toString('hex')}`,
-      `To: <sip:alice@127.0.0.1:${uaPort}>`,
-      `Call-ID: ${callId}`,
-      'CSeq: 1 OPTIONS',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
+    const request = optionsRequest({ requestUri: `sip:alice@127.0.0.1:${uaPort}`, via: `${PEER_HOST}:${PEER_PORT}`, fromHost: PEER_HOST, callId });
     await send(Buffer.from(request));
     return answerFor(callId, what);
   }
