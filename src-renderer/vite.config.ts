@@ -1,5 +1,5 @@
 // Builds the renderer into dist/renderer with relative asset URLs (base './') so the same output
-// loads from file:// in Electron and from http://127.0.0.1 in dev:web.
+// loads from app://switchboard/ in Electron and from http://127.0.0.1 in dev:web.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';

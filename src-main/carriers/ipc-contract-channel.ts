@@ -6,7 +6,8 @@
  * Contract:
  * - Messages are JSON-RPC objects moved by structured clone on CONTRACT_IPC_CHANNEL, both ways.
  * - The main process MUST accept a message only from our window's WebContents, from its main
- *   frame, with that frame showing our own page (file:// URL of dist/renderer/index.html).
+ *   frame, with that frame showing our own page (same scheme, host and path as the trusted page
+ *   URL: app://switchboard/index.html in the app).
  *   Anything else (a subframe, a navigated-away page, another window) is dropped and logged.
  */
 import type { JsonRpcMessage, RpcChannel } from '../common/contract/json-rpc';
@@ -24,7 +25,7 @@ export interface IpcSender {
 
 export interface TrustedPage {
   webContentsId: number;
-  /** file:// URL of our index.html. */
+  /** URL of our index.html (app://switchboard/index.html in the app). */
   pageUrl: string;
 }
 
@@ -40,7 +41,8 @@ export function ipcSenderRefusal(sender: IpcSender, trusted: TrustedPage): strin
     return `message from an unparsable frame URL (${String(error)})`;
   }
   const page = new URL(trusted.pageUrl);
-  if (url.protocol !== 'file:' || page.protocol !== 'file:') return `message from non-file origin ${url.protocol}`;
+  const scheme = page.protocol.slice(0, -1);
+  if (url.protocol !== page.protocol) return `message from non-${scheme} origin ${url.protocol}`;
   if (url.host !== page.host || url.pathname !== page.pathname) return `message from another page (${url.pathname})`;
   return undefined;
 }

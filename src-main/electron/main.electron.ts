@@ -1,18 +1,21 @@
 /**
  * Electron main entry: wires modules, holds no logic of its own.
  *   core (createSwitchboardCore, settings in userData, passwords via safeStorage)
- *   → main window (window.main.ts) → IPC carrier (ipc-carrier.main.ts)
- *   → sip:/tel: links (protocol-handler.main.ts).
+ *   → main window (window.main.ts, page served from app://switchboard, app-scheme.main.ts)
+ *   → IPC carrier (ipc-carrier.main.ts) → sip:/tel: links (protocol-handler.main.ts)
+ *   → call audio: a MessageChannelMain per call to the window (electron-audio-broker.main.ts).
  * Quit: before-quit is held until core.stop() has unregistered every account (bounded by a timeout
  * so a dead PBX cannot keep the app alive).
  */
-import { app, type BrowserWindow } from 'electron';
+import { app, MessageChannelMain, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createSwitchboardCore, type SwitchboardCore } from '../core/app/switchboard-core';
+import { registerAppScheme, serveAppScheme } from './app-scheme.main';
+import { createElectronAudioBroker } from './electron-audio-broker.main';
 import { attachIpcCarrier } from './ipc-carrier.main';
 import { installProtocolHandler } from './protocol-handler.main';
 import { SafeStorageVault } from './safe-storage-vault.electron';
-import { createMainWindow, hardenWebContents, rendererPageUrl, restrictPermissions } from './window.main';
+import { createMainWindow, hardenWebContents, rendererDistDir, rendererPageUrl, restrictPermissions } from './window.main';
 
 const STOP_TIMEOUT_MS = 5000;
 const log = (line: string): void => {
@@ -24,6 +27,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  registerAppScheme(); // before ready, or Electron ignores the privileges
   const links = installProtocolHandler(log);
   let core: SwitchboardCore | undefined;
   let window: BrowserWindow | undefined;
@@ -41,6 +45,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, log));
 
   app.whenReady().then(async () => {
+    serveAppScheme(rendererDistDir(), log);
     restrictPermissions(log);
     const vaultProblem = SafeStorageVault.unavailableReason();
     const vaultNotice = vaultProblem
@@ -51,6 +56,11 @@ if (!app.requestSingleInstanceLock()) {
       log,
       startupNotices: vaultNotice ? [vaultNotice] : [],
       settings: { path: join(app.getPath('userData'), 'settings.json'), vault: vaultProblem ? undefined : new SafeStorageVault() },
+      audioBroker: createElectronAudioBroker({
+        newChannel: () => new MessageChannelMain(),
+        contents: () => window?.webContents,
+        log,
+      }),
     });
     await openWindow();
     links.connect(core.server, () => window);

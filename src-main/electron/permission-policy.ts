@@ -16,7 +16,7 @@ export function isPermissionAllowed(query: PermissionQuery, ourPageUrl: string):
   if (!URL.canParse(query.requestingUrl)) return false; // not a URL at all: certainly not our page
   const url = new URL(query.requestingUrl);
   const ours = new URL(ourPageUrl);
-  if (url.protocol !== ours.protocol || url.pathname !== ours.pathname) return false;
+  if (url.protocol !== ours.protocol || url.host !== ours.host || url.pathname !== ours.pathname) return false;
   // Audio only; an empty list (permission check without details) is allowed as it grants nothing by itself.
   return (query.mediaTypes ?? []).every((type) => type === 'audio');
 }

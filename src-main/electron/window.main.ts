@@ -4,17 +4,18 @@
  */
 import { BrowserWindow, session, shell, type WebContents } from 'electron';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { APP_PAGE_URL } from './app-scheme';
 import { isPermissionAllowed } from './permission-policy';
 import { mainWindowOptions } from './window-options';
 
-/** dist/renderer/index.html relative to the bundled dist/electron/main.cjs. */
-export function rendererIndexPath(): string {
-  return join(__dirname, '..', 'renderer', 'index.html');
+/** dist/renderer relative to the bundled dist/electron/main.cjs (served as app://switchboard/). */
+export function rendererDistDir(): string {
+  return join(__dirname, '..', 'renderer');
 }
 
+/** Our page: the renderer served from the privileged app scheme (app-scheme.ts), not file://. */
 export function rendererPageUrl(): string {
-  return pathToFileURL(rendererIndexPath()).href;
+  return APP_PAGE_URL;
 }
 
 /** Applied to every WebContents the app creates (app 'web-contents-created'). */
@@ -65,6 +66,6 @@ export function restrictPermissions(log: (line: string) => void): void {
 export async function createMainWindow(): Promise<BrowserWindow> {
   const window = new BrowserWindow(mainWindowOptions(join(__dirname, 'preload.cjs')));
   window.once('ready-to-show', () => window.show());
-  await window.loadFile(rendererIndexPath());
+  await window.loadURL(rendererPageUrl());
   return window;
 }

@@ -1,6 +1,7 @@
 /**
- * dev:web — the renderer in a normal browser: serves dist/renderer over http://127.0.0.1:PORT and
- * the contract over the WebSocket carrier at /rpc, backed by a real Switchboard core.
+ * dev:web — the renderer in a normal browser: serves dist/renderer over http://127.0.0.1:PORT, the
+ * contract over the WebSocket carrier at /rpc and each call's audio device at /audio
+ * (websocket-audio-broker.ts), backed by a real Switchboard core.
  *
  *   npm run dev:web -- [--port N] [--account sip:201@pbx --password PW --transport udp|tcp|tls
  *                       [--registrar sip:…] [--proxy sip:…]]
@@ -17,6 +18,7 @@ import { SipTransportName, type AccountConfigInput } from '../common/contract/co
 import { createWebSocketCarrier } from '../carriers/websocket-carrier';
 import type { SwitchboardCore } from '../core/app/switchboard-core';
 import { createInProcessChannelPair } from './in-process-channel';
+import { createWebSocketAudioBroker } from './websocket-audio-broker';
 import { createRendererAssetHandler } from './renderer-assets';
 import { ensureRendererBuilt, rendererDistDir } from './renderer-build';
 
@@ -54,13 +56,17 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
   const log = options.log ?? ((line: string) => console.error(line));
   await ensureRendererBuilt(log);
 
+  // Origins are known once listening; the checks read this array at each upgrade.
+  const allowedOrigins: string[] = [];
+  // Call audio from the page (only for a core we create: a core passed in has its own audio).
+  const audio = createWebSocketAudioBroker({ allowedOrigins, log });
   let core: Pick<SwitchboardCore, 'server'>;
   let ownedCore: SwitchboardCore | undefined; // the one we created, so stop() is ours to call
   if (options.core) core = options.core;
   else {
     // Loaded lazily so a test serving its own core does not load the SIP stack.
     const { createSwitchboardCore } = await import('../core/app/switchboard-core');
-    core = ownedCore = createSwitchboardCore({ log });
+    core = ownedCore = createSwitchboardCore({ log, audioBroker: audio.broker });
   }
   let accountId: string | undefined;
   try {
@@ -69,6 +75,7 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
     if (options.account) accountId = await addAccount(core, options.account);
   } catch (error) {
     await ownedCore?.stop();
+    await audio.close();
     const what = options.account ? `add the account ${options.account.aor}` : 'start the core';
     throw new Error(`dev:web could not ${what}: ${(error as Error).message}`);
   }
@@ -83,16 +90,14 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
     });
   } catch (error) {
     await ownedCore?.stop();
+    await audio.close();
     throw new Error(`dev:web cannot listen on 127.0.0.1:${options.port ?? 0}: ${(error as Error).message}`);
   }
   const port = (http.address() as AddressInfo).port;
-  const carrier = createWebSocketCarrier({
-    server: core.server,
-    allowedOrigins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`],
-    log,
-  });
+  allowedOrigins.push(`http://127.0.0.1:${port}`, `http://localhost:${port}`);
+  const carrier = createWebSocketCarrier({ server: core.server, allowedOrigins, log });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!carrier.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    if (!carrier.handleUpgrade(request, socket, head) && !audio.handleUpgrade(request, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
 
   let stopping: Promise<void> | undefined;
@@ -102,6 +107,7 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
     stop() {
       stopping ??= (async () => {
         await carrier.close();
+        await audio.close();
         http.closeAllConnections();
         await new Promise<void>((done, reject) => http.close((error) => (error ? reject(error) : done())));
         await ownedCore?.stop();

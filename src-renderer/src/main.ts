@@ -3,6 +3,8 @@ import { z } from 'zod';
 import App from './App.svelte';
 import { connectToCore } from './carrier/connect-to-core';
 import { AccountsState } from './state/accounts.svelte';
+import { AudioSettingsState } from './state/audio-settings.svelte';
+import { CallAudioState } from './state/call-audio.svelte';
 import { CallsState } from './state/calls.svelte';
 import { ConnectionState } from './state/connection.svelte';
 import './app.css';
@@ -25,10 +27,17 @@ try {
 mount(App, {
   target,
   props: connection
-    ? {
-        connection,
-        accounts: new AccountsState(connection.client),
-        calls: new CallsState(connection.client),
-      }
+    ? (() => {
+        const audioSettings = new AudioSettingsState();
+        // Electron hands each call's audio port over (preload); dev:web opens /audio sockets.
+        const carrier = connection.carrier === 'Electron IPC' ? 'message-port' : 'websocket';
+        return {
+          connection,
+          accounts: new AccountsState(connection.client),
+          calls: new CallsState(connection.client),
+          audioSettings,
+          callAudio: new CallAudioState(connection.client, audioSettings, carrier),
+        };
+      })()
     : { startupError },
 });

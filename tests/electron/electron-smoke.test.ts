@@ -78,7 +78,7 @@ describe('Electron app', () => {
     const page = await app.firstWindow();
     await page.waitForLoadState('domcontentloaded');
     assert.equal(await page.title(), 'Switchboard');
-    assert.match(page.url(), /^file:\/\/.*\/dist\/renderer\/index\.html$/);
+    assert.match(page.url(), /^app:\/\/switchboard\/index\.html$/, 'the renderer is served from the privileged app:// scheme (AudioWorklets do not load from file://)');
 
     // The page reaches the core only through the bridge, and the bridge is all it gets.
     const surface = (await page.evaluate(

@@ -1,7 +1,8 @@
 // A recording stand-in for the parts of the Electron API that src-main/electron uses, so the built
 // main.cjs can run under plain Node. It models only what the main process relies on: app
 // lifecycle events (before-quit can be prevented), BrowserWindow + WebContents events, ipcMain,
-// the default session's permission handlers, safeStorage, dialog and shell.
+// the default session's permission handlers, safeStorage, dialog, shell, custom protocols
+// (privileged registration and handlers) and MessageChannelMain (a pair of linked ports).
 import { EventEmitter } from 'node:events';
 
 export interface PreventableEvent {
@@ -22,6 +23,8 @@ export class FakeWebContents extends EventEmitter {
   static nextId = 1;
   readonly id = FakeWebContents.nextId++;
   readonly sent: Array<[string, unknown]> = [];
+  /** webContents.postMessage calls: channel, message, transferred ports. */
+  readonly posted: Array<{ channel: string; message: unknown; transfer: unknown[] }> = [];
   windowOpenHandler: ((details: { url: string }) => { action: string }) | undefined;
   destroyed = false;
   send(channel: string, message: unknown): void {
@@ -31,8 +34,37 @@ export class FakeWebContents extends EventEmitter {
   isDestroyed(): boolean {
     return this.destroyed;
   }
+  postMessage(channel: string, message: unknown, transfer: unknown[] = []): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.posted.push({ channel, message, transfer });
+  }
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
+  }
+}
+
+/** One end of a fake MessageChannelMain: messages are delivered (cloned) to the other end once started. */
+export class FakeMessagePortMain extends EventEmitter {
+  other: FakeMessagePortMain | undefined;
+  started = false;
+  closed = false;
+  private readonly queue: unknown[] = [];
+  postMessage(message: unknown): void {
+    if (this.closed) return;
+    this.other?.receive(structuredClone(message));
+  }
+  start(): void {
+    this.started = true;
+    for (const data of this.queue.splice(0)) this.emit('message', { data });
+  }
+  close(): void {
+    this.closed = true;
+    this.emit('close');
+  }
+  private receive(data: unknown): void {
+    if (this.closed) return;
+    if (this.started) this.emit('message', { data });
+    else this.queue.push(data);
   }
 }
 
@@ -46,7 +78,10 @@ export function createFakeElectron() {
     enableSandbox() {
       app.sandboxEnabled = true;
     },
-    whenReady: () => Promise.resolve(),
+    whenReady: () => {
+      ready = true;
+      return Promise.resolve();
+    },
     isReady: () => true,
     userDataDir: '',
     getPath(name: string) {
@@ -64,10 +99,19 @@ export function createFakeElectron() {
     },
   });
 
+  /** Custom protocol calls, in order, with whether the app was ready then. */
+  const protocols = {
+    privileged: [] as Array<{ schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>; appReady: boolean }>,
+    handlers: new Map<string, (request: Request) => Response | Promise<Response>>(),
+  };
+  let ready = false;
+  const channels: Array<{ port1: FakeMessagePortMain; port2: FakeMessagePortMain }> = [];
+
   const windows: FakeBrowserWindow[] = [];
   class FakeBrowserWindow extends EventEmitter {
     readonly webContents = new FakeWebContents();
     loadedFile: string | undefined;
+    loadedUrl: string | undefined;
     shown = false;
     constructor(readonly options: { webPreferences?: Record<string, unknown> }) {
       super();
@@ -76,6 +120,10 @@ export function createFakeElectron() {
     }
     async loadFile(path: string): Promise<void> {
       this.loadedFile = path;
+      this.emit('ready-to-show');
+    }
+    async loadURL(url: string): Promise<void> {
+      this.loadedUrl = url;
       this.emit('ready-to-show');
     }
     show(): void {
@@ -97,6 +145,24 @@ export function createFakeElectron() {
     app,
     BrowserWindow: FakeBrowserWindow,
     ipcMain: new EventEmitter(),
+    protocol: {
+      registerSchemesAsPrivileged(schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>) {
+        protocols.privileged.push({ schemes, appReady: ready });
+      },
+      handle(scheme: string, handler: (request: Request) => Response | Promise<Response>) {
+        if (!ready) throw new Error('fake electron: protocol.handle before ready'); // Electron requires ready
+        protocols.handlers.set(scheme, handler);
+      },
+    },
+    MessageChannelMain: class {
+      readonly port1 = new FakeMessagePortMain();
+      readonly port2 = new FakeMessagePortMain();
+      constructor() {
+        this.port1.other = this.port2;
+        this.port2.other = this.port1;
+        channels.push(this);
+      }
+    },
     session: {
       defaultSession: {
         setPermissionRequestHandler: (handler: typeof permission.request) => (permission.request = handler),
@@ -119,5 +185,5 @@ export function createFakeElectron() {
       },
     },
   };
-  return { electron, app, windows, permission, messageBoxes, opened };
+  return { electron, app, windows, permission, messageBoxes, opened, protocols, channels };
 }

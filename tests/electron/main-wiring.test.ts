@@ -1,17 +1,20 @@
 // The built Electron main process (dist bundle, real core inside) run under Node against a recording
-// fake of the Electron API: it hardens the window, serves the contract over IPC only to our page,
-// dials sip: links, and holds quit until the core has stopped. Complements electron-smoke.test.ts,
+// fake of the Electron API: it serves the renderer from app://switchboard (a privileged scheme, so
+// AudioWorklets load), hardens the window, serves the contract over IPC only to our page, hands
+// call audio ports to the window, dials sip: links, and holds quit until the core has stopped. Complements electron-smoke.test.ts,
 // which needs a real Electron binary.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { CONTRACT_IPC_CHANNEL } from '../../src-main/carriers/ipc-contract-channel';
-import { createFakeElectron, preventable, type FakeWebContents } from './fake-electron';
+import { parseFrameMessage } from '../../src-main/common/audio/frame-protocol';
+import { createElectronAudioBroker } from '../../src-main/electron/electron-audio-broker.main';
+import { createFakeElectron, FakeMessagePortMain, preventable, type FakeWebContents } from './fake-electron';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -29,7 +32,8 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
   const fake = createFakeElectron();
   const work = mkdtempSync(join(tmpdir(), 'switchboard-main-'));
   const outdir = join(work, 'electron');
-  const pageUrl = pathToFileURL(join(work, 'renderer', 'index.html')).href;
+  const pageUrl = 'app://switchboard/index.html';
+  const PAGE_CSP = "default-src 'self'; script-src 'self'; connect-src 'self'";
   const originalLoad = (Module as unknown as { _load: (...args: unknown[]) => unknown })._load;
   const logs: string[] = [];
   const originalStderrWrite = process.stderr.write.bind(process.stderr);
@@ -43,6 +47,10 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
     const build = spawnSync(process.execPath, ['scripts/build-electron.mjs', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
     assert.equal(build.status, 0, `build:electron failed:\n${build.stderr}`);
     fake.app.userDataDir = join(work, 'userData');
+    // The renderer the app scheme serves (next to the built main.cjs, as in dist/).
+    mkdirSync(join(work, 'renderer'));
+    writeFileSync(join(work, 'renderer', 'index.html'), `<!doctype html><meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}"><title>t</title>`);
+    writeFileSync(join(work, 'secret.txt'), 'not for the page');
     (Module as unknown as { _load: (...args: unknown[]) => unknown })._load = function (this: unknown, ...args: unknown[]) {
       return args[0] === 'electron' ? fake.electron : originalLoad.apply(this, args);
     };
@@ -52,7 +60,7 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
       return true;
     }) as typeof process.stderr.write;
     createRequire(import.meta.url)(join(outdir, 'main.cjs'));
-    await until('the main window', () => fake.windows[0]?.loadedFile);
+    await until('the main window', () => fake.windows[0]?.loadedUrl);
     contents = fake.windows[0]!.webContents;
   });
 
@@ -68,7 +76,7 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
     assert.equal(fake.app.sandboxEnabled, true);
     assert.equal(fake.windows.length, 1);
     const window = fake.windows[0]!;
-    assert.equal(window.loadedFile, join(work, 'renderer', 'index.html'));
+    assert.equal(window.loadedUrl, pageUrl);
     assert.equal(window.shown, true);
     const prefs = window.options.webPreferences!;
     assert.equal(prefs.preload, join(outdir, 'preload.cjs'));
@@ -77,6 +85,22 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
       [prefs.contextIsolation, prefs.sandbox, prefs.nodeIntegration, prefs.webSecurity],
       [true, true, false, true],
     );
+  });
+
+  test('serves the renderer from app://switchboard, registered as privileged before ready', async () => {
+    assert.deepEqual(fake.protocols.privileged, [
+      { schemes: [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }], appReady: false },
+    ]);
+    const handle = fake.protocols.handlers.get('app')!;
+    assert.ok(handle, 'app: is handled');
+    const page = await handle(new Request(pageUrl));
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(page.headers.get('content-security-policy'), `${PAGE_CSP}; frame-ancestors 'none'`);
+    assert.match(await page.text(), /<title>t<\/title>/);
+    assert.equal((await handle(new Request('app://switchboard/%2e%2e/secret.txt'))).status, 404, 'no traversal out of dist/renderer');
+    assert.equal((await handle(new Request('app://other/index.html'))).status, 404, 'only our host');
+    assert.equal((await handle(new Request(pageUrl, { method: 'POST', body: 'x' }))).status, 405);
   });
 
   test('blocks navigation and new windows in every web contents', () => {
@@ -101,8 +125,10 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
     assert.equal(ask('media', pageUrl, ['audio', 'video']), false);
     assert.equal(ask('notifications', pageUrl), false);
     assert.equal(ask('media', 'https://evil.example/', ['audio']), false);
-    assert.equal(fake.permission.check!(contents, 'media', 'file://', { requestingUrl: pageUrl, mediaType: 'audio' }), true);
-    assert.equal(fake.permission.check!(contents, 'media', 'file://', { requestingUrl: pageUrl, mediaType: 'video' }), false);
+    assert.equal(ask('media', 'file:///index.html', ['audio']), false, 'not a file:// page');
+    assert.equal(ask('media', 'app://other/index.html', ['audio']), false, 'not another app host');
+    assert.equal(fake.permission.check!(contents, 'media', 'app://switchboard', { requestingUrl: pageUrl, mediaType: 'audio' }), true);
+    assert.equal(fake.permission.check!(contents, 'media', 'app://switchboard', { requestingUrl: pageUrl, mediaType: 'video' }), false);
   });
 
   test('answers the contract over IPC from our page, with the real core', async () => {
@@ -115,11 +141,13 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
   test('drops IPC from a subframe or another page', async () => {
     sendFromPage({ jsonrpc: '2.0', id: 2, method: 'app.info', params: {} }, { url: pageUrl, parent: {} });
     sendFromPage({ jsonrpc: '2.0', id: 3, method: 'app.info', params: {} }, { url: 'https://evil.example/', parent: null });
+    sendFromPage({ jsonrpc: '2.0', id: 6, method: 'app.info', params: {} }, { url: 'file:///tmp/index.html', parent: null });
     sendFromPage({ jsonrpc: '2.0', id: 4, method: 'app.info', params: {} });
     await until('the answer to the trusted request', () => contents.sent.find(([, m]) => (m as { id?: number }).id === 4));
-    assert.equal(contents.sent.filter(([, m]) => [2, 3].includes((m as { id?: number }).id ?? 0)).length, 0);
+    assert.equal(contents.sent.filter(([, m]) => [2, 3, 6].includes((m as { id?: number }).id ?? 0)).length, 0);
     assert.ok(logs.some((line) => /dropped switchboard:contract message from a subframe/.test(line)));
-    assert.ok(logs.some((line) => /dropped switchboard:contract message from non-file origin/.test(line)));
+    assert.ok(logs.some((line) => /dropped switchboard:contract message from non-app origin https:/.test(line)));
+    assert.ok(logs.some((line) => /dropped switchboard:contract message from non-app origin file:/.test(line)));
   });
 
   test('without a protected credential store, tells the user and runs without a vault', () => {
@@ -152,5 +180,48 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
     sendFromPage({ jsonrpc: '2.0', id: 5, method: 'app.info', params: {} });
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(contents.sent.length, before);
+  });
+});
+
+describe('Electron call audio broker (MessageChannelMain per call)', () => {
+  test('hands port2 to the window with the call id and rate; port1 carries frames; close closes it', () => {
+    const fake = createFakeElectron();
+    const window = new fake.electron.BrowserWindow({});
+    const logs: string[] = [];
+    const broker = createElectronAudioBroker({
+      newChannel: () => new fake.electron.MessageChannelMain(),
+      contents: () => window.webContents,
+      log: (line) => logs.push(line),
+    });
+    const framePort = broker.open({ callId: 'call-7', sampleRate: 48000 });
+    const [{ port1, port2 }] = fake.channels as [{ port1: FakeMessagePortMain; port2: FakeMessagePortMain }];
+    assert.deepEqual(window.webContents.posted, [{ channel: 'audio-port', message: { callId: 'call-7', sampleRate: 48000 }, transfer: [port2] }]);
+    assert.equal(port1.started, true, 'main starts its end');
+
+    // The page's end (port2, in the worklet) sends a hello; main's FramePort sees it.
+    const received: unknown[] = [];
+    framePort.onmessage = (event) => received.push(parseFrameMessage(event.data));
+    port2.start();
+    port2.postMessage({ type: 'hello', version: 1, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 44100 });
+    assert.deepEqual(received, [{ type: 'hello', version: 1, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 44100 }]);
+    const toPage: unknown[] = [];
+    port2.on('message', (event: { data: unknown }) => toPage.push(event.data));
+    framePort.postMessage({ type: 'playout', seq: 0, sampleRate: 48000, samples: new Int16Array([1, 2, 3]) });
+    assert.equal(toPage.length, 1);
+
+    assert.throws(() => broker.open({ callId: 'call-7', sampleRate: 48000 }), /already has an audio port/);
+    broker.close('call-7');
+    assert.equal(port1.closed, true);
+    broker.close('call-7'); // idempotent
+    assert.deepEqual(logs, []);
+  });
+
+  test('without a window the call still gets a port, and the missing window is logged', () => {
+    const fake = createFakeElectron();
+    const logs: string[] = [];
+    const broker = createElectronAudioBroker({ newChannel: () => new fake.electron.MessageChannelMain(), contents: () => undefined, log: (l) => logs.push(l) });
+    const port = broker.open({ callId: 'call-1', sampleRate: 48000 });
+    port.postMessage({ type: 'playout', seq: 0, sampleRate: 48000, samples: new Int16Array(4) });
+    assert.deepEqual(logs, ['audio: call call-1 has no window to play in']);
   });
 });

@@ -1,5 +1,6 @@
 // The built preload (what Electron actually loads) exposes exactly the contract bridge:
-// window.switchboard = { send, onMessage } on one IPC channel, and nothing else reaches the page.
+// window.switchboard = { send, onMessage } on one IPC channel, and nothing else reaches the page
+// except a call's audio port, forwarded from main to our own origin only.
 // Electron is replaced by a recording fake, since the preload's only dependency is `electron`.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,10 +20,13 @@ interface Recorded {
   electronApisUsed: Set<string>;
   sends: unknown[][];
   listeners: Array<[string, (...args: unknown[]) => void]>;
+  /** window.postMessage calls: message, target origin, transferred ports. */
+  posted: unknown[][];
+  errors: unknown[][];
 }
 
 function runBuiltPreload(code: string): Recorded {
-  const recorded: Recorded = { exposed: [], required: [], electronApisUsed: new Set(), sends: [], listeners: [] };
+  const recorded: Recorded = { exposed: [], required: [], electronApisUsed: new Set(), sends: [], listeners: [], posted: [], errors: [] };
   const contextBridge = { exposeInMainWorld: (key: string, value: unknown) => recorded.exposed.push([key, value]) };
   const ipcRenderer = {
     send: (...args: unknown[]) => recorded.sends.push(args),
@@ -37,6 +41,9 @@ function runBuiltPreload(code: string): Recorded {
   });
   const module = { exports: {} };
   vm.runInNewContext(code, {
+    postMessage: (...args: unknown[]) => recorded.posted.push(args),
+    location: { origin: 'app://switchboard' },
+    console: { error: (...args: unknown[]) => recorded.errors.push(args) },
     module,
     exports: module.exports,
     require: (id: string) => {
@@ -84,12 +91,30 @@ describe('built preload', () => {
     const bridge = recorded.exposed[0]![1] as { onMessage(l: (...args: unknown[]) => void): void };
     const received: unknown[][] = [];
     bridge.onMessage((...args) => received.push(args));
-    assert.equal(recorded.listeners.length, 1);
-    const [channel, listener] = recorded.listeners[0]!;
-    assert.equal(channel, CONTRACT_IPC_CHANNEL);
+    const contract = recorded.listeners.filter(([channel]) => channel === CONTRACT_IPC_CHANNEL);
+    assert.equal(contract.length, 1);
+    const [, listener] = contract[0]!;
     const event = { sender: { send() {} }, ports: [] };
     listener(event, { jsonrpc: '2.0', method: 'account.state', params: {} });
     assert.deepEqual(received, [[{ jsonrpc: '2.0', method: 'account.state', params: {} }]]);
+  });
+
+  test("a call's audio port from main is posted to our own origin with exactly that port; malformed ones are dropped", () => {
+    const audio = recorded.listeners.filter(([channel]) => channel === 'audio-port');
+    assert.equal(audio.length, 1);
+    const [, listener] = audio[0]!;
+    const port = { fake: 'MessagePort' };
+    listener({ ports: [port] }, { callId: 'call-3', sampleRate: 48000 });
+    // Objects made inside the preload's VM context: compare by content, the port by identity.
+    assert.deepEqual(JSON.parse(JSON.stringify(recorded.posted[0]!.slice(0, 2))), [{ type: 'switchboard-audio-port', callId: 'call-3', sampleRate: 48000 }, 'app://switchboard']);
+    const transfer = recorded.posted[0]![2] as unknown[];
+    assert.equal(transfer.length, 1);
+    assert.equal(transfer[0], port);
+    listener({ ports: [] }, { callId: 'call-4', sampleRate: 48000 });
+    listener({ ports: [port, port] }, { callId: 'call-5', sampleRate: 48000 });
+    listener({ ports: [port] }, { callId: 5, sampleRate: 48000 });
+    assert.equal(recorded.posted.length, 1, 'nothing malformed reaches the page');
+    assert.equal(recorded.errors.length, 3);
   });
 
   test('onMessage refuses a non-function instead of failing later', () => {

@@ -9,6 +9,7 @@ import { effectiveSrtpPolicy } from '../../common/contract/contract';
 import { APP_NAME, APP_VERSION } from '../../common/version';
 import type { AudioSink, AudioSource } from '../media/audio/audio-port';
 import { NullSink } from '../media/audio/null-sink';
+import { RendererAudioProvider, type AudioDeviceBroker } from '../media/audio/renderer-audio-provider';
 import { SilenceSource } from '../media/audio/silence-source';
 import { createSessionDescriptionHandlerFactory } from '../media/session-description-handler';
 import { Phone, type PhoneOptions } from '../sip/phone/phone';
@@ -28,6 +29,8 @@ export interface SwitchboardCoreOptions {
   /** SIP trace sink; messages arrive with Authorization headers already redacted. */
   trace?: PhoneOptions['trace'];
   audio?: CallAudioProvider;
+  /** The app: each call's audio is the renderer's device, reached through this broker (wins over `audio`). */
+  audioBroker?: AudioDeviceBroker;
   codecPreference?: readonly string[];
   backoffSeconds?: PhoneOptions['backoffSeconds'];
   /** Answer incoming calls at once (intercom / test far end). */
@@ -52,7 +55,7 @@ const silentAudio: CallAudioProvider = {
 
 export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): SwitchboardCore {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const audio = options.audio ?? silentAudio;
+  let audio = options.audio ?? silentAudio;
   const store = options.settings ? new SettingsStore(options.settings.path, options.settings.vault) : undefined;
   const notices: string[] = [...(options.startupNotices ?? [])];
   let loading = false;
@@ -88,6 +91,10 @@ export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): Swi
     onCallChange: (snapshot) => sink.server?.emit('call.state', snapshot),
     onCallDtmf: (event) => sink.server?.emit('call.dtmf', event),
   });
+  // Set after the phone exists (the provider names devices by call id); read only when media starts.
+  if (options.audioBroker) {
+    audio = new RendererAudioProvider({ broker: options.audioBroker, callIdOf: (session) => phone.callIdOf(session), log });
+  }
   const server = new ContractServer(phone.handlers, {
     onInternalError: (method, error) =>
       log(`internal error in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),

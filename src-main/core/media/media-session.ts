@@ -26,6 +26,10 @@
  *   frames are produced at once, beyond that the clock is re-based (a gap in the device's time).
  *   With `manualPlayout` the owner drives the clock by calling `playoutFrame()` (tests).
  *
+ * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
+ * send frame and the next playout frame, does what is due (send first, then playout) and
+ * re-arms; with ptime 20 both fall due together, so a call costs 50 wake-ups a second, not 100.
+ *
  * RTCP: an RtcpSession sends SR/RR every ~5 s (see rtp/rtcp-session.ts), on the RTP port with
  * rtcp-mux, else from port+1 to the peer's RTCP address, and measures the RTT from the peer's
  * reports. `stats()` returns everything a user or test wants to know about the media of the call,
@@ -133,11 +137,12 @@ export class MediaSession {
   private sourceFifo = new Int16Array(0);
   private startTime = 0;
   private framesDone = 0;
+  /** The one media timer (see header): armed while running. */
   private timer: NodeJS.Timeout | undefined;
+  private readonly onTimer = () => this.clockTick();
   private readonly manualPlayout: boolean;
   private playoutStart = 0;
   private playoutFrames = 0;
-  private playoutTimer: NodeJS.Timeout | undefined;
   private readonly loggedOnce = new Set<string>();
 
   constructor(options: MediaSessionOptions) {
@@ -245,10 +250,9 @@ export class MediaSession {
     this.stateValue = 'running';
     this.startTime = performance.now();
     this.framesDone = 0;
-    this.tick();
     this.playoutStart = this.startTime;
     this.playoutFrames = 0;
-    if (!this.manualPlayout) this.playoutTick();
+    this.clockTick();
     this.rtcp.start();
   }
 
@@ -294,8 +298,6 @@ export class MediaSession {
     this.stateValue = 'stopped';
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.playoutTimer) clearTimeout(this.playoutTimer);
-    this.playoutTimer = undefined;
     this.rtcp.stop(wasRunning);
     this.rtp.onPacket(() => undefined);
     this.encoder.close();
@@ -372,14 +374,24 @@ export class MediaSession {
     }
   }
 
-  private tick(): void {
+  /** The media timer: send what is due, play out what is due, re-arm for the earlier next due. */
+  private clockTick(): void {
     this.timer = undefined;
     if (this.stateValue !== 'running') return;
+    const now = performance.now();
+    this.sendDue(now);
+    if (!this.manualPlayout) this.playoutDue(now);
+    let nextDue = this.startTime + this.framesDone * this.negotiated.ptime;
+    if (!this.manualPlayout) nextDue = Math.min(nextDue, this.playoutStart + this.playoutFrames * PLAYOUT_MS);
+    this.timer = setTimeout(this.onTimer, Math.max(0, nextDue - performance.now()));
+  }
+
+  /** Send clock: every frame due by `now` (see header for catch-up and skipping). */
+  private sendDue(now: number): void {
     const { ptime, send } = this.negotiated;
     const info = send.codec.info;
     const frameSamples = (info.sampleRate * ptime) / 1000;
     const timestampIncrement = (info.rtpClockRate * ptime) / 1000;
-    const now = performance.now();
     const due = Math.floor((now - this.startTime) / ptime) + 1;
     let overdue = due - this.framesDone;
     while (overdue > MAX_CATCH_UP) {
@@ -397,7 +409,7 @@ export class MediaSession {
           // DTX: nothing worth sending for this frame; the timestamp still advances.
           this.rtp.skip(timestampIncrement);
         } else {
-          const timestamp = this.rtp.sendState.timestamp;
+          const timestamp = this.rtp.nextTimestamp;
           if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) {
             this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate);
           }
@@ -408,14 +420,10 @@ export class MediaSession {
       }
       this.framesDone++;
     }
-    const nextDue = this.startTime + this.framesDone * ptime;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, nextDue - performance.now()));
   }
 
-  private playoutTick(): void {
-    this.playoutTimer = undefined;
-    if (this.stateValue !== 'running') return;
-    const now = performance.now();
+  /** Playout clock: every frame due by `now`, re-based after a long block (see header). */
+  private playoutDue(now: number): void {
     const due = Math.floor((now - this.playoutStart) / PLAYOUT_MS) + 1;
     let overdue = due - this.playoutFrames;
     if (overdue > MAX_PLAYOUT_CATCH_UP) {
@@ -430,8 +438,6 @@ export class MediaSession {
       this.playoutFrame();
       this.playoutFrames++;
     }
-    const nextDue = this.playoutStart + this.playoutFrames * PLAYOUT_MS;
-    this.playoutTimer = setTimeout(() => this.playoutTick(), Math.max(0, nextDue - performance.now()));
   }
 
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {

@@ -90,6 +90,18 @@ export interface MediaEnvironment {
   srtpPolicy?: SrtpPolicy;
 }
 
+/**
+ * A sink whose rate can change while in use (WavFileSink: what was written so far is converted).
+ * Structural, so the audio providers need not share a base class.
+ */
+interface RateFollowingSink extends AudioSink {
+  followSampleRate(sampleRate: number): void;
+}
+
+function canFollowRate(sink: AudioSink): sink is RateFollowingSink {
+  return typeof (sink as Partial<RateFollowingSink>).followSampleRate === 'function';
+}
+
 export type SdhSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'closed';
 
 const SDP_CONTENT_TYPE = 'application/sdp';
@@ -141,6 +153,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private dtmf: CallDtmf | undefined;
   private recorder: CallRecorder | undefined;
   private ringback: RingbackTone | undefined;
+  /** The audio ports were opened by startRingback, before the codec was known. */
+  private audioOpenedForRingback = false;
   /** Why the last answer to our offer was unusable (the call is then torn down by sip.js). */
   negotiationFailure: string | undefined;
   /** We hold the call: set by the Call before the re-INVITE that says so (see header). */
@@ -205,10 +219,15 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
    * media starts (183 with SDP or the answer) or the call ends. Opens the audio ports early, at
    * the highest PCM rate of the codecs we offer (the codec is not known yet; a lower-rate codec is
    * resampled up into them, while opening at 8 kHz would band-limit a wideband call to 4 kHz).
+   * A sink that can follow a rate change (a WAV file) is switched to the codec's rate when media
+   * starts, so a narrowband call does not pay a resampling per frame for the ringback's sake.
    */
   startRingback(): void {
     if (this.media || this.stateValue === 'closed' || this.ringback) return;
-    this.audio ??= this.env.openAudio(this.session, { sampleRate: Math.max(...this.codecs.map((c) => c.info.sampleRate)) });
+    if (!this.audio) {
+      this.audio = this.env.openAudio(this.session, { sampleRate: Math.max(...this.codecs.map((c) => c.info.sampleRate)) });
+      this.audioOpenedForRingback = true;
+    }
     this.ringback = new RingbackTone(this.audio.sink, this.log);
     this.ringback.start();
   }
@@ -419,19 +438,24 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   /** Audio ports that also feed the recorder, when one is running. */
   private tapped(audio: { source: AudioSource; sink: AudioSink }): { source: AudioSource; sink: AudioSink } {
     const { source, sink } = audio;
+    // Per frame: no closure or try block unless a recorder is running.
     return {
       source: {
-        sampleRate: source.sampleRate,
+        get sampleRate() {
+          return source.sampleRate;
+        },
         read: (frame) => {
           source.read(frame);
-          this.record(() => this.recorder?.local(frame, source.sampleRate));
+          if (this.recorder) this.record((recorder) => recorder.local(frame, source.sampleRate));
         },
         close: () => source.close(),
       },
       sink: {
-        sampleRate: sink.sampleRate,
+        get sampleRate() {
+          return sink.sampleRate;
+        },
         write: (frame) => {
-          this.record(() => this.recorder?.remoteFrame(frame, sink.sampleRate));
+          if (this.recorder) this.record((recorder) => recorder.remoteFrame(frame, sink.sampleRate));
           sink.write(frame);
         },
         close: () => sink.close(),
@@ -439,9 +463,10 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     };
   }
 
-  private record(action: () => void): void {
+  private record(action: (recorder: CallRecorder) => void): void {
+    if (!this.recorder) return;
     try {
-      action();
+      action(this.recorder);
     } catch (error) {
       this.log(`Recording ${this.recorder?.path} failed, stopped: ${(error as Error).message}`);
       this.recorder = undefined;
@@ -462,7 +487,12 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       return;
     }
     this.ringback?.stop();
-    this.audio ??= this.env.openAudio(this.session, { sampleRate: negotiated.send.codec.info.sampleRate });
+    const codecRate = negotiated.send.codec.info.sampleRate;
+    this.audio ??= this.env.openAudio(this.session, { sampleRate: codecRate });
+    if (this.audioOpenedForRingback && this.audio.sink.sampleRate !== codecRate && canFollowRate(this.audio.sink)) {
+      // May throw (closed file): like a failed openAudio, the exchange then fails.
+      this.audio.sink.followSampleRate(codecRate);
+    }
     const ports = this.tapped(this.audio);
     this.applySrtp(rtp, negotiated.srtp);
     this.media = new MediaSession({ rtp, negotiated, source: ports.source, sink: ports.sink, log: this.log });

@@ -69,6 +69,31 @@ describe('WAV files', () => {
     assert.throws(() => new WavFileSink(join(dir, 'no/such/dir.wav'), 8000), /Cannot create WAV file/);
   });
 
+  test('WavFileSink can switch rate mid-file: what was written is converted, the file stays one timeline', async () => {
+    // Ringback at 48 kHz, then a narrowband call: the recording ends up at 8 kHz throughout.
+    const path = join(dir, 'follow.wav');
+    const sink = new WavFileSink(path, 48000);
+    const tone = (hz: number, rate: number, frameIndex: number, samples: number) =>
+      Int16Array.from({ length: samples }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * (frameIndex * samples + i)) / rate)));
+    for (let f = 0; f < 100; f++) sink.write(tone(425, 48000, f, 960)); // 2 s at 48 kHz (3 flushes)
+    sink.followSampleRate(8000);
+    assert.equal(sink.sampleRate, 8000);
+    for (let f = 0; f < 100; f++) sink.write(tone(1000, 8000, f, 160)); // 2 s at 8 kHz
+    await sink.close();
+    const wav = readWav(path);
+    assert.equal(wav.sampleRate, 8000);
+    assert.equal(wav.samples.length, 32000, 'both parts at 8 kHz: 4 s, nothing stale past the end');
+    const first = dominantFrequency(wav.samples, 8000, { start: 2000, length: 12000 });
+    const second = dominantFrequency(wav.samples, 8000, { start: 18000, length: 12000 });
+    assert.ok(Math.abs(first.hz - 425) <= 2, `first part: ${first.hz} Hz`);
+    assert.ok(Math.abs(second.hz - 1000) <= 2, `second part: ${second.hz} Hz`);
+    assert.equal(sink.samplesWritten, 32000);
+    assert.throws(() => sink.followSampleRate(16000), /closed/);
+    const other = new WavFileSink(join(dir, 'follow-invalid.wav'), 8000);
+    assert.throws(() => other.followSampleRate(0), /Invalid sample rate/);
+    await other.close();
+  });
+
   test('WavFileSource converts rate and channels and loops at the end', () => {
     const path = join(dir, 'stereo-48k.wav');
     const frames = 4800; // 100 ms

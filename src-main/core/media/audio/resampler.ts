@@ -136,21 +136,23 @@ export class Resampler {
 
   private drain(): Int16Array {
     const available = this.historyStart + this.historyLength; // absolute end (exclusive)
-    const out: number[] = [];
-    for (;;) {
-      const position = this.nextOutput * this.down; // input time * up
-      const base = Math.floor(position / this.up);
-      const phase = position - base * this.up;
-      const first = base - this.halfTaps + 1;
-      const last = first + this.taps; // exclusive
-      if (last > available) break;
-      const kernel = phase * this.taps;
-      const offset = first - this.historyStart;
+    // Output n is computable when its last tap is in: floor(n*down/up) + halfTaps + 1 <= available,
+    // i.e. n < (available - halfTaps) * up / down. Counting first lets the output be one typed
+    // array (this runs once per 20 ms frame for the whole call).
+    const end = Math.ceil(((available - this.halfTaps) * this.up) / this.down);
+    const out = new Int16Array(Math.max(0, end - this.nextOutput));
+    const { history, kernels, taps, up, down, halfTaps, historyStart } = this;
+    let n = this.nextOutput;
+    for (let k = 0; k < out.length; k++, n++) {
+      const position = n * down; // input time * up
+      const base = Math.floor(position / up);
+      const kernel = (position - base * up) * taps;
+      const offset = base - halfTaps + 1 - historyStart;
       let acc = 0;
-      for (let j = 0; j < this.taps; j++) acc += this.history[offset + j]! * this.kernels[kernel + j]!;
-      out.push(acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc));
-      this.nextOutput++;
+      for (let j = 0; j < taps; j++) acc += history[offset + j]! * kernels[kernel + j]!;
+      out[k] = acc > 32767 ? 32767 : acc < -32768 ? -32768 : Math.round(acc);
     }
+    this.nextOutput = n;
     // Drop history no future output needs.
     const nextFirst = Math.floor((this.nextOutput * this.down) / this.up) - this.halfTaps + 1;
     const drop = Math.max(0, nextFirst - this.historyStart);
@@ -159,7 +161,7 @@ export class Resampler {
       this.historyLength -= drop;
       this.historyStart += drop;
     }
-    return Int16Array.from(out);
+    return out;
   }
 }
 

@@ -108,6 +108,11 @@ export class RtpSession {
     return this.state.ssrc;
   }
 
+  /** RTP timestamp the next frame will carry (no copy: read once per frame). */
+  get nextTimestamp(): number {
+    return this.state.timestamp;
+  }
+
   /** The values the next packet will carry. */
   get sendState(): Readonly<RtpSendState> {
     return { ...this.state };

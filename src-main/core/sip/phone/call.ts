@@ -36,7 +36,7 @@ export class Call {
     readonly account: Account,
     readonly session: Session,
     private readonly onChange: (call: Call) => void,
-    /** Received DTMF (media-B). */
+    /** Received DTMF, as the contract event. */
     private readonly onDtmf: (event: EventPayload<'call.dtmf'>) => void = () => undefined,
   ) {
     this.state = session instanceof Invitation ? 'incoming' : 'dialing';
@@ -95,7 +95,7 @@ export class Call {
         onProgress: (response) => {
           const code = response.message.statusCode ?? 0;
           // Any 18x with SDP starts early media (sip.js applies it: earlyMedia option); without,
-          // the caller hears local ringback (media-B). Early media never falls back to ringing.
+          // the caller hears local ringback. Early media never falls back to ringing.
           if ((code === 180 || code === 183) && response.message.body) this.setState('early-media');
           else if ((code === 180 || code === 183) && this.state !== 'early-media') {
             this.sdh?.startRingback();

@@ -7,7 +7,7 @@
  * account or call is emitted as a whole snapshot; errors a user caused come back as RpcError with
  * a sentence that says what to do.
  */
-import { Inviter, UserAgent, type Invitation, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
+import { Inviter, UserAgent, type Invitation, type Session, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
 import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, EventPayload, Params } from '../../../common/contract/contract';
 import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
 import { mediaStatsOf } from '../../media/media-stats';
@@ -20,7 +20,7 @@ export interface PhoneOptions {
   sessionDescriptionHandlerFactory: (account: Account) => SessionDescriptionHandlerFactory;
   onAccountChange: (snapshot: AccountSnapshot) => void;
   onCallChange: (snapshot: CallSnapshot) => void;
-  /** A DTMF digit received on a call (media-B). */
+  /** A DTMF digit received on a call. */
   onCallDtmf?: (event: EventPayload<'call.dtmf'>) => void;
   log: (line: string) => void;
   trace?: AccountDeps['trace'];
@@ -43,6 +43,12 @@ export class Phone {
   private nextCall = 1;
 
   constructor(private readonly options: PhoneOptions) {}
+
+  /** Our call id for a sip.js session (the audio provider names a call's device by it). */
+  callIdOf(session: Session): string | undefined {
+    for (const call of this.calls.values()) if (call.session === session) return call.id;
+    return undefined;
+  }
 
   readonly handlers: ContractHandlers = {
     'app.info': async () => ({

@@ -1,0 +1,164 @@
+// Call audio through the app, end to end: dev:web with the real core (startDevWeb), Debian's
+// Chromium with a fake microphone playing a 440 Hz WAV generated here, a Kamailio PBX and baresip
+// (auto-answer, playing 1000 Hz). The user adds an account and calls in the UI; we check that our
+// microphone reached the far end (baresip's recording holds 440 Hz: worklet -> /audio socket ->
+// PortAudioDevice -> RTP) and that the page played the far end's 1000 Hz (an AnalyserNode on the
+// app's own audio worklet node, plus the level meter the UI shows).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
+import { startKamailio, type TestPbx } from '../harness/kamailio';
+import { startBaresip, type TestBaresip } from '../harness/baresip';
+import { detectTone, readWav, toneWav, writeWav } from '../harness/audio-analysis';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { saveScreenshot } from './browser';
+
+const OUR_TONE = 440;
+const FAR_TONE = 1000;
+const TALK_MS = 3000;
+const UI_TIMEOUT = 15_000;
+
+// Before any page script: remember the app's audio device worklet nodes, so the test can listen to
+// what the app plays without the app exposing anything for tests.
+const WATCH_AUDIO_NODES = `
+(() => {
+  const Original = window.AudioWorkletNode;
+  window.__appAudioNodes = [];
+  window.AudioWorkletNode = class extends Original {
+    constructor(context, name, options) {
+      super(context, name, options);
+      if (name === 'switchboard-audio-device') window.__appAudioNodes.push(this);
+    }
+  };
+})();
+`;
+
+/** Dominant frequency (Hz) and level (dBFS) of what the app's worklet plays, over ~1 s. */
+async function playedSpectrum(page: Page): Promise<{ peakHz: number; peakDb: number; nodes: number }> {
+  // Runs in the page (DOM types are not in this tsconfig, hence the structural types).
+  interface Node {
+    context: { sampleRate: number; createAnalyser(): Analyser };
+    connect(to: unknown): void;
+    disconnect(from: unknown): void;
+  }
+  interface Analyser {
+    fftSize: number;
+    smoothingTimeConstant: number;
+    frequencyBinCount: number;
+    getFloatFrequencyData(into: Float32Array): void;
+  }
+  return page.evaluate(async () => {
+    const nodes = (globalThis as unknown as { __appAudioNodes: Node[] }).__appAudioNodes;
+    const node = nodes[nodes.length - 1];
+    if (!node) return { peakHz: 0, peakDb: -Infinity, nodes: 0 };
+    const analyser = node.context.createAnalyser();
+    analyser.fftSize = 8192;
+    analyser.smoothingTimeConstant = 0.8;
+    node.connect(analyser);
+    await new Promise((r) => setTimeout(r, 1000));
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    node.disconnect(analyser);
+    let peak = 0;
+    for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
+    return { peakHz: (peak * node.context.sampleRate) / analyser.fftSize, peakDb: bins[peak]!, nodes: nodes.length };
+  });
+}
+
+describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
+  let dir: string;
+  let pbx: TestPbx;
+  let bob: TestBaresip;
+  let devWeb: DevWeb;
+  let browser: Browser;
+  let page: Page;
+  /** Errors the page reported (dev:web's own log lines are diagnostics, kept apart). */
+  const problems: string[] = [];
+  const serverLog: string[] = [];
+
+  before(async () => {
+    dir = makeTempDir('app-audio-');
+    const mic = join(dir, 'mic-440.wav');
+    const tone = new Float32Array(48000 * 4);
+    for (let i = 0; i < tone.length; i++) tone[i] = 0.5 * Math.sin((2 * Math.PI * OUR_TONE * i) / 48000);
+    writeWav(mic, tone, 48000); // Chromium loops it as the microphone
+    const far = toneWav(join(dir, 'far-1000.wav'), { frequencyHz: FAR_TONE, seconds: 30, sampleRate: 8000, amplitude: 0.4 });
+    pbx = await startKamailio({ users: ['alice', 'bob'] });
+    bob = await startBaresip({ pbx, user: 'bob', transport: 'udp', autoAnswer: true, toneWav: far, codecs: ['PCMU', 'PCMA'] });
+    devWeb = await startDevWeb({ log: (line) => serverLog.push(line) });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${mic}`,
+        '--autoplay-policy=no-user-gesture-required',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.addInitScript(WATCH_AUDIO_NODES);
+    await page.goto(devWeb.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await devWeb?.stop();
+    await bob?.stop();
+    await pbx?.stop();
+    if (dir) removeTempDir(dir);
+  });
+
+  test('the user calls baresip: each side hears the other, and the audio stops at hang-up', async (t) => {
+    const form = page.getByRole('region', { name: 'Add account' });
+    await form.getByLabel('Address (AOR)').fill(pbx.aor('alice'));
+    await form.getByLabel('Password').fill(pbx.password('alice'));
+    await form.getByLabel('Outbound proxy').fill(pbx.proxyUri('udp'));
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await page.getByRole('status', { name: `Status of ${pbx.aor('alice')}` }).getByText('Registered').waitFor({ timeout: UI_TIMEOUT });
+
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('Number or SIP address').fill('bob');
+    await dial.getByRole('button', { name: 'Call' }).click();
+    const call = page.locator('li.call-row[data-state="connected"]');
+    await call.waitFor({ timeout: UI_TIMEOUT });
+    const callId = await call.getAttribute('data-call-id');
+    const audio = page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`);
+    await audio.waitFor({ timeout: UI_TIMEOUT });
+
+    await new Promise((r) => setTimeout(r, TALK_MS));
+    const played = await playedSpectrum(page);
+    const farLevel = Number(await audio.getByRole('meter', { name: 'Far end level' }).getAttribute('value'));
+    await saveScreenshot(page, 'app-audio-dev-web.png');
+
+    await call.getByRole('button', { name: 'Hang up' }).click();
+    await bob.waitForEvent((e) => e.type === 'CALL_CLOSED', UI_TIMEOUT, { includePast: true });
+    await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+
+    t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB; far-end meter ${farLevel}`);
+    assert.equal(played.nodes, 1, 'one audio device for the one call');
+    assert.ok(Math.abs(played.peakHz - FAR_TONE) < 20, `the page plays the far end's ${FAR_TONE} Hz, dominant was ${played.peakHz.toFixed(0)} Hz`);
+    assert.ok(played.peakDb > -50, `the far end is audible in the page (peak ${played.peakDb.toFixed(1)} dBFS)`);
+    assert.ok(farLevel > 0, 'the UI shows the far end level');
+
+    const { received } = await bob.recordings();
+    assert.equal(received.length, 1, 'baresip recorded the call');
+    const heard = readWav(received[0]!);
+    const detection = detectTone(heard.samples, heard.sampleRate, OUR_TONE, { minFraction: 0.4 });
+    t.diagnostic(`baresip heard ${OUR_TONE} Hz in ${(detection.fraction * 100).toFixed(0)} % of windows, SNR ${detection.snrDb.toFixed(1)} dB`);
+    assert.ok(detection.present, `baresip hears our microphone's ${OUR_TONE} Hz (in ${(detection.fraction * 100).toFixed(0)} % of windows)`);
+    assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
+  });
+});
