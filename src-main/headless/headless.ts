@@ -49,35 +49,53 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+const OPTIONS = {
+  account: { type: 'string' },
+  password: { type: 'string' },
+  'auth-user': { type: 'string' },
+  'display-name': { type: 'string' },
+  transport: { type: 'string' },
+  proxy: { type: 'string' },
+  registrar: { type: 'string' },
+  'no-register': { type: 'boolean' },
+  'accept-direct': { type: 'boolean' },
+  listen: { type: 'string' },
+  expires: { type: 'string' },
+  'ca-file': { type: 'string' },
+  pin: { type: 'string' },
+  'audio-in': { type: 'string' },
+  'audio-out': { type: 'string' },
+  codecs: { type: 'string' },
+  'auto-answer': { type: 'boolean' },
+  srtp: { type: 'string' },
+  'dtmf-mode': { type: 'string' },
+  trace: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+/** Options that take a value: their value may start with "-" (a password like "-x7!q" must work). */
+const VALUE_OPTIONS = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => name));
+
+/** `--password -abc` → `--password=-abc`, so that parseArgs does not take the value for an option. */
+function joinOptionValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--') && !arg.includes('=') && VALUE_OPTIONS.has(arg.slice(2)) && i + 1 < argv.length) {
+      out.push(`${arg}=${argv[i + 1]!}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parseCommandLine(argv: string[]) {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinOptionValues(argv),
       strict: true,
-      options: {
-        account: { type: 'string' },
-        password: { type: 'string' },
-        'auth-user': { type: 'string' },
-        'display-name': { type: 'string' },
-        transport: { type: 'string' },
-        proxy: { type: 'string' },
-        registrar: { type: 'string' },
-        'no-register': { type: 'boolean' },
-        'accept-direct': { type: 'boolean' },
-        listen: { type: 'string' },
-        expires: { type: 'string' },
-        'ca-file': { type: 'string' },
-        pin: { type: 'string' },
-        'audio-in': { type: 'string' },
-        'audio-out': { type: 'string' },
-        codecs: { type: 'string' },
-        'auto-answer': { type: 'boolean' },
-        srtp: { type: 'string' },
-        'dtmf-mode': { type: 'string' },
-        trace: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));

@@ -83,3 +83,19 @@ test('bad command lines are refused with the reason and the usage, exit code 2',
   assert.match(stderr, /transport/);
   assert.match(stderr, /Usage: npm run --silent headless/);
 });
+
+test('a password that starts with "-" is taken as the password, not as an option', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/headless/headless.ts', '--account', 'sip:me@127.0.0.1', '--password', '-x7!q', '--no-register', '--listen', '127.0.0.1:0'], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  assert.match(firstLine, /"method":"account.state"/);
+  child.stdin.end();
+  assert.equal(await new Promise((resolve) => child.on('exit', resolve)), 0);
+});

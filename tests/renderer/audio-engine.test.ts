@@ -520,7 +520,9 @@ describe('echo cancellation with the far end played through the loopback <audio>
     assert.ok(Math.abs(off.echoDb + 22.5) < 2, `echo without AEC at ${off.echoDb.toFixed(1)} dBFS`);
     const reduction = off.echoDb - on.echoDb;
     assert.ok(reduction >= 10, `echo reduced by only ${reduction.toFixed(1)} dB (${off.echoDb.toFixed(1)} -> ${on.echoDb.toFixed(1)} dBFS)`);
-    assert.ok(off.nearDb - on.nearDb < 3, `near-end talker lost ${(off.nearDb - on.nearDb).toFixed(1)} dB`);
+    // Typically 1-2 dB; 3.3 dB was seen once on a loaded 2-core machine. An AEC that ate the near
+    // end would cost it 10 dB or more.
+    assert.ok(off.nearDb - on.nearDb < 5, `near-end talker lost ${(off.nearDb - on.nearDb).toFixed(1)} dB`);
   });
 
   test('playing through the AudioContext instead gives the canceller no reference (Chromium bug 687574)', () => {

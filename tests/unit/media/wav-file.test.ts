@@ -94,6 +94,23 @@ describe('WAV files', () => {
     await other.close();
   });
 
+  test('WavFileSink after a rate change reads right even if never closed (process killed)', async () => {
+    const path = join(dir, 'follow-unclosed.wav');
+    const sink = new WavFileSink(path, 48000);
+    for (let f = 0; f < 50; f++) sink.write(new Int16Array(960).fill(1000)); // 1 s at 48 kHz
+    sink.followSampleRate(8000);
+    // The conversion runs in the background; poll the file as a reader would (safety net: 10 s).
+    const deadline = Date.now() + 10_000;
+    let wav = readWav(path);
+    while (wav.sampleRate !== 8000 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      wav = readWav(path);
+    }
+    assert.equal(wav.sampleRate, 8000, 'the unfinalized header names the new rate');
+    assert.equal(wav.samples.length, 8000, 'exactly the converted second, nothing stale after it');
+    await sink.close();
+  });
+
   test('WavFileSource converts rate and channels and loops at the end', () => {
     const path = join(dir, 'stereo-48k.wav');
     const frames = 4800; // 100 ms

@@ -13,13 +13,14 @@
  * narrowband codec (recording at the codec's rate spares the media path a resampling per frame).
  * Every sample already written is converted to the new rate in the background (in the same
  * ordered write queue, ~1 s of audio per event-loop turn), frames written after the call MUST be
- * at the new rate, and the header carries the final rate. The file is thus one timeline at one
- * rate, as if it had been opened at the new rate. `samplesWritten` counts at the new rate once the
+ * at the new rate. Once converted, the file is cut to the converted data and its (unfinalized)
+ * header names the new rate, so even a file never closed (process killed) reads right. The file
+ * is thus one timeline at one rate, as if it had been opened at the new rate. `samplesWritten` counts at the new rate once the
  * conversion has finished.
  *
  * Ownership: one writer (the media session or ringback of one call); Node main thread only.
  */
-import { closeSync, ftruncateSync, openSync, read as readAsync, writeSync } from 'node:fs';
+import { closeSync, ftruncate as ftruncateAsync, openSync, read as readAsync, writeSync } from 'node:fs';
 import { write as writeAsync } from 'node:fs';
 import { endianness } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -40,8 +41,6 @@ export class WavFileSink implements AudioSink {
   private dataBytes = 0;
   /** Data bytes queued but not yet on disk. */
   private queuedBytes = 0;
-  /** Whether a rate change shortened the data (the file may then hold stale bytes past it). */
-  private rewritten = false;
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -104,10 +103,7 @@ export class WavFileSink implements AudioSink {
       this.flush();
       await this.writing;
       try {
-        if (!this.failure) {
-          if (this.rewritten) ftruncateSync(this.fd, WAV_HEADER_BYTES + this.dataBytes);
-          writeSync(this.fd, wavHeader(this.rate, 1, this.dataBytes), 0, WAV_HEADER_BYTES, 0);
-        }
+        if (!this.failure) writeSync(this.fd, wavHeader(this.rate, 1, this.dataBytes), 0, WAV_HEADER_BYTES, 0);
       } finally {
         closeSync(this.fd);
       }
@@ -166,11 +162,14 @@ export class WavFileSink implements AudioSink {
     let offset = 0;
     for (const part of parts) for (let i = 0; i < part.length; i++, offset += 2) converted.writeInt16LE(part[i]!, offset);
     await this.writeAt(converted, WAV_HEADER_BYTES);
-    if (converted.length < this.dataBytes) this.rewritten = true;
+    // Nothing stale past the converted data, and the unfinalized header (0 bytes: "to the end of
+    // the file", see the constructor) names the new rate.
+    await new Promise<void>((resolve, reject) => ftruncateAsync(this.fd, WAV_HEADER_BYTES + converted.length, (error) => (error ? reject(error) : resolve())));
+    await this.writeAt(wavHeader(to, 1, 0), 0);
     this.dataBytes = converted.length;
   }
 
-  private writeAt(chunk: Buffer, position: number): Promise<void> {
+  private writeAt(chunk: Uint8Array, position: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       writeAsync(this.fd, chunk, 0, chunk.length, position, (error) => (error ? reject(error) : resolve()));
     });
