@@ -90,17 +90,6 @@ export interface MediaEnvironment {
   srtpPolicy?: SrtpPolicy;
 }
 
-/**
- * A sink whose rate can change while in use (WavFileSink: what was written so far is converted).
- * Structural, so the audio providers need not share a base class.
- */
-interface RateFollowingSink extends AudioSink {
-  followSampleRate(sampleRate: number): void;
-}
-
-function canFollowRate(sink: AudioSink): sink is RateFollowingSink {
-  return typeof (sink as Partial<RateFollowingSink>).followSampleRate === 'function';
-}
 
 export type SdhSignalingState = 'stable' | 'have-local-offer' | 'have-remote-offer' | 'closed';
 
@@ -489,7 +478,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.ringback?.stop();
     const codecRate = negotiated.send.codec.info.sampleRate;
     this.audio ??= this.env.openAudio(this.session, { sampleRate: codecRate });
-    if (this.audioOpenedForRingback && this.audio.sink.sampleRate !== codecRate && canFollowRate(this.audio.sink)) {
+    if (this.audioOpenedForRingback && this.audio.sink.sampleRate !== codecRate && this.audio.sink.followSampleRate) {
       // May throw (closed file): like a failed openAudio, the exchange then fails.
       this.audio.sink.followSampleRate(codecRate);
     }

@@ -16,5 +16,10 @@ export interface AudioSink {
   readonly sampleRate: number;
   /** Play (or record) one frame of received audio. */
   write(frame: Int16Array): void;
+  /**
+   * Optional: switch to another rate while in use (a recording opened for ringback before the
+   * codec was known follows the negotiated codec's rate). Sinks without it are fed resampled audio.
+   */
+  followSampleRate?(sampleRate: number): void;
   close(): Promise<void>;
 }

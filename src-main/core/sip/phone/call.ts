@@ -66,6 +66,11 @@ export class Call {
     return this.session instanceof Invitation ? 'incoming' : 'outgoing';
   }
 
+  /** Resolves once this call's media (sockets, audio ports, recordings) is closed. */
+  async mediaClosed(): Promise<void> {
+    await this.sdh?.closed;
+  }
+
   get ended(): boolean {
     return this.state === 'ended';
   }

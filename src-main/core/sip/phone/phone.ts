@@ -136,7 +136,15 @@ export class Phone {
 
   /** Hang up every call and unregister every account (app quit, headless stdin closed). */
   async stop(): Promise<void> {
-    await Promise.all([...this.calls.values()].map((c) => c.hangup().catch((e: unknown) => this.logError('hangup', e))));
+    const calls = [...this.calls.values()];
+    await Promise.all(calls.map((c) => c.hangup().catch((e: unknown) => this.logError('hangup', e))));
+    // Let each call's media close its socket and finish its recording before the process goes.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(calls.map((c) => c.mediaClosed())),
+      new Promise<void>((resolve) => (timer = setTimeout(() => (this.options.log('media did not close within 3 s at shutdown'), resolve()), 3000))),
+    ]);
+    clearTimeout(timer);
     await Promise.all([...this.accounts.values()].map((a) => a.stop().catch((e: unknown) => this.logError('stop', e))));
   }
 
