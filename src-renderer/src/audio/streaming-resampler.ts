@@ -16,28 +16,12 @@
  * single-threaded (the AudioWorklet's thread, or whoever owns it).
  */
 
+import { designPolyphaseSinc } from '@common/audio/polyphase-sinc';
+
 const DEFAULT_ZERO_CROSSINGS = 32;
 const KAISER_BETA = 7.5; // side lobes about -75 dB
 const PASSBAND = 0.94;
 const MAX_PHASES = 4096;
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Zeroth-order modified Bessel function of the first kind (power series), for the Kaiser window. */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 60; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-14) break;
-  }
-  return sum;
-}
 
 export class StreamingResampler {
   readonly up: number;
@@ -60,37 +44,21 @@ export class StreamingResampler {
     readonly outputRate: number,
     zeroCrossings = DEFAULT_ZERO_CROSSINGS,
   ) {
-    for (const [name, rate] of [['input', inputRate], ['output', outputRate]] as const) {
-      if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`StreamingResampler: ${name} rate must be a positive integer, got ${rate}`);
-    }
     if (!Number.isInteger(zeroCrossings) || zeroCrossings < 2) throw new RangeError(`StreamingResampler: zeroCrossings must be an integer >= 2, got ${zeroCrossings}`);
-    const g = gcd(inputRate, outputRate);
-    this.up = outputRate / g;
-    this.down = inputRate / g;
-    if (this.up > MAX_PHASES) {
-      throw new RangeError(`StreamingResampler: ${inputRate} Hz -> ${outputRate} Hz needs ${this.up} filter phases (max ${MAX_PHASES})`);
-    }
-    const cutoff = 0.5 * PASSBAND * Math.min(1, outputRate / inputRate); // cycles per input sample
-    this.halfTaps = inputRate === outputRate ? 0 : Math.ceil(zeroCrossings / (2 * cutoff));
-    this.taps = 2 * this.halfTaps;
+    const bank = designPolyphaseSinc(inputRate, outputRate, {
+      zeroCrossings,
+      kaiserBeta: KAISER_BETA,
+      passband: PASSBAND,
+      maxPhases: MAX_PHASES,
+      bypassEqualRates: true,
+      label: 'StreamingResampler',
+    });
+    this.up = bank.up;
+    this.down = bank.down;
+    this.halfTaps = bank.halfTaps;
+    this.taps = bank.taps;
     this.delayInputSamples = this.halfTaps;
-    this.kernels = new Float32Array(this.up * this.taps);
-    const i0Beta = besselI0(KAISER_BETA);
-    for (let phase = 0; phase < this.up && this.taps > 0; phase++) {
-      const frac = phase / this.up;
-      let sum = 0;
-      for (let j = 0; j < this.taps; j++) {
-        const t = j - this.halfTaps + 1 - frac; // input offset from the output instant
-        const x = 2 * cutoff * t;
-        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-        const r = t / this.halfTaps;
-        const window = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0Beta;
-        const w = sinc * window;
-        this.kernels[phase * this.taps + j] = w;
-        sum += w;
-      }
-      for (let j = 0; j < this.taps; j++) this.kernels[phase * this.taps + j]! /= sum;
-    }
+    this.kernels = bank.kernels;
     // halfTaps-1 samples of silence give the first output (at input instant 0) its left context.
     this.history = new Float32Array(Math.max(1024, 4 * this.taps));
     this.historyLength = Math.max(0, this.halfTaps - 1);

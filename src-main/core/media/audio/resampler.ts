@@ -14,28 +14,12 @@
  * Ownership: stateful; one instance per audio direction of one call.
  */
 
+import { designPolyphaseSinc } from '../../../common/audio/polyphase-sinc';
+
 const ZERO_CROSSINGS = 32;
 const KAISER_BETA = 7; // about -70 dB side lobes
 const PASSBAND = 0.95; // cutoff as a fraction of the lower Nyquist frequency: flat to ~3.5 kHz at 8 kHz
 const MAX_PHASES = 4096;
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** Zeroth-order modified Bessel function of the first kind (series), for the Kaiser window. */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 50; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-12) break;
-  }
-  return sum;
-}
 
 export class Resampler {
   readonly up: number; // L
@@ -55,36 +39,19 @@ export class Resampler {
     readonly inputRate: number,
     readonly outputRate: number,
   ) {
-    for (const [name, rate] of [['input', inputRate], ['output', outputRate]] as const) {
-      if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`Resampler ${name} rate must be a positive integer, got ${rate}`);
-    }
-    const g = gcd(inputRate, outputRate);
-    this.up = outputRate / g;
-    this.down = inputRate / g;
-    if (this.up > MAX_PHASES) {
-      throw new RangeError(`Resampling ${inputRate} Hz to ${outputRate} Hz needs ${this.up} filter phases (max ${MAX_PHASES})`);
-    }
-    // Cutoff in cycles per INPUT sample.
-    const cutoff = 0.5 * PASSBAND * Math.min(1, outputRate / inputRate);
-    this.halfTaps = Math.ceil(ZERO_CROSSINGS / (2 * cutoff));
-    this.taps = 2 * this.halfTaps;
-    this.kernels = new Float32Array(this.up * this.taps);
-    const i0Beta = besselI0(KAISER_BETA);
-    for (let phase = 0; phase < this.up; phase++) {
-      const frac = phase / this.up;
-      let sum = 0;
-      for (let j = 0; j < this.taps; j++) {
-        const t = j - this.halfTaps + 1 - frac; // input offset relative to output time
-        const x = 2 * cutoff * t;
-        const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-        const r = t / this.halfTaps;
-        const window = Math.abs(r) >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / i0Beta;
-        const w = 2 * cutoff * sinc * window;
-        this.kernels[phase * this.taps + j] = w;
-        sum += w;
-      }
-      for (let j = 0; j < this.taps; j++) this.kernels[phase * this.taps + j]! /= sum;
-    }
+    const bank = designPolyphaseSinc(inputRate, outputRate, {
+      zeroCrossings: ZERO_CROSSINGS,
+      kaiserBeta: KAISER_BETA,
+      passband: PASSBAND,
+      maxPhases: MAX_PHASES,
+      bypassEqualRates: false,
+      label: 'Resampler',
+    });
+    this.up = bank.up;
+    this.down = bank.down;
+    this.halfTaps = bank.halfTaps;
+    this.taps = bank.taps;
+    this.kernels = bank.kernels;
     // Start with halfTaps of silence in the history so the first outputs have a left context.
     this.historyStart = -this.halfTaps;
     this.append(new Int16Array(this.halfTaps), false);
