@@ -55,6 +55,8 @@ if (!app.requestSingleInstanceLock()) {
     core = createSwitchboardCore({
       log,
       startupNotices: vaultNotice ? [vaultNotice] : [],
+      // The renderer names a recording; the main process decides where it lands.
+      recordingsDir: join(app.getPath('music'), 'Switchboard recordings'),
       settings: { path: join(app.getPath('userData'), 'settings.json'), vault: vaultProblem ? undefined : new SafeStorageVault() },
       audioBroker: createElectronAudioBroker({
         newChannel: () => new MessageChannelMain(),

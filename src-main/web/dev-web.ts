@@ -10,7 +10,8 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { ContractClient } from '../common/contract/contract-client';
@@ -66,7 +67,7 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
   else {
     // Loaded lazily so a test serving its own core does not load the SIP stack.
     const { createSwitchboardCore } = await import('../core/app/switchboard-core');
-    core = ownedCore = createSwitchboardCore({ log, audioBroker: audio.broker });
+    core = ownedCore = createSwitchboardCore({ log, audioBroker: audio.broker, recordingsDir: join(tmpdir(), 'switchboard-recordings') });
   }
   let accountId: string | undefined;
   try {

@@ -85,8 +85,9 @@ export function createFakeElectron() {
     isReady: () => true,
     userDataDir: '',
     getPath(name: string) {
-      if (name !== 'userData') throw new Error(`fake electron: getPath(${name}) not modelled`);
-      return app.userDataDir;
+      if (name === 'userData') return app.userDataDir;
+      if (name === 'music') return `${app.userDataDir}/Music`;
+      throw new Error(`fake electron: getPath(${name}) not modelled`);
     },
     setAsDefaultProtocolClient: (_scheme: string) => true,
     quit() {

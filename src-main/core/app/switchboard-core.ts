@@ -35,6 +35,8 @@ export interface SwitchboardCoreOptions {
   backoffSeconds?: PhoneOptions['backoffSeconds'];
   /** Answer incoming calls at once (intercom / test far end). */
   autoAnswer?: boolean;
+  /** Confine call.record to this folder (the app: its renderer is not trusted with paths). */
+  recordingsDir?: string;
   /** Things the user must be told from the start (e.g. passwords cannot be stored securely). */
   startupNotices?: readonly string[];
   /** Persist accounts here (the app); without it accounts live as long as the process (headless). */
@@ -68,6 +70,7 @@ export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): Swi
     trace: options.trace,
     backoffSeconds: options.backoffSeconds,
     autoAnswer: options.autoAnswer,
+    recordingsDir: options.recordingsDir,
     notices: () => [...notices],
     onAccountsChanged: (accounts) => {
       if (!store || loading) return;

@@ -7,6 +7,8 @@
  * account or call is emitted as a whole snapshot; errors a user caused come back as RpcError with
  * a sentence that says what to do.
  */
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Inviter, UserAgent, type Invitation, type Session, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
 import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, EventPayload, Params } from '../../../common/contract/contract';
 import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
@@ -29,6 +31,11 @@ export interface PhoneOptions {
   autoAnswer?: boolean;
   /** Called after an account is added or removed by the user (to persist the list). */
   onAccountsChanged?: (accounts: AccountConfig[]) => void;
+  /**
+   * Where call recordings go when the client is not trusted with the file system (the app's
+   * renderer): call.record then takes a file name, never a path. Unset (headless): any path.
+   */
+  recordingsDir?: string;
   /** Notices for app.info (e.g. from loading settings). */
   notices?: () => string[];
 }
@@ -98,7 +105,8 @@ export class Phone {
       return {};
     },
     'call.record': async ({ callId, path, on }) => {
-      await this.wrap(async () => this.call(callId).record(path, on));
+      const target = on ? this.recordingPath(path) : path;
+      await this.wrap(async () => this.call(callId).record(target, on));
       return {};
     },
     'call.stats': async ({ callId }) => {
@@ -128,6 +136,16 @@ export class Phone {
     // Registration proceeds in the background; its progress arrives as account.state events.
     void account.start().catch((error: unknown) => this.logError(`start ${id}`, error));
     return { accountId: id };
+  }
+
+  /** A recording's file: inside recordingsDir when one is set (a name, not a path, is accepted). */
+  private recordingPath(requested: string): string {
+    const dir = this.options.recordingsDir;
+    if (dir === undefined) return requested;
+    if (requested !== basename(requested) || requested === '.' || requested === '..' || requested.startsWith('.'))
+      throw new RpcError(RpcErrorCode.ApplicationError, `Recordings are saved in ${dir}: give a file name such as call-with-bob.wav, not a path`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return join(dir, /\.wav$/i.test(requested) ? requested : `${requested}.wav`);
   }
 
   accountConfigs(): AccountConfig[] {
