@@ -7,13 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
 import { startKamailio, type TestPbx } from '../harness/kamailio';
 import { startBaresip, type TestBaresip } from '../harness/baresip';
 import { detectTone, readWav, toneWav, writeWav } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
-import { saveScreenshot } from './browser';
+import { launchChromium, saveScreenshot } from './browser';
 
 const OUR_TONE = 440;
 const FAR_TONE = 1000;
@@ -88,22 +88,7 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     pbx = await startKamailio({ users: ['alice', 'bob'] });
     bob = await startBaresip({ pbx, user: 'bob', transport: 'udp', autoAnswer: true, toneWav: far, codecs: ['PCMU', 'PCMA'] });
     devWeb = await startDevWeb({ log: (line) => serverLog.push(line) });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--use-fake-ui-for-media-stream',
-        '--use-fake-device-for-media-stream',
-        `--use-file-for-fake-audio-capture=${mic}`,
-        '--autoplay-policy=no-user-gesture-required',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium({ captureFile: mic });
     page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);

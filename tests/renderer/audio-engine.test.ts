@@ -10,12 +10,13 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PortAudioDevice } from '../../src-main/core/media/audio/port-audio-device';
 import { WebSocketFramePort } from '../../src-main/core/media/audio/port-websocket';
 import { detectTone, dbfs, dominantFrequency, goertzelPower, meanSquare, writeWav } from '../harness/audio-analysis';
 import { makeTempDir } from '../harness/temp-dir';
+import { launchChromium } from './browser';
 
 const audioDir = fileURLToPath(new URL('../../src-renderer/src/audio/', import.meta.url));
 const PORT_RATE = 16000;
@@ -166,26 +167,7 @@ async function startBench(): Promise<Bench> {
 }
 
 function launch(captureFile: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${captureFile}`,
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      // Nothing may leave 127.0.0.0/8: Chromium's own background lookups (update, accounts,
-      // optimization guide) fail inside the browser instead of reaching a DNS server. The loopback
-      // peer connections need no lookups (host candidates; the microphone is granted before they
-      // are created, so candidates are not mDNS names).
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+  return launchChromium({ captureFile });
 }
 
 /** Reads the capture side like the media session does: a 20 ms frame per 20 ms of wall time. */

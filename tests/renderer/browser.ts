@@ -7,7 +7,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const artifactsDir = fileURLToPath(new URL('../../.test-artifacts', import.meta.url));
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium with fake media devices. `captureFile`: a WAV the fake microphone loops.
+ * Nothing may leave 127.0.0.0/8: Chromium's own background lookups (update, accounts, optimization
+ * guide) fail inside the browser instead of reaching a DNS server; loopback needs no lookups.
+ */
+export function launchChromium(options: { captureFile?: string } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -15,12 +20,12 @@ export function launchChromium(): Promise<Browser> {
       '--disable-gpu',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
+      ...(options.captureFile ? [`--use-file-for-fake-audio-capture=${options.captureFile}`] : []),
       '--autoplay-policy=no-user-gesture-required',
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      // Resolve nothing but loopback: no DNS query may leave the machine.
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
     ],
   });
