@@ -134,7 +134,12 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
   const recordingsDir = join(dir, 'recordings');
   mkdirSync(recordingsDir);
   const sipPort = await freeUdpTcpPort();
-  const ctrlPort = await freeTcpPort();
+  // Consecutive probes may be handed the same released port: draw until it differs.
+  let ctrlPort = await freeTcpPort();
+  for (let tries = 0; ctrlPort === sipPort; tries++) {
+    if (tries === 20) throw new Error(`startBaresip: the OS keeps returning TCP port ${sipPort}`);
+    ctrlPort = await freeTcpPort();
+  }
   const user = options.user ?? 'far';
   // Random RTP range per instance so parallel instances rarely collide (baresip retries anyway).
   const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);

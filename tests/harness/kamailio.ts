@@ -90,8 +90,13 @@ async function startOnce(names: string[], options: StartKamailioOptions): Promis
   const dir = makeTempDir('kamailio');
   const users = names.map((name) => ({ name, password: randomBytes(9).toString('base64url') }));
   const certs = makeTestCertificates(dir);
-  const [udpPort, tcpPort, tlsPort] = [await freeUdpPort(), await freeTcpPort(), await freeTcpPort()];
-  if (tcpPort === tlsPort) throw new Error('startKamailio: OS returned the same TCP port twice');
+  const [udpPort, tcpPort] = [await freeUdpPort(), await freeTcpPort()];
+  // Two probes in a row may be handed the same ephemeral port (the first was released): draw again.
+  let tlsPort = await freeTcpPort();
+  for (let tries = 0; tlsPort === tcpPort; tries++) {
+    if (tries === 20) throw new Error(`startKamailio: the OS keeps returning TCP port ${tcpPort}`);
+    tlsPort = await freeTcpPort();
+  }
   const runDir = join(dir, 'run');
   mkdirSync(runDir);
   const tlsCfg = join(dir, 'tls.cfg');
