@@ -20,6 +20,8 @@ import { DEFAULT_DTMF_DURATION_MS } from '../../media/call-dtmf';
 import type { Account } from './account';
 import { callFailureReason } from './failure-reasons';
 
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** sip.js synthesises 408/503 responses for timeouts and transport errors; those carry no Via. */
 function isLocallyGenerated(response: Core.IncomingResponse): boolean {
   return !response.message.hasHeader('via');
@@ -179,22 +181,48 @@ export class Call {
     if (!sdh) throw new Error('The call has no media');
     if (sdh.localHold === hold) return;
     sdh.localHold = hold;
-    const outcome = await new Promise<{ ok: true } | { ok: false; why: string }>((resolve) => {
-      this.session
-        .invite({
-          requestDelegate: {
-            onAccept: () => resolve({ ok: true }),
-            onReject: (response) =>
-              resolve({ ok: false, why: `the other side answered ${response.message.statusCode} ${response.message.reasonPhrase}` }),
-          },
-        })
-        .catch((error: unknown) => resolve({ ok: false, why: error instanceof Error ? error.message : String(error) }));
-    });
+    let outcome: { ok: true } | { ok: false; why: string; code?: number } = { ok: false, why: 'not sent' };
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      outcome = await this.offerWhenIdle();
+      if (outcome.ok || outcome.code !== 491) break;
+      // RFC 3261 14.1 glare: both sides offered at once. The Call-ID's owner (the caller) waits
+      // 2.1-4 s, the other side 0-2 s, so the two retries do not collide again.
+      await delay(this.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000);
+    }
     if (!outcome.ok) {
       sdh.localHold = !hold;
       throw new Error(`Could not ${hold ? 'hold' : 'resume'} the call: ${outcome.why}`);
     }
     this.onChange(this);
+  }
+
+  /**
+   * Send a re-INVITE once no other offer/answer is open on the dialog: one offer at a time
+   * (RFC 3264 §4), and the far end's own re-INVITE (e.g. its hold) may still await our ACK.
+   */
+  private async offerWhenIdle(): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
+    const deadline = Date.now() + 5000;
+    // sip.js types the dialog by its core interface; its SessionDialog holds the open re-INVITEs.
+    const dialog = () => this.session.dialog as { reinviteUserAgentClient?: unknown; reinviteUserAgentServer?: unknown } | undefined;
+    while (dialog()?.reinviteUserAgentClient || dialog()?.reinviteUserAgentServer) {
+      if (Date.now() > deadline) return { ok: false, why: 'another change to the call is still in progress; try again' };
+      await delay(50);
+    }
+    return new Promise((resolve) => {
+      this.session
+        .invite({
+          requestDelegate: {
+            onAccept: () => resolve({ ok: true }),
+            onReject: (response) =>
+              resolve({
+                ok: false,
+                code: response.message.statusCode,
+                why: `the other side answered ${response.message.statusCode} ${response.message.reasonPhrase}`,
+              }),
+          },
+        })
+        .catch((error: unknown) => resolve({ ok: false, why: error instanceof Error ? error.message : String(error) }));
+    });
   }
 
   private sendInfoDigit(digit: DtmfDigit): Promise<void> {
