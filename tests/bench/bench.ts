@@ -111,8 +111,18 @@ async function main(): Promise<number> {
         rows.push(row(section, `JB current delay, ${name}, p90`, 'ms', link.currentDelayMs?.p90, undefined));
         rows.push(row(section, `JB current delay, ${name}, max`, 'ms', link.currentDelayMs?.max, undefined));
         rows.push(row(section, `JB target delay, ${name}, median`, 'ms', link.targetDelayMs?.median, undefined));
+        rows.push(row(section, `playout delay (arrival → device pull), ${name}, median`, 'ms', link.playoutDelayMs?.median, undefined));
+        rows.push(row(section, `playout delay (arrival → device pull), ${name}, p90`, 'ms', link.playoutDelayMs?.p90, undefined));
         rows.push(row(section, `JB concealed frames, ${name}`, '', link.concealed, undefined, {
           note: `of ${link.received} packets received; lost ${link.lost}, late ${link.late}, expand rate ${(link.expandRate * 100).toFixed(1)} %`,
+        }));
+      }
+      const clean = links.find((l) => l.link.startsWith('clean'))?.playoutDelayMs?.median;
+      const wirePcmu = wire[0]?.delayMs?.median;
+      if (clean !== undefined && wirePcmu !== undefined) {
+        rows.push(row(section, 'added mouth-to-ear by the client, clean link (median)', 'ms', 20 + wirePcmu + clean, undefined, {
+          goal: '< 40 ms',
+          note: `20 ms packetisation + capture-to-wire ${wirePcmu.toFixed(2)} ms + playout delay ${clean.toFixed(1)} ms (the device's own output buffer is not ours)`,
         }));
       }
       for (const w of wire) {
@@ -171,6 +181,8 @@ async function main(): Promise<number> {
           for (const f of callCpu) {
             const delays = distribution(f.switchboard?.jitterBufferDelayMs ?? []);
             if (delays) rows.push(row(section, `JB current delay, real ${f.codec} call, median`, 'ms', delays.median, undefined, { note: 'Switchboard ← baresip over loopback, call.stats once a second' }));
+            const playout = distribution(f.switchboard?.playoutDelayMs ?? []);
+            if (playout) rows.push(row(section, `playout delay (arrival → device pull), real ${f.codec} call, median`, 'ms', playout.median, undefined));
           }
         });
       }

@@ -12,8 +12,11 @@
  * A codec that Switchboard cannot negotiate yet (not among the codecs its calls offer) still gets
  * baresip's figure; Switchboard's is then missing with the reason.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { freeUdpPort } from '../harness/ports';
 import type { TestPbx } from '../harness/kamailio';
 import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
@@ -39,6 +42,8 @@ export interface CallCodec {
 }
 
 export interface CallCpuOptions {
+  /** Also measure bare Node's I/O floor (node-io-floor.mjs) during the first codec's call. */
+  withNodeFloor?: boolean;
   pbx: TestPbx;
   dir: string;
   codecs: CallCodec[];
@@ -48,9 +53,11 @@ export interface CallCpuOptions {
 
 export interface CallCpuFigures {
   codec: string;
+  /** Bare Node doing only this call's packet I/O (node-io-floor.mjs), same window: first codec only. */
+  nodeFloor?: { cpuPercent: number; error?: string };
   /** Why this codec's calls could not be measured at all. */
   error?: string;
-  switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; error?: string };
+  switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; playoutDelayMs?: number[]; error?: string };
   baresip?: { cpuPercent: number; rssMiB: number; error?: string };
 }
 
@@ -80,7 +87,7 @@ export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: Fig
   for (const codec of options.codecs) {
     log(`  ${options.callSeconds} s calls with ${codec.name}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
     try {
-      figures.push(await oneCodec(options, codec));
+      figures.push(await oneCodec({ ...options, withNodeFloor: codec === options.codecs[0] }, codec));
     } catch (error) {
       // One codec failing (a peer that would not set up the call) must not cost the others.
       const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -99,6 +106,7 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
   const ourSignal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-10s.wav`), codec.sampleRate, 10);
   const started: TestBaresip[] = [];
   let alice: HeadlessSwitchboard | undefined;
+  let floor: NodeFloor | undefined;
   const result: CallCpuFigures = { codec: codec.name };
   try {
     const carol = await startBaresipPhone(pbx, 'carol', theirSignal, [codec.name], true);
@@ -129,7 +137,10 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
     else ourCallId = outcome?.callId;
     await sleep(1000);
     const pids = [baresipPid(bob), ...(phone && ourCallId !== undefined ? [switchboardPid(phone)] : [])];
+    if (options.withNodeFloor) floor = await startNodeFloor();
+    if (floor) pids.push(floor.pid);
     const jitterBufferDelayMs: number[] = [];
+    const playoutDelayMs: number[] = [];
     const window = measureWindow(pids, options.callSeconds);
     if (phone && ourCallId !== undefined) {
       // Switchboard's receive jitter buffer in this real call (one stats request per second).
@@ -137,16 +148,22 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
       const end = performance.now() + options.callSeconds * 1000 - 500;
       while (performance.now() < end) {
         const stats = await phone.client.call('call.stats', { callId });
-        if (stats.jitterBuffer?.state === 'playing') jitterBufferDelayMs.push(stats.jitterBuffer.currentDelayMs);
+        if (stats.jitterBuffer?.state === 'playing') {
+          jitterBufferDelayMs.push(stats.jitterBuffer.currentDelayMs);
+          if (stats.jitterBuffer.playoutDelayMs !== undefined) playoutDelayMs.push(stats.jitterBuffer.playoutDelayMs);
+        }
         await sleep(1000);
       }
     }
-    const [theirs, mine] = await window;
+    const measured = await window;
+    const [theirs] = measured;
+    const mine = phone && ourCallId !== undefined ? measured[1] : undefined;
+    if (floor) result.nodeFloor = { cpuPercent: measured.at(-1)!.cpuPercent };
     result.baresip = theirs;
     if (phone && mine && ourCallId !== undefined) {
       const callId = ourCallId;
       const snapshot = (await phone.client.call('call.list', {})).calls.find((c) => c.callId === callId);
-      result.switchboard = { ...mine, negotiatedCodec: snapshot?.media?.codec, jitterBufferDelayMs };
+      result.switchboard = { ...mine, negotiatedCodec: snapshot?.media?.codec, jitterBufferDelayMs, playoutDelayMs };
       await phone.client.call('call.hangup', { callId });
       await phone.waitForCall((c) => c.callId === callId && c.state === 'ended', 10_000);
     }
@@ -154,10 +171,42 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
     await bob.hangup();
     await bobClosed;
   } finally {
+    await floor?.stop();
     await alice?.stop();
     for (const far of started.reverse()) await far.stop();
   }
   return result;
+}
+
+interface NodeFloor {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Two node-io-floor.mjs processes exchanging 50 packets/s each way over loopback; we measure the first. */
+async function startNodeFloor(): Promise<NodeFloor> {
+  const script = join(fileURLToPath(import.meta.url), '..', 'node-io-floor.mjs');
+  const [a, b] = [await freeUdpPort(), await freeUdpPort()];
+  if (a === b) throw new Error('free-port probe returned the same port twice');
+  const children: ChildProcess[] = [a, b].map((local, i) => spawn(process.execPath, [script, String(local), String(i === 0 ? b : a)], { stdio: ['pipe', 'ignore', 'inherit'] }));
+  const pid = children[0]!.pid;
+  if (pid === undefined) throw new Error('could not start node-io-floor.mjs');
+  await sleep(1000);
+  return {
+    pid,
+    async stop() {
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.stdin!.end();
+            }),
+        ),
+      );
+    },
+  };
 }
 
 /** Dial and wait until connected; resolves with the call id, rejects if the call fails. */
@@ -181,6 +230,14 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
     else if (f.switchboard?.error) note = `Switchboard: ${f.switchboard.error}`;
     else if (ours?.negotiatedCodec && ours.negotiatedCodec.toLowerCase() !== f.codec.toLowerCase()) note = `Switchboard negotiated ${ours.negotiatedCodec}!`;
     rows.push(row(cpu, `in a ${options.callSeconds} s call with ${f.codec}`, '%', ours?.cpuPercent, f.baresip?.cpuPercent, { goal: codec.goal, note }));
+  }
+  const withFloor = figures.find((f) => f.nodeFloor);
+  if (withFloor?.nodeFloor) {
+    rows.push(
+      row(cpu, `bare Node ${process.version}: only a call's packet I/O (20 ms timer, 50 pkt/s each way), during the ${withFloor.codec} call`, '%', withFloor.nodeFloor.cpuPercent, withFloor.baresip?.cpuPercent, {
+        note: "tests/bench/node-io-floor.mjs, no media work: the least any Node program spends here; ratio against baresip's whole call",
+      }),
+    );
   }
   for (const f of figures) {
     const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;

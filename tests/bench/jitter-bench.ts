@@ -90,6 +90,8 @@ async function closeEndpoint(endpoint: Endpoint): Promise<void> {
 export interface JitterDelayFigures {
   link: string;
   currentDelayMs?: Distribution;
+  /** Fastest-path arrival -> handed to the device (includes the wait for the device's pull). */
+  playoutDelayMs?: Distribution;
   targetDelayMs?: Distribution;
   lost: number;
   late: number;
@@ -104,6 +106,7 @@ async function oneLink(codec: AudioCodec, seconds: number, impairment: Impairmen
   const relay = impairment ? await startImpairingRelay({ target: { host: receiver.rtp.socket.local.address, port: receiver.rtp.socket.local.port }, ...impairment }) : undefined;
   const signal = speechLikeSamples(codec.info.sampleRate, 10);
   const current: number[] = [];
+  const playout: number[] = [];
   const target: number[] = [];
   try {
     // One-way: the receiver sends nothing (port 0), else the sender's symmetric-RTP latching would
@@ -116,6 +119,7 @@ async function oneLink(codec: AudioCodec, seconds: number, impairment: Impairmen
       // skip the first 50 packets: the buffer's start-up floor, not the link, sets the delay then
       if (stats?.state !== 'playing' || stats.received < 50) return;
       current.push(stats.currentDelayMs);
+      if (stats.playoutDelayMs !== undefined) playout.push(stats.playoutDelayMs);
       target.push(stats.targetDelayMs);
     }, 20);
     await sleep(seconds * 1000);
@@ -124,6 +128,7 @@ async function oneLink(codec: AudioCodec, seconds: number, impairment: Impairmen
     return {
       link: impairment ? `jittery (relay: +${impairment.delayMs} ms, uniform 0-${impairment.jitterMs} ms jitter, ${impairment.lossPercent} % loss)` : 'clean (direct loopback)',
       currentDelayMs: distribution(current),
+      playoutDelayMs: distribution(playout),
       targetDelayMs: distribution(target),
       lost: final?.lost ?? 0,
       late: final?.late ?? 0,

@@ -35,10 +35,18 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * Extra Node flags for the headless child, e.g. SWITCHBOARD_HEADLESS_NODE_ARGS="--cpu-prof
+ * --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS). For profiling only.
+ */
+function profilingArgs(): string[] {
+  return (process.env.SWITCHBOARD_HEADLESS_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 export function startHeadless(args: string[], options: HeadlessOptions = {}): HeadlessSwitchboard {
   const child = options.viaNpm
     ? spawn('npm', ['run', '--silent', 'headless', '--', ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts'), ...args], {
+    : spawn(process.execPath, [...profilingArgs(), '--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts'), ...args], {
         cwd: repoRoot,
         stdio: ['pipe', 'pipe', 'pipe'],
       });

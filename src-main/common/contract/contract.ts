@@ -188,6 +188,12 @@ export const CallStats = z.object({
     .object({
       state: z.enum(['idle', 'buffering', 'playing']),
       currentDelayMs: z.number(),
+      /**
+       * What the listener gets: from a packet's fastest-path arrival until its audio is handed to
+       * the device, measured at each device pull, so it includes the wait for the device's next
+       * pull (absent until the device clock has pulled while playing).
+       */
+      playoutDelayMs: z.number().optional(),
       targetDelayMs: z.number(),
       received: z.number().int(),
       late: z.number().int(),

@@ -307,9 +307,11 @@ export class MediaSession {
 
   /**
    * One tick of the playout (device) clock: PLAYOUT_MS of received audio (or silence) to the sink.
-   * Called by the internal timer, or by the owner with `manualPlayout`.
+   * Called by the internal timer, or by the owner with `manualPlayout`. `deviceTimeMs`
+   * (performance.now() clock) is when the device takes the frame; the jitter buffer measures the
+   * playout delay with it.
    */
-  playoutFrame(): void {
+  playoutFrame(deviceTimeMs?: number): void {
     const pt = this.activePayloadType;
     const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
     this.counters.framesPlayed++;
@@ -318,7 +320,7 @@ export class MediaSession {
       return;
     }
     const rate = entry.codec.info.sampleRate;
-    this.play(pt, rate, entry.buffer.pull(Math.round((rate * PLAYOUT_MS) / 1000)));
+    this.play(pt, rate, entry.buffer.pull(Math.round((rate * PLAYOUT_MS) / 1000), deviceTimeMs));
   }
 
   private logOnce(key: string, message: string): void {
@@ -435,7 +437,7 @@ export class MediaSession {
       overdue = 1;
     }
     for (; overdue > 0; overdue--) {
-      this.playoutFrame();
+      this.playoutFrame(this.playoutStart + this.playoutFrames * PLAYOUT_MS);
       this.playoutFrames++;
     }
   }

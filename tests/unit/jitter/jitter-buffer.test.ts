@@ -58,6 +58,29 @@ describe('JitterBuffer', () => {
     assertExactPlayout(r, 5000 * 8 - 1000);
   });
 
+  test('a start-up delay above target is trimmed to within one pitch period of the target (the listener hears it)', () => {
+    // Clean link, 60 ms start-up floor: once warm the target is 20 ms and the extra 40 ms must go.
+    const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 10000 });
+    assert.equal(r.stats.targetDelayMs, 20);
+    assert.equal(r.stats.concealed, 0);
+    const settled = r.trace.slice(-100).map((t) => t.currentDelayMs);
+    // A pitch period of this tone is 4.5 ms (220 Hz): the delay ends within that above the target.
+    assert.ok(Math.max(...settled) <= 20 + 5, `delay settled at ${Math.max(...settled).toFixed(1)} ms, target 20`);
+    assert.ok(Math.min(...settled) >= 20 - 2, `delay settled at ${Math.min(...settled).toFixed(1)} ms, target 20`);
+  });
+
+  for (const phaseMs of [0, 7, 13]) {
+    test(`playout delay counts the wait for the device's pull (arrivals ${phaseMs} ms before a pull)`, () => {
+      // Pulls at multiples of 20 ms; packets arrive phaseMs before one. currentDelayMs is measured at
+      // arrival; playoutDelayMs at the pull, phaseMs later: it must be that much larger.
+      const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 6000, baseDelayMs: 40 - phaseMs });
+      const last = r.trace.at(-1)!;
+      assert.ok(last.playoutDelayMs !== undefined, 'measured');
+      const gap = last.playoutDelayMs - last.currentDelayMs;
+      assert.ok(Math.abs(gap - phaseMs) < 1.5, `playout ${last.playoutDelayMs.toFixed(1)} vs arrival-measured ${last.currentDelayMs.toFixed(1)} ms`);
+    });
+  }
+
   test('jitter 0..60 ms: target follows the 95th percentile, no starvation, delay bounded', () => {
     const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 20000, jitterMs: (rnd) => rnd() * 60 });
     const afterWarmup = statsAfter(r, 1000);

@@ -116,7 +116,7 @@ export function simulate(s: Scenario): SimulationResult {
   for (let p = 0; p < pulls; p++) {
     const now = p * pullMs;
     while (next < packets.length && packets[next]!.arrivalMs <= now) jb.push(packets[next++]!);
-    output.set(jb.pull(pullSamples), p * pullSamples);
+    output.set(jb.pull(pullSamples, now), p * pullSamples);
     const st = jb.stats();
     trace.push(st);
     if (playStart < 0 && st.state === 'playing') playStart = p * pullSamples;

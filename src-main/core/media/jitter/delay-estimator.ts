@@ -4,10 +4,17 @@
  * For each packet, transit = arrivalMs - timestampMs (sender's media time in ms). Over a sliding
  * window of arrival time, min(transit) is the fastest path; a packet with transit t needs a playout
  * delay of (t - min) past the fastest path to arrive in time. The target delay is the
- * `percentile` of (t - min) over the window, plus one frame (packetization + pull granularity),
- * clamped to [minDelayMs, maxDelayMs]; until `warmupPackets` were seen the target is at least
- * startupDelayMs, as the jitter of a new stream is unknown. Clock drift shows up as a slow trend in transit; the window
- * minimum follows it.
+ * `percentile` of (t - min) over the window, plus one frame, clamped to [minDelayMs, maxDelayMs];
+ * until `warmupPackets` were seen the target is at least startupDelayMs, as the jitter of a new
+ * stream is unknown. Clock drift shows up as a slow trend in transit; the window minimum follows it.
+ * Why one frame: the delay is measured at arrival, against a playout position that moves in steps
+ * of one device pull; as the arrival phase slides against the pull grid (drift, jitter) a packet's
+ * headroom can drop by up to one pull at once, and pulls are one frame long (see media-session.ts).
+ *
+ * Cost: this runs for every packet and every playout frame of every call, so the window is kept
+ * twice: in arrival order (a ring, to expire the oldest) and sorted by transit (so the minimum is
+ * the first element and the percentile one index lookup). A packet costs a binary search and a
+ * short copy (the window holds about windowMs / ptime samples); a query costs O(1).
  */
 export interface DelayEstimatorOptions {
   windowMs: number;
@@ -19,39 +26,47 @@ export interface DelayEstimatorOptions {
   warmupPackets: number;
 }
 
-interface Sample {
-  arrivalMs: number;
-  transitMs: number;
-}
+const INITIAL_CAPACITY = 512;
 
 export class DelayEstimator {
-  private readonly samples: Sample[] = [];
+  /** Arrival order: ring of (arrivalMs, transitMs), oldest at `head`. */
+  private arrivals = new Float64Array(INITIAL_CAPACITY);
+  private transits = new Float64Array(INITIAL_CAPACITY);
+  private head = 0;
+  /** The same transits, ascending: sorted[0] is the window minimum. */
+  private sorted = new Float64Array(INITIAL_CAPACITY);
+  private count = 0;
   private measured = 0;
 
   constructor(private readonly options: DelayEstimatorOptions) {}
 
   add(arrivalMs: number, mediaTimeMs: number): void {
-    this.samples.push({ arrivalMs, transitMs: arrivalMs - mediaTimeMs });
+    const transitMs = arrivalMs - mediaTimeMs;
+    if (this.count === this.arrivals.length) this.grow();
+    const tail = (this.head + this.count) % this.arrivals.length;
+    this.arrivals[tail] = arrivalMs;
+    this.transits[tail] = transitMs;
+    this.insertSorted(transitMs);
+    this.count++;
     this.measured++;
     const horizon = arrivalMs - this.options.windowMs;
-    while (this.samples.length > 1 && this.samples[0]!.arrivalMs < horizon) this.samples.shift();
+    while (this.count > 1 && this.arrivals[this.head]! < horizon) {
+      this.removeSorted(this.transits[this.head]!);
+      this.head = (this.head + 1) % this.arrivals.length;
+      this.count--;
+    }
   }
 
   /** Fastest transit in the window (ms); undefined before the first packet. */
   minTransitMs(): number | undefined {
-    if (this.samples.length === 0) return undefined;
-    let min = Infinity;
-    for (const s of this.samples) if (s.transitMs < min) min = s.transitMs;
-    return min;
+    return this.count === 0 ? undefined : this.sorted[0];
   }
 
   /** Jitter at the configured percentile (ms above the fastest path). */
   jitterMs(): number {
-    const min = this.minTransitMs();
-    if (min === undefined) return 0;
-    const rel = this.samples.map((s) => s.transitMs - min).sort((a, b) => a - b);
-    const index = Math.min(rel.length - 1, Math.ceil((this.options.percentile / 100) * rel.length) - 1);
-    return rel[Math.max(0, index)]!;
+    if (this.count === 0) return 0;
+    const index = Math.min(this.count - 1, Math.ceil((this.options.percentile / 100) * this.count) - 1);
+    return this.sorted[Math.max(0, index)]! - this.sorted[0]!;
   }
 
   targetDelayMs(frameMs: number): number {
@@ -61,7 +76,50 @@ export class DelayEstimator {
   }
 
   reset(): void {
-    this.samples.length = 0;
+    this.head = 0;
+    this.count = 0;
     this.measured = 0;
+  }
+
+  /** First index whose value is >= `value` in sorted[0, count). */
+  private lowerBound(value: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.sorted[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private insertSorted(value: number): void {
+    const at = this.lowerBound(value);
+    this.sorted.copyWithin(at + 1, at, this.count);
+    this.sorted[at] = value;
+  }
+
+  /** Remove one occurrence of `value`, which is in the window (it was inserted and not yet removed). */
+  private removeSorted(value: number): void {
+    const at = this.lowerBound(value);
+    this.sorted.copyWithin(at, at + 1, this.count);
+  }
+
+  /** More packets in one window than expected (e.g. 10 ms ptime over a long window): double. */
+  private grow(): void {
+    const capacity = this.arrivals.length * 2;
+    const arrivals = new Float64Array(capacity);
+    const transits = new Float64Array(capacity);
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.head + i) % this.arrivals.length;
+      arrivals[i] = this.arrivals[from]!;
+      transits[i] = this.transits[from]!;
+    }
+    const sorted = new Float64Array(capacity);
+    sorted.set(this.sorted.subarray(0, this.count));
+    this.arrivals = arrivals;
+    this.transits = transits;
+    this.sorted = sorted;
+    this.head = 0;
   }
 }

@@ -69,8 +69,14 @@ export type PlayoutState = 'idle' | 'buffering' | 'playing';
 
 export interface JitterBufferStats {
   state: PlayoutState;
-  /** Current playout delay above the fastest network path (smoothed). */
+  /** Current playout delay above the fastest network path (smoothed), measured at packet arrival. */
   currentDelayMs: number;
+  /**
+   * Fastest-path arrival -> handed to the device, measured at each pull given the device time
+   * (smoothed). Unlike currentDelayMs it includes the wait for the device's next pull, so it is the
+   * receive side's share of mouth-to-ear delay. Undefined until such a pull while playing.
+   */
+  playoutDelayMs: number | undefined;
   targetDelayMs: number;
   received: number;
   late: number;
@@ -99,12 +105,14 @@ interface QueuedPacket {
 }
 
 /**
- * Leave the delay alone within [target - EXPAND_BELOW_MS, target + ACCELERATE_ABOVE_MS]. Asymmetric:
- * below target means packets start arriving too late, so react at once; above target only costs
- * latency. The band is wider than one time-scaling step (<= 15 ms) so steps never ping-pong.
+ * Leave the delay alone within [target - EXPAND_BELOW_MS, target + ACCELERATE_ABOVE_MS]. Below
+ * target means packets start arriving too late, so react at once; above it costs latency, which is
+ * what the user hears, so trim it too, but only by a step (one pitch period, <= 15 ms) that does not
+ * land below the band: steps never ping-pong, and the delay settles within one pitch period above
+ * the target instead of anywhere in a wide band.
  */
 const EXPAND_BELOW_MS = 2;
-const ACCELERATE_ABOVE_MS = 16;
+const ACCELERATE_ABOVE_MS = 2;
 /** Smoothing of the per-packet delay measurements (EMA weight of a new sample). */
 const DELAY_SMOOTHING = 1 / 16;
 /** How many played sequence numbers are remembered to tell duplicates from late packets. */
@@ -137,6 +145,7 @@ export class JitterBuffer {
   /** Frame length in RTP timestamp units, learned from decoded frames. */
   private frameTs: number;
   private delayMs: number | undefined;
+  private playoutDelayMs: number | undefined;
   private underrun = false;
   /**
    * Timestamp units concealed during the current underrun (timeline held). If the packets that were
@@ -237,9 +246,13 @@ export class JitterBuffer {
     }
   }
 
-  /** Exactly `samples` samples of audio for the device, at codec.info.sampleRate. */
-  pull(samples: number): Int16Array {
+  /**
+   * Exactly `samples` samples of audio for the device, at codec.info.sampleRate. `deviceTimeMs`
+   * (same clock as arrivalMs) is when the device takes them; with it the playout delay is measured.
+   */
+  pull(samples: number, deviceTimeMs?: number): Int16Array {
     if (!Number.isInteger(samples) || samples <= 0) throw new RangeError(`pull() needs a positive sample count, got ${samples}`);
+    if (deviceTimeMs !== undefined) this.measurePlayoutDelay(deviceTimeMs);
     while (this.pendingLength < samples) this.produceFrame();
     const out = new Int16Array(samples);
     let filled = 0;
@@ -264,6 +277,7 @@ export class JitterBuffer {
     return {
       state: this.state,
       currentDelayMs: this.delayMs ?? 0,
+      playoutDelayMs: this.playoutDelayMs,
       targetDelayMs: this.targetDelayMs(),
       received: c.received,
       late: c.late,
@@ -294,6 +308,18 @@ export class JitterBuffer {
     return Math.round(this.frameTs * this.ratio);
   }
 
+  /**
+   * The next sample handed out has media time playPosition; on the fastest path it arrived at
+   * playPosition + minTransit. Only while playing a stream (not silence, not a held timeline).
+   */
+  private measurePlayoutDelay(deviceTimeMs: number): void {
+    const minTransit = this.estimator.minTransitMs();
+    if (this.state !== 'playing' || this.underrun || minTransit === undefined) return;
+    const playPositionMs = ((this.nextTs - this.pendingLength / this.ratio) * 1000) / this.clockRate;
+    const measured = deviceTimeMs - (playPositionMs + minTransit);
+    this.playoutDelayMs = this.playoutDelayMs === undefined ? measured : this.playoutDelayMs + DELAY_SMOOTHING * (measured - this.playoutDelayMs);
+  }
+
   private targetDelayMs(): number {
     return this.estimator.targetDelayMs(this.frameMs);
   }
@@ -315,6 +341,7 @@ export class JitterBuffer {
       this.state = 'playing';
       this.nextTs = head.extTs;
       this.delayMs = undefined;
+      this.playoutDelayMs = undefined;
       this.underrun = false;
       this.heldTs = 0;
     }
@@ -412,7 +439,8 @@ export class JitterBuffer {
       const target = this.targetDelayMs();
       if (this.delayMs > target + ACCELERATE_ABOVE_MS) {
         const shorter = shortenFrame(pcm, this.sampleRate);
-        if (shorter) {
+        const removedMs = shorter ? ((pcm.length - shorter.length) * 1000) / this.sampleRate : 0;
+        if (shorter && this.delayMs - removedMs >= target - EXPAND_BELOW_MS) {
           const removed = pcm.length - shorter.length;
           this.counters.acceleratedSamples += removed;
           this.delayMs -= (removed * 1000) / this.sampleRate;
@@ -476,6 +504,7 @@ export class JitterBuffer {
     this.latestEndTs = -Infinity;
     this.playedFloorTs = -Infinity;
     this.delayMs = undefined;
+    this.playoutDelayMs = undefined;
     this.state = 'buffering';
     this.decoder.close();
     this.decoder = this.codec.createDecoder();

@@ -19,6 +19,7 @@
  * Ownership: one socket per RTP stream, owned by its RtpSession; Node main thread only.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 
 export interface TransportAddress {
@@ -44,9 +45,27 @@ function isPlausibleRtpOrRtcp(data: Buffer): boolean {
   return data.length >= 8 && data[0]! >> 6 === 2;
 }
 
+/**
+ * dgram resolves the destination of every send, even an IP literal, through dns.lookup, which
+ * answers on the next tick: a deferred callback per RTP packet. Media destinations come from SDP
+ * and are IP addresses, so answer those synchronously; anything else goes to the real resolver.
+ */
+function literalFirstLookup(
+  hostname: string,
+  options: LookupOneOptions | number,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
+/** Check a send's outcome once per this many datagrams (see `send`). */
+const SEND_CHECK_EVERY = 50;
+
 function bindUdp(address: string, port: number): Promise<Socket> {
   const type = isIP(address) === 6 ? 'udp6' : 'udp4';
-  const socket = createSocket({ type, reuseAddr: false });
+  const socket = createSocket({ type, reuseAddr: false, lookup: literalFirstLookup });
   return new Promise<Socket>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind({ address, port, exclusive: true }, () => {
@@ -98,6 +117,7 @@ export class RtpStreamSocket {
   private latched: TransportAddress | undefined;
   private closed = false;
   private handler: ((data: Buffer, source: TransportAddress) => void) | undefined;
+  private sendsUntilCheck = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -146,7 +166,12 @@ export class RtpStreamSocket {
     this.handler = handler;
   }
 
-  /** Send one datagram to the current remote. Returns false when there is nowhere to send. */
+  /**
+   * Send one datagram to the current remote. Returns false when there is nowhere to send.
+   * A send callback costs a deferred call per packet, so the outcome is checked on the first
+   * datagram and then once every SEND_CHECK_EVERY (once a second at 20 ms ptime): a broken route
+   * is reported within a second, and keeps being reported while it lasts.
+   */
   send(data: Uint8Array): boolean {
     if (this.closed) return false;
     const remote = this.remote;
@@ -154,6 +179,11 @@ export class RtpStreamSocket {
       this.counters.sendWithoutRemote++;
       return false;
     }
+    if (this.sendsUntilCheck-- > 0) {
+      this.socket.send(data, remote.port, remote.address);
+      return true;
+    }
+    this.sendsUntilCheck = SEND_CHECK_EVERY - 1;
     this.socket.send(data, remote.port, remote.address, (error) => {
       if (error) this.onError?.(new Error(`RTP send to ${formatTransportAddress(remote)} failed: ${error.message}`, { cause: error }));
     });
