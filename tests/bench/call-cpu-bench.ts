@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freeUdpPort } from '../harness/ports';
+import { freePortOtherThan, freeUdpPort } from '../harness/ports';
 import type { TestPbx } from '../harness/kamailio';
 import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
@@ -186,8 +186,8 @@ interface NodeFloor {
 /** Two node-io-floor.mjs processes exchanging 50 packets/s each way over loopback; we measure the first. */
 async function startNodeFloor(): Promise<NodeFloor> {
   const script = join(fileURLToPath(import.meta.url), '..', 'node-io-floor.mjs');
-  const [a, b] = [await freeUdpPort(), await freeUdpPort()];
-  if (a === b) throw new Error('free-port probe returned the same port twice');
+  const a = await freeUdpPort();
+  const b = await freePortOtherThan(() => freeUdpPort(), [a]);
   const children: ChildProcess[] = [a, b].map((local, i) => spawn(process.execPath, [script, String(local), String(i === 0 ? b : a)], { stdio: ['pipe', 'ignore', 'inherit'] }));
   const pid = children[0]!.pid;
   if (pid === undefined) throw new Error('could not start node-io-floor.mjs');

@@ -17,7 +17,7 @@ import { mkdirSync, readdirSync, renameSync, writeFileSync, existsSync } from 'n
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startManagedProcess, tail, type ManagedProcess } from './child-processes';
-import { freeTcpPort, freeUdpTcpPort, waitForTcpAccept, LOOPBACK } from './ports';
+import { freePortOtherThan, freeTcpPort, freeUdpTcpPort, waitForTcpAccept, LOOPBACK } from './ports';
 import { makeTempDir, removeTempDir } from './temp-dir';
 import { encodeNetstring, NetstringDecoder } from './netstring';
 import type { TestPbx, SipTransportName } from './kamailio';
@@ -134,12 +134,7 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
   const recordingsDir = join(dir, 'recordings');
   mkdirSync(recordingsDir);
   const sipPort = await freeUdpTcpPort();
-  // Consecutive probes may be handed the same released port: draw until it differs.
-  let ctrlPort = await freeTcpPort();
-  for (let tries = 0; ctrlPort === sipPort; tries++) {
-    if (tries === 20) throw new Error(`startBaresip: the OS keeps returning TCP port ${sipPort}`);
-    ctrlPort = await freeTcpPort();
-  }
+  const ctrlPort = await freePortOtherThan(() => freeTcpPort(), [sipPort]);
   const user = options.user ?? 'far';
   // Random RTP range per instance so parallel instances rarely collide (baresip retries anyway).
   const rtpBase = 20000 + 2 * Math.floor(Math.random() * 10000);

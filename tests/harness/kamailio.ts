@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startManagedProcess, tail, type ManagedProcess } from './child-processes';
-import { freeTcpPort, freeUdpPort, waitForTcpAccept, LOOPBACK } from './ports';
+import { freeTcpPort, freeUdpPort, waitForTcpAccept, LOOPBACK, freePortOtherThan } from './ports';
 import { makeTempDir, removeTempDir } from './temp-dir';
 import { makeTestCertificates } from './test-certificates';
 import { sipOptionsResponds } from './sip-probe';
@@ -91,12 +91,7 @@ async function startOnce(names: string[], options: StartKamailioOptions): Promis
   const users = names.map((name) => ({ name, password: randomBytes(9).toString('base64url') }));
   const certs = makeTestCertificates(dir);
   const [udpPort, tcpPort] = [await freeUdpPort(), await freeTcpPort()];
-  // Two probes in a row may be handed the same ephemeral port (the first was released): draw again.
-  let tlsPort = await freeTcpPort();
-  for (let tries = 0; tlsPort === tcpPort; tries++) {
-    if (tries === 20) throw new Error(`startKamailio: the OS keeps returning TCP port ${tcpPort}`);
-    tlsPort = await freeTcpPort();
-  }
+  const tlsPort = await freePortOtherThan(() => freeTcpPort(), [tcpPort]);
   const runDir = join(dir, 'run');
   mkdirSync(runDir);
   const tlsCfg = join(dir, 'tls.cfg');

@@ -32,6 +32,18 @@ export function freeUdpPort(host = LOOPBACK): Promise<number> {
   });
 }
 
+/**
+ * A port from `probe` that is not in `taken`: consecutive probes may be handed the same released
+ * ephemeral port, so draw again (up to 20 times) until it differs.
+ */
+export async function freePortOtherThan(probe: () => Promise<number>, taken: number[]): Promise<number> {
+  for (let tries = 0; tries < 20; tries++) {
+    const port = await probe();
+    if (!taken.includes(port)) return port;
+  }
+  throw new Error(`the OS keeps returning ports already taken (${taken.join(', ')})`);
+}
+
 /** A port free for both UDP and TCP (SIP peers listen on both with one number). */
 export async function freeUdpTcpPort(host = LOOPBACK): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {

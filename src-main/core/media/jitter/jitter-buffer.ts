@@ -439,11 +439,11 @@ export class JitterBuffer {
       const target = this.targetDelayMs();
       if (this.delayMs > target + ACCELERATE_ABOVE_MS) {
         const shorter = shortenFrame(pcm, this.sampleRate);
-        const removedMs = shorter ? ((pcm.length - shorter.length) * 1000) / this.sampleRate : 0;
+        const removed = shorter ? pcm.length - shorter.length : 0;
+        const removedMs = (removed * 1000) / this.sampleRate;
         if (shorter && this.delayMs - removedMs >= target - EXPAND_BELOW_MS) {
-          const removed = pcm.length - shorter.length;
           this.counters.acceleratedSamples += removed;
-          this.delayMs -= (removed * 1000) / this.sampleRate;
+          this.delayMs -= removedMs;
           out = shorter;
         }
       } else if (this.delayMs < target - EXPAND_BELOW_MS) {
