@@ -10,7 +10,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -54,10 +54,10 @@ const builds = {
 const which = values.only ? [values.only] : ['main', 'preload'];
 await Promise.all(which.map((name) => builds[name]()));
 if (which.includes('main')) {
-  // opusscript (Opus as WebAssembly) loads its .wasm from beside the script that requires it:
-  // ship it next to main.cjs.
-  const opusDir = dirname(createRequire(import.meta.url).resolve('opusscript'));
+  // libopus as WebAssembly (src-main/core/media/codecs/libopus-wasm.ts) is looked for beside the
+  // running script first: ship the plain build from @evan/opus next to main.cjs (node_modules is
+  // not packaged, and the package's native .node files are never used).
   mkdirSync(outdir, { recursive: true });
-  copyFileSync(join(opusDir, 'build', 'opusscript_native_wasm.wasm'), join(outdir, 'opusscript_native_wasm.wasm'));
+  copyFileSync(createRequire(import.meta.url).resolve('@evan/opus/wasm/opus.wasm'), join(outdir, 'opus.wasm'));
 }
 console.log(`Built ${which.map((name) => `${name}.cjs`).join(' and ')} in ${outdir}`);

@@ -110,7 +110,7 @@ async function main(): Promise<number> {
         rows.push(row(section, `JB current delay, ${name}, median`, 'ms', link.currentDelayMs?.median, undefined, { note: link.link }));
         rows.push(row(section, `JB current delay, ${name}, p90`, 'ms', link.currentDelayMs?.p90, undefined));
         rows.push(row(section, `JB current delay, ${name}, max`, 'ms', link.currentDelayMs?.max, undefined));
-        rows.push(row(section, `JB target delay, ${name}, median`, 'ms', link.targetDelayMs?.median, undefined));
+        rows.push(row(section, `JB target slack (p95 jitter + 3 ms), ${name}, median`, 'ms', link.targetDelayMs?.median, undefined));
         rows.push(row(section, `playout delay (arrival → device pull), ${name}, median`, 'ms', link.playoutDelayMs?.median, undefined));
         rows.push(row(section, `playout delay (arrival → device pull), ${name}, p90`, 'ms', link.playoutDelayMs?.p90, undefined));
         rows.push(row(section, `JB concealed frames, ${name}`, '', link.concealed, undefined, {

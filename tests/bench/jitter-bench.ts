@@ -5,8 +5,10 @@
  * - Jitter-buffer delay distribution: a sending MediaSession streams to a receiving one over
  *   loopback, (a) directly ("clean") and (b) through the harness's impairing UDP relay ("jittery":
  *   uniform extra delay, some loss). The receiver's jitter buffer is sampled every 20 ms while
- *   playing, after its first 50 packets (start-up floor): currentDelayMs (playout delay above the
- *   fastest path) and targetDelayMs. Both links run at the same time.
+ *   playing, after its first 50 packets (start-up floor): playoutDelayMs (fastest-path arrival ->
+ *   device pull, the receive side's share of mouth-to-ear), currentDelayMs (the same measured at
+ *   arrival, without the wait for the pull) and targetDelayMs (the slack the buffer keeps). Both
+ *   links run at the same time.
  * - Capture-to-wire delay: from the moment the media session reads a frame from its audio source
  *   (right before encoding) to the moment that frame's RTP packet is received on a plain UDP socket
  *   in this process (so it includes encode, packetize, send syscall, loopback and the event-loop

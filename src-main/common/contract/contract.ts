@@ -194,12 +194,15 @@ export const CallStats = z.object({
        * pull (absent until the device clock has pulled while playing).
        */
       playoutDelayMs: z.number().optional(),
+      /** What the buffer steers toward: with device pull times, the slack a pull keeps (arrival of the newest packet it needs -> pull). */
       targetDelayMs: z.number(),
       received: z.number().int(),
       late: z.number().int(),
       lost: z.number().int(),
       /** Frames played from concealment (loss, underrun, decode error). */
       concealed: z.number().int(),
+      /** Lost frames rebuilt from the redundancy in the next packet (Opus in-band FEC); also counted in `lost`. */
+      fecRecovered: z.number().int(),
       /** Share of played audio that was concealment or time-stretch insertion, 0..1. */
       expandRate: z.number(),
       acceleratedSamples: z.number().int(),

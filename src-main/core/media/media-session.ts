@@ -25,6 +25,18 @@
  *   the start time like the send clock; after a blocked event loop up to MAX_PLAYOUT_CATCH_UP
  *   frames are produced at once, beyond that the clock is re-based (a gap in the device's time).
  *   With `manualPlayout` the owner drives the clock by calling `playoutFrame()` (tests).
+ * - Pull phase: a device pulling 20 ms at a fixed phase makes a frame wait up to 20 ms for its pull,
+ *   whatever the jitter buffer does. This clock is ours, so once the stream is playing with its
+ *   jitter measured, it moves its grid earlier ONCE by what the buffer reports as removable
+ *   (JitterBuffer.pullPhaseAdvanceMs): pulls then come just `target slack` after the fastest
+ *   arrivals. The sink sees one pull come early, nothing else (like a sound card opened at that
+ *   moment). Drift later is the jitter buffer's job (time-scaling), as on any device. The send
+ *   clock moves with it (one frame is read and sent early once), so both still fall due together.
+ * - Wake-ups: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
+ *   a packet arrives, the tick is due within EARLY_TICK_MS and the jitter buffer can already serve
+ *   that pull (JitterBuffer.canServe: the same audio as at the due time), the tick runs right then,
+ *   as of its due time, and the timer is re-armed for the next one: a call costs ~50 wake-ups a
+ *   second instead of ~100.
  *
  * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
  * send frame and the next playout frame, does what is due (send first, then playout) and
@@ -56,6 +68,10 @@ const MAX_CATCH_UP = 5;
 /** Duration of one playout (device) frame. */
 export const PLAYOUT_MS = 20;
 const MAX_PLAYOUT_CATCH_UP = 10;
+/** Phase alignment leaves this much of the removable wait (see alignPlayoutPhase). */
+const PHASE_ALIGN_CUSHION_MS = 0.25;
+/** A packet arrival runs the media tick when it falls due within this many ms (see header). */
+const EARLY_TICK_MS = 8;
 
 export type MediaSessionState = 'idle' | 'running' | 'stopped';
 
@@ -66,6 +82,10 @@ export interface MediaSessionCounters {
   framesPlayed: number;
   /** Times the playout clock fell more than MAX_PLAYOUT_CATCH_UP frames behind and was re-based. */
   playoutRebased: number;
+  /** How far (ms) the playout grid was moved earlier to follow the arrivals (see header), once. */
+  playoutPhaseAdvanceMs: number;
+  /** Media ticks run on a packet arrival instead of a timer wake-up (see header, "Wake-ups"). */
+  ticksOnArrival: number;
 }
 
 export interface MediaSessionOptions {
@@ -111,7 +131,14 @@ export interface MediaStats {
 }
 
 export class MediaSession {
-  readonly counters: MediaSessionCounters = { framesSkipped: 0, unknownPayloadType: 0, framesPlayed: 0, playoutRebased: 0 };
+  readonly counters: MediaSessionCounters = {
+    framesSkipped: 0,
+    unknownPayloadType: 0,
+    framesPlayed: 0,
+    playoutRebased: 0,
+    playoutPhaseAdvanceMs: 0,
+    ticksOnArrival: 0,
+  };
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
   onTelephoneEvent: ((payload: Uint8Array, timestamp: number, marker: boolean) => void) | undefined;
   /**
@@ -143,6 +170,7 @@ export class MediaSession {
   private readonly manualPlayout: boolean;
   private playoutStart = 0;
   private playoutFrames = 0;
+  private playoutPhaseAligned = false;
   private readonly loggedOnce = new Set<string>();
 
   constructor(options: MediaSessionOptions) {
@@ -205,8 +233,8 @@ export class MediaSession {
 
   /**
    * Media statistics of the call. Loss counts what never arrived (RTCP reception statistics) plus
-   * what arrived too late to play (jitter buffer). Quality: E-model with RTT/2 + our jitter-buffer
-   * delay + one packet time as one-way delay, the peer's interarrival jitter and that loss.
+   * what arrived too late to play (jitter buffer). Quality: E-model with RTT/2 + our playout
+   * delay (jitter buffer + wait for the device) + one packet time as one-way delay, the peer's interarrival jitter and that loss.
    */
   stats(): MediaStats {
     const rtcp = this.rtcp.stats();
@@ -218,7 +246,7 @@ export class MediaSession {
     const jitterMs = reception?.jitterMs ?? 0;
     const quality = estimateCallQuality({
       ...(rtcp.roundTripTimeMs !== undefined ? { roundTripTimeMs: rtcp.roundTripTimeMs } : {}),
-      localDelayMs: Math.max(0, jitterBuffer?.currentDelayMs ?? 0) + this.negotiated.ptime,
+      localDelayMs: Math.max(0, jitterBuffer?.playoutDelayMs ?? jitterBuffer?.currentDelayMs ?? 0) + this.negotiated.ptime,
       jitterMs,
       packetLossPercent: lossPercent,
       codec: this.negotiated.send.codec.info.encodingName,
@@ -376,16 +404,36 @@ export class MediaSession {
     }
   }
 
-  /** The media timer: send what is due, play out what is due, re-arm for the earlier next due. */
-  private clockTick(): void {
+  /**
+   * The media timer: send what is due, play out what is due, re-arm for the earlier next due.
+   * `asOf` (a due time slightly ahead of now) runs the tick early, see header "Wake-ups".
+   */
+  private clockTick(asOf?: number): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stateValue !== 'running') return;
-    const now = performance.now();
+    const now = asOf ?? performance.now();
     this.sendDue(now);
     if (!this.manualPlayout) this.playoutDue(now);
-    let nextDue = this.startTime + this.framesDone * this.negotiated.ptime;
-    if (!this.manualPlayout) nextDue = Math.min(nextDue, this.playoutStart + this.playoutFrames * PLAYOUT_MS);
-    this.timer = setTimeout(this.onTimer, Math.max(0, nextDue - performance.now()));
+    this.timer = setTimeout(this.onTimer, Math.max(0, this.nextDue() - performance.now()));
+  }
+
+  private nextDue(): number {
+    const nextSend = this.startTime + this.framesDone * this.negotiated.ptime;
+    return this.manualPlayout ? nextSend : Math.min(nextSend, this.playoutStart + this.playoutFrames * PLAYOUT_MS);
+  }
+
+  /** After a packet was queued: run the coming tick now if that changes nothing but the wake-up. */
+  private tickEarlyIfServed(buffer: JitterBuffer, rate: number): void {
+    if (!this.playoutPhaseAligned || this.manualPlayout || this.stateValue !== 'running') return;
+    const due = this.nextDue();
+    const playoutDue = this.playoutStart + this.playoutFrames * PLAYOUT_MS;
+    if (playoutDue > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
+    if (due - performance.now() > EARLY_TICK_MS) return;
+    if (!buffer.canServe(Math.round((rate * PLAYOUT_MS) / 1000))) return;
+    this.counters.ticksOnArrival++;
+    // A hair past the due time, so float rounding cannot leave the due frame for later.
+    this.clockTick(due + 0.01);
   }
 
   /** Send clock: every frame due by `now` (see header for catch-up and skipping). */
@@ -440,6 +488,21 @@ export class MediaSession {
       this.playoutFrame(this.playoutStart + this.playoutFrames * PLAYOUT_MS);
       this.playoutFrames++;
     }
+    if (!this.playoutPhaseAligned) this.alignPlayoutPhase();
+  }
+
+  /** Once per session: pull just after the fastest arrivals (see header, "Pull phase"). */
+  private alignPlayoutPhase(): void {
+    const pt = this.activePayloadType;
+    const advance = pt === undefined ? undefined : this.jitterBuffers.get(pt)?.buffer.pullPhaseAdvanceMs();
+    if (advance === undefined) return;
+    this.playoutPhaseAligned = true;
+    // A little less than all of it: slack exactly at the target would be a rounding error from a stretch.
+    const shift = advance - PHASE_ALIGN_CUSHION_MS;
+    if (shift <= 0) return;
+    this.playoutStart -= shift;
+    this.startTime -= shift;
+    this.counters.playoutPhaseAdvanceMs = shift;
   }
 
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {
@@ -470,6 +533,7 @@ export class MediaSession {
       payload: packet.payload,
       arrivalMs: receivedAt,
     });
+    this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate);
   }
 
   private play(payloadType: number, rate: number, pcm: Int16Array): void {

@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { JitterBuffer } from '../../../src-main/core/media/jitter/jitter-buffer';
 import type { JitterBufferStats } from '../../../src-main/core/media/jitter/jitter-buffer';
+import type { AudioCodec } from '../../../src-main/core/media/codecs/audio-codec';
 import { g722Codec } from '../../../src-main/core/media/codecs/g722';
 import { maxStep, pcmCodec, simulate } from './simulation';
 import type { SentPacket, SimulationResult } from './simulation';
@@ -40,6 +41,41 @@ function assertExactPlayout(r: SimulationResult, minSamples: number): void {
   assert.ok(n >= minSamples, `played ${n} samples contiguously, expected >= ${minSamples}`);
 }
 
+/**
+ * Test codec with Opus-FEC semantics: each payload carries its frame and, as redundancy, the
+ * previous one; recover(next) returns that redundancy; conceal() fills with `concealMark`.
+ */
+function redundantCodec(concealMark: number): AudioCodec {
+  return {
+    info: { encodingName: 'L16-fec-test', rtpClockRate: 8000, sampleRate: 8000, channels: 1 },
+    createEncoder: () => {
+      let previous = new Int16Array(160);
+      return {
+        encode: (pcm) => {
+          const both = new Int16Array(320);
+          both.set(pcm);
+          both.set(previous, 160);
+          previous = pcm.slice();
+          return new Uint8Array(both.buffer);
+        },
+        close: () => undefined,
+      };
+    },
+    createDecoder: () => {
+      const half = (payload: Uint8Array, second: boolean) => new Int16Array(payload.slice().buffer, second ? 320 : 0, 160);
+      return {
+        decode: (payload) => half(payload, false),
+        recover: (next, samples) => {
+          assert.equal(samples, 160, 'asks for the lost frame, 20 ms');
+          return half(next, true);
+        },
+        conceal: (n) => new Int16Array(n).fill(concealMark),
+        close: () => undefined,
+      };
+    },
+  };
+}
+
 describe('JitterBuffer', () => {
   test('steady stream: plays every sample in order after a short buffering, nothing concealed', () => {
     const r = simulate({
@@ -58,16 +94,34 @@ describe('JitterBuffer', () => {
     assertExactPlayout(r, 5000 * 8 - 1000);
   });
 
-  test('a start-up delay above target is trimmed to within one pitch period of the target (the listener hears it)', () => {
-    // Clean link, 60 ms start-up floor: once warm the target is 20 ms and the extra 40 ms must go.
+  test('a start-up delay above target is trimmed to the least the pull phase allows (the listener hears it)', () => {
+    // Clean link, 60 ms start-up floor: once warm the target slack is the 3 ms margin. Packets arrive
+    // 10 ms before a pull, so a pull can take a frame 10 ms after it arrived: the extra ~50 ms must go.
     const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 10000 });
-    assert.equal(r.stats.targetDelayMs, 20);
+    assert.equal(r.stats.targetDelayMs, 3);
     assert.equal(r.stats.concealed, 0);
-    const settled = r.trace.slice(-100).map((t) => t.currentDelayMs);
-    // A pitch period of this tone is 4.5 ms (220 Hz): the delay ends within that above the target.
-    assert.ok(Math.max(...settled) <= 20 + 5, `delay settled at ${Math.max(...settled).toFixed(1)} ms, target 20`);
-    assert.ok(Math.min(...settled) >= 20 - 2, `delay settled at ${Math.min(...settled).toFixed(1)} ms, target 20`);
+    const settled = r.trace.slice(-100).map((t) => t.playoutDelayMs!);
+    // Steps are pitch periods of this tone (4.5 ms, or two): the delay ends within one step above 10 ms.
+    assert.ok(Math.max(...settled) <= 10 + 9.1, `delay settled at ${Math.max(...settled).toFixed(1)} ms, floor 10`);
+    assert.ok(Math.min(...settled) >= 10, `delay settled at ${Math.min(...settled).toFixed(1)} ms, floor 10`);
   });
+
+  for (const [phaseMs, floorMs] of [
+    [2, 22],
+    [7, 7],
+    [13, 13],
+    [19, 19],
+  ] as const) {
+    test(`a device pulling 20 ms, ${phaseMs} ms after each arrival: delay settles at ${floorMs} ms (no less is safe)`, () => {
+      // Slack below the 3 ms target would starve on the slightest jitter: 2 ms after arrival is too
+      // close, so that device waits for the next pull.
+      const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 8000, baseDelayMs: 40 - phaseMs });
+      assert.equal(r.stats.concealed, 0);
+      const settled = r.trace.slice(-100).map((t) => t.playoutDelayMs!);
+      assert.ok(Math.min(...settled) >= floorMs, `delay ${Math.min(...settled).toFixed(1)} ms`);
+      assert.ok(Math.max(...settled) <= floorMs + 9.1, `delay ${Math.max(...settled).toFixed(1)} ms`);
+    });
+  }
 
   for (const phaseMs of [0, 7, 13]) {
     test(`playout delay counts the wait for the device's pull (arrivals ${phaseMs} ms before a pull)`, () => {
@@ -85,12 +139,14 @@ describe('JitterBuffer', () => {
     const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 20000, jitterMs: (rnd) => rnd() * 60 });
     const afterWarmup = statsAfter(r, 1000);
     assert.equal(r.stats.underruns, afterWarmup.underruns, 'no underrun once the jitter was measured');
-    assert.ok(r.stats.targetDelayMs > 65 && r.stats.targetDelayMs < 90, `target ${r.stats.targetDelayMs}`);
+    // Slack target = 95th percentile (57 ms) + 3 ms margin.
+    assert.ok(r.stats.targetDelayMs > 58 && r.stats.targetDelayMs < 64, `target ${r.stats.targetDelayMs}`);
     assert.ok(r.stats.late <= 20, `late ${r.stats.late} of 1000`);
     assert.ok(r.stats.reordered > 100, 'jitter of 3 frames reorders packets');
-    const delays = r.trace.slice(100).map((t) => t.currentDelayMs);
+    // Arrivals come 10 ms before a pull: the least safe delay is the first 10 + 20k ms above target.
+    const delays = r.trace.slice(100).map((t) => t.playoutDelayMs!);
     assert.ok(Math.max(...delays) <= r.stats.targetDelayMs + 20, `delay up to ${Math.max(...delays)}`);
-    assert.ok(Math.min(...delays) >= r.stats.targetDelayMs - 15, `delay down to ${Math.min(...delays)}`);
+    assert.ok(Math.min(...delays) >= r.stats.targetDelayMs, `delay down to ${Math.min(...delays)}`);
     assert.ok(maxStep(r.output, r.playStart + 1, r.output.length) < 2 * TONE_MAX_STEP, 'no clicks');
   });
 
@@ -186,13 +242,16 @@ describe('JitterBuffer', () => {
       assert.equal(r.stats.underruns, 0);
       assert.equal(r.stats.concealed, 0);
       assert.equal(r.stats.late, 0);
-      const delays = r.trace.slice(100).map((t) => t.currentDelayMs);
+      // Once warm (10 s on), the delay stays between the target slack and one frame + one step above
+      // it: a fixed-phase device must let drift build up a whole frame before it can take one out.
+      const delays = r.trace.slice(500).map((t) => t.playoutDelayMs!);
       const target = r.stats.targetDelayMs;
-      assert.ok(Math.max(...delays) <= target + 20, `delay up to ${Math.max(...delays)} (target ${target})`);
-      assert.ok(Math.min(...delays) >= target - 10, `delay down to ${Math.min(...delays)} (target ${target})`);
-      // 500 ppm of 120 s = 60 ms = 480 samples have to go (or come) by time-scaling, minus what the
-      // move from the 60 ms startup delay to the ~30 ms target absorbs.
-      const net = r.stats.acceleratedSamples - r.stats.expandedSamples;
+      assert.ok(Math.max(...delays) <= target + 20 + 9.1, `delay up to ${Math.max(...delays)} (target ${target})`);
+      assert.ok(Math.min(...delays) >= target - 1, `delay down to ${Math.min(...delays)} (target ${target})`);
+      // From 10 s to 120 s, 500 ppm is 55 ms = 440 samples to take out (or put in) by time-scaling,
+      // less what the delay's own swing within that band absorbs.
+      const warm = r.trace[500]!;
+      const net = r.stats.acceleratedSamples - warm.acceleratedSamples - (r.stats.expandedSamples - warm.expandedSamples);
       if (driftPpm > 0) assert.ok(net >= 200, `net removed ${net}`);
       else assert.ok(net <= -200, `net inserted ${-net}`);
       assert.ok(maxStep(r.output, r.playStart + 1, r.output.length) < 2 * TONE_MAX_STEP, 'no clicks');
@@ -214,8 +273,8 @@ describe('JitterBuffer', () => {
     assert.deepEqual(marked, [0, 150]);
     assert.equal(r.stats.lost, 0, 'sender silence is not loss');
     assert.equal(r.stats.late, 0);
-    const delays = r.trace.slice(200).map((t) => t.currentDelayMs);
-    assert.ok(Math.abs(delays.at(-1)! - r.stats.targetDelayMs) <= 20, `delay ${delays.at(-1)} vs target ${r.stats.targetDelayMs}`);
+    const delays = r.trace.slice(200).map((t) => t.playoutDelayMs!);
+    assert.ok(delays.at(-1)! >= r.stats.targetDelayMs && delays.at(-1)! <= r.stats.targetDelayMs + 20 + 9.1, `delay ${delays.at(-1)} vs target ${r.stats.targetDelayMs}`);
     // The second talkspurt is played in full: ~2 s of tone after the silence.
     let audible = 0;
     for (let i = 3000 * 8; i < r.output.length; i += 160) {
@@ -262,6 +321,36 @@ describe('JitterBuffer', () => {
     const r = simulate({ codec, signal: () => 100, durationMs: 2000, mutate: (p) => p.filter((x) => x.index !== 40) });
     assert.equal(r.stats.lost, 1);
     assert.equal(r.output.filter((s) => s === marker).length, 160);
+  });
+
+  test('a lost frame whose successor is queued is rebuilt from its redundancy (FEC), not concealed', () => {
+    const concealMark = 1234;
+    const fecCodec = redundantCodec(concealMark);
+    // Frames 40 and 80 lost alone; 120 and 121 lost together (only 121's successor carries 121).
+    const dropped = new Set([40, 80, 120, 121]);
+    const r = simulate({ codec: fecCodec, signal: ramp, durationMs: 4000, mutate: (p) => p.filter((x) => !dropped.has(x.index)) });
+    assert.equal(r.stats.lost, 4);
+    assert.equal(r.stats.fecRecovered, 3);
+    assert.equal(r.stats.concealed, 1, 'only the frame whose successor was lost too is concealed');
+    assert.equal(r.output.filter((v) => v === concealMark).length, 160);
+    // Everything else is the far end's signal, bit-exact, the rebuilt frames included.
+    const start = r.output.findIndex((v) => v !== 0);
+    for (let i = start, n = 0; i < r.output.length; i++, n++) {
+      if (n >= 120 * 160 && n < 121 * 160) continue;
+      assert.equal(r.output[i], ramp(n), `far-end sample ${n}`);
+    }
+  });
+
+  test('on a lossy stream a codec with FEC gets one frame more slack, so isolated losses are rebuilt', () => {
+    // A tone (time-scalable, so the start-up delay is trimmed) with 5 % loss. Without the extra
+    // frame, the packet after a lost one would arrive after the lost frame fell due: concealment.
+    const r = simulate({ codec: redundantCodec(1234), signal: tone, durationMs: 30000, lossRate: 0.05, seed: 9 });
+    const droppedAlone = r.lostInNetwork; // upper bound; bursts of two are rare at 5 %
+    assert.ok(r.stats.fecRecovered >= droppedAlone * 0.8, `${r.stats.fecRecovered} rebuilt of ${droppedAlone} lost`);
+    assert.ok(r.stats.targetDelayMs >= 20 + 3, `target slack ${r.stats.targetDelayMs} ms includes a frame`);
+    // Without loss, no such headroom: the plain target (3 ms margin).
+    const clean = simulate({ codec: redundantCodec(1234), signal: tone, durationMs: 10000 });
+    assert.equal(clean.stats.targetDelayMs, 3);
   });
 
   test('rejects bad input clearly', () => {

@@ -30,6 +30,12 @@ export interface AudioDecoder {
   decode(payload: Uint8Array): Int16Array;
   /** Produce `samples` of concealment audio for a lost frame, when the codec can do better than silence. */
   conceal?(samples: number): Int16Array;
+  /**
+   * Reconstruct the lost frame just before `nextPayload` (`samples` long) from the redundancy the
+   * next packet carries (Opus in-band FEC); when it carries none, the codec's own concealment. Call
+   * it only for the one frame immediately preceding `nextPayload`, then decode nextPayload as usual.
+   */
+  recover?(nextPayload: Uint8Array, samples: number): Int16Array;
   close(): void;
 }
 

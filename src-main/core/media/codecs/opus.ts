@@ -1,6 +1,6 @@
 /**
- * Opus (RFC 6716, RTP mapping RFC 7587) as an AudioCodec, using libopus 1.4 compiled to
- * WebAssembly by the npm package `opusscript` (no native addon, runs in plain Node and Electron).
+ * Opus (RFC 6716, RTP mapping RFC 7587) as an AudioCodec, on libopus compiled to WebAssembly
+ * (libopus-wasm.ts: no native addon, runs in plain Node and Electron).
  *
  * Contract:
  * - PCM in and out is mono 16-bit at 48 kHz; one encode() call takes one frame of 2.5/5/10/20/40/60 ms
@@ -13,16 +13,16 @@
  *   RTP packet for this frame" (timestamps still advance by the frame). On receive, DTX needs nothing
  *   special: the gap is played out as concealment/comfort noise by conceal(), and 1-byte TOC-only
  *   packets decode to silence.
- * - PLC: conceal(samples) runs libopus' own concealment (decode with no packet).
+ * - PLC: conceal(samples) runs libopus' own concealment (decode with no packet) for exactly that
+ *   many samples, rounded up to libopus' 2.5 ms grain (the rest is handed out by the next call).
  * - FEC: the encoder embeds in-band FEC (OPUS_SET_INBAND_FEC, expected loss 10 %) so peers can
- *   recover our lost frames. Decoding FEC from the *next* packet (opus_decode(..., decode_fec=1)) is
- *   NOT possible with opusscript: its wasm wrapper hard-codes decode_fec=0 and exposes no other decode
- *   entry point. `opusDecoderSupportsFec` says so to callers.
+ *   recover our lost frames; recover(nextPayload, samples) rebuilds OUR lost frame from the next
+ *   packet's FEC (opus_decode(..., decode_fec=1)); a packet without FEC gives libopus' concealment.
  *
  * Ownership: encoder/decoder instances belong to one RTP stream; Node main thread only. All instances
- * share one wasm heap (opusscript's module), so close() MUST be called to free their memory.
+ * share one wasm heap, so close() MUST be called to free their memory.
  */
-import OpusScript from 'opusscript';
+import { OPUS_MAX_FRAME_SAMPLES, OpusDecoderState, OpusEncoderState } from './libopus-wasm';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './audio-codec';
 
 const SAMPLE_RATE = 48000;
@@ -30,6 +30,7 @@ const SAMPLE_RATE = 48000;
 const OPUS_SET_INBAND_FEC = 4012;
 const OPUS_SET_PACKET_LOSS_PERC = 4014;
 const OPUS_SET_DTX = 4016;
+const OPUS_SET_BITRATE = 4002;
 /** Packets this short carry no audio and are not sent when DTX is on (RFC 7587 §3.1.3). */
 const DTX_MAX_PACKET_BYTES = 2;
 /** Crossfade from concealment back into decoded audio (2.5 ms) to avoid a click at the join. */
@@ -37,8 +38,8 @@ const RECOVERY_CROSSFADE = 120;
 /** Frame sizes libopus accepts at 48 kHz. */
 const VALID_FRAME_SIZES = new Set([120, 240, 480, 960, 1920, 2880]);
 
-/** Whether our Opus decoder can decode in-band FEC from the next packet (see module comment). */
-export const opusDecoderSupportsFec = false;
+/** libopus conceals in multiples of 2.5 ms at 48 kHz. */
+const CONCEAL_GRAIN = 120;
 
 export interface OpusCodecOptions {
   /** Enable discontinuous transmission (fewer packets in silence). Default false. */
@@ -47,104 +48,92 @@ export interface OpusCodecOptions {
   bitrate?: number;
   /** Expected packet loss in percent, tunes in-band FEC redundancy. Default 10. */
   expectedLossPercent?: number;
-}
-
-function toBuffer(pcm: Int16Array): Buffer {
-  return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-}
-
-/** opusscript returns a Buffer that may be unaligned for Int16Array; copy into a fresh array. */
-function toInt16(bytes: Buffer): Int16Array {
-  const out = new Int16Array(bytes.length >> 1);
-  new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 2));
-  return out;
+  /** Embed in-band FEC in what we send. Default true (our fmtp says useinbandfec=1). */
+  fec?: boolean;
 }
 
 class OpusEncoderImpl implements AudioEncoder {
-  private opus: OpusScript | undefined;
+  private readonly opus: OpusEncoderState;
 
   constructor(private readonly options: OpusCodecOptions) {
-    const opus = new OpusScript(SAMPLE_RATE, 1, OpusScript.Application.VOIP);
+    const opus = new OpusEncoderState();
     try {
-      opus.encoderCTL(OPUS_SET_INBAND_FEC, 1);
-      opus.encoderCTL(OPUS_SET_PACKET_LOSS_PERC, options.expectedLossPercent ?? 10);
-      if (options.dtx) opus.encoderCTL(OPUS_SET_DTX, 1);
-      if (options.bitrate !== undefined) opus.setBitrate(options.bitrate);
+      opus.ctl(OPUS_SET_INBAND_FEC, options.fec === false ? 0 : 1);
+      opus.ctl(OPUS_SET_PACKET_LOSS_PERC, options.expectedLossPercent ?? 10);
+      if (options.dtx) opus.ctl(OPUS_SET_DTX, 1);
+      if (options.bitrate !== undefined) opus.ctl(OPUS_SET_BITRATE, options.bitrate);
     } catch (error) {
-      opus.delete();
+      opus.destroy();
       throw new Error(`Opus encoder setup failed: ${(error as Error).message}`, { cause: error });
     }
     this.opus = opus;
   }
 
   encode(pcm: Int16Array): Uint8Array {
-    if (!this.opus) throw new Error('Opus encoder used after close()');
     if (!VALID_FRAME_SIZES.has(pcm.length)) {
       throw new RangeError(`Opus frame must be 2.5/5/10/20/40/60 ms at 48 kHz, got ${pcm.length} samples`);
     }
-    const packet = this.opus.encode(toBuffer(pcm), pcm.length);
+    const packet = this.opus.encode(pcm);
     if (this.options.dtx && packet.length <= DTX_MAX_PACKET_BYTES) return new Uint8Array(0);
-    return new Uint8Array(packet);
+    return packet;
   }
 
   close(): void {
-    this.opus?.delete();
-    this.opus = undefined;
+    this.opus.destroy();
   }
 }
 
 class OpusDecoderImpl implements AudioDecoder {
-  private opus: OpusScript | undefined = new OpusScript(SAMPLE_RATE, 1, OpusScript.Application.VOIP);
+  private readonly opus = new OpusDecoderState();
   /**
-   * libopus (through opusscript) conceals in fixed 60 ms blocks; what conceal() has not handed out
-   * yet waits here. It is also the natural continuation of the played concealment, used to crossfade
-   * into the next real frame.
+   * Concealment libopus produced beyond what conceal() was asked for (its 2.5 ms grain), handed out
+   * first by the next conceal(). When a packet comes instead, it is the natural continuation of the
+   * played concealment and the decoded audio is crossfaded from it.
    */
   private pendingConcealment: Int16Array = new Int16Array(0);
-  private concealedSinceLastPacket = false;
 
   decode(payload: Uint8Array): Int16Array {
-    if (!this.opus) throw new Error('Opus decoder used after close()');
     if (payload.length === 0) throw new RangeError('Opus payload is empty (a lost frame is conceal(), not decode())');
-    let pcm: Int16Array;
-    try {
-      pcm = toInt16(this.opus.decode(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)));
-    } catch (error) {
-      throw new Error(`Opus decode of ${payload.length}-byte packet failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    if (this.concealedSinceLastPacket) {
-      const n = Math.min(RECOVERY_CROSSFADE, pcm.length, this.pendingConcealment.length);
-      for (let i = 0; i < n; i++) {
-        const w = (i + 1) / (n + 1);
-        pcm[i] = Math.round(this.pendingConcealment[i]! * (1 - w) + pcm[i]! * w);
-      }
-    }
-    this.pendingConcealment = new Int16Array(0);
-    this.concealedSinceLastPacket = false;
-    return pcm;
+    return this.joinConcealment(this.run(payload, OPUS_MAX_FRAME_SAMPLES, false, `Opus decode of ${payload.length}-byte packet failed`));
+  }
+
+  recover(nextPayload: Uint8Array, samples: number): Int16Array {
+    if (nextPayload.length === 0) throw new RangeError('Opus FEC needs the next packet; it is empty');
+    return this.joinConcealment(this.run(nextPayload, samples, true, `Opus FEC decode from a ${nextPayload.length}-byte packet failed`));
   }
 
   conceal(samples: number): Int16Array {
-    if (!this.opus) throw new Error('Opus decoder used after close()');
-    while (this.pendingConcealment.length < samples) {
-      const more = toInt16(this.opus.decode(Buffer.alloc(0)));
-      if (more.length === 0) throw new Error('Opus concealment produced no audio');
-      const joined = new Int16Array(this.pendingConcealment.length + more.length);
-      joined.set(this.pendingConcealment);
-      joined.set(more, this.pendingConcealment.length);
-      this.pendingConcealment = joined;
+    const out = new Int16Array(samples);
+    const fromPending = Math.min(samples, this.pendingConcealment.length);
+    out.set(this.pendingConcealment.subarray(0, fromPending));
+    this.pendingConcealment = this.pendingConcealment.subarray(fromPending);
+    if (fromPending < samples) {
+      const missing = samples - fromPending;
+      const more = this.run(undefined, Math.ceil(missing / CONCEAL_GRAIN) * CONCEAL_GRAIN, false, 'Opus concealment failed');
+      if (more.length < missing) throw new Error(`Opus concealment produced ${more.length} samples, needed ${missing}`);
+      out.set(more.subarray(0, missing), fromPending);
+      this.pendingConcealment = more.subarray(missing);
     }
-    const out = this.pendingConcealment.slice(0, samples);
-    this.pendingConcealment = this.pendingConcealment.subarray(samples);
-    this.concealedSinceLastPacket = true;
     return out;
   }
 
   close(): void {
-    this.opus?.delete();
-    this.opus = undefined;
+    this.opus.destroy();
+  }
+
+  private run(payload: Uint8Array | undefined, frameSize: number, fec: boolean, doing: string): Int16Array {
+    return this.opus.decode(payload, frameSize, fec, doing);
+  }
+
+  /** Real audio after concealment: crossfade from the concealment's unplayed continuation, if any. */
+  private joinConcealment(pcm: Int16Array): Int16Array {
+    const n = Math.min(RECOVERY_CROSSFADE, pcm.length, this.pendingConcealment.length);
+    for (let i = 0; i < n; i++) {
+      const w = (i + 1) / (n + 1);
+      pcm[i] = Math.round(this.pendingConcealment[i]! * (1 - w) + pcm[i]! * w);
+    }
+    this.pendingConcealment = new Int16Array(0);
+    return pcm;
   }
 }
 

@@ -4,12 +4,11 @@
  * For each packet, transit = arrivalMs - timestampMs (sender's media time in ms). Over a sliding
  * window of arrival time, min(transit) is the fastest path; a packet with transit t needs a playout
  * delay of (t - min) past the fastest path to arrive in time. The target delay is the
- * `percentile` of (t - min) over the window, plus one frame, clamped to [minDelayMs, maxDelayMs];
- * until `warmupPackets` were seen the target is at least startupDelayMs, as the jitter of a new
- * stream is unknown. Clock drift shows up as a slow trend in transit; the window minimum follows it.
- * Why one frame: the delay is measured at arrival, against a playout position that moves in steps
- * of one device pull; as the arrival phase slides against the pull grid (drift, jitter) a packet's
- * headroom can drop by up to one pull at once, and pulls are one frame long (see media-session.ts).
+ * `percentile` of (t - min) over the window, plus a headroom the caller names (the jitter buffer's
+ * slack margin, or one frame when it steers an arrival-measured delay against an unknown pull
+ * phase), clamped to [minDelayMs, maxDelayMs]; until `warmupPackets` were seen the target is at
+ * least startupDelayMs, as the jitter of a new stream is unknown. Clock drift shows up as a slow
+ * trend in transit; the window minimum follows it.
  *
  * Cost: this runs for every packet and every playout frame of every call, so the window is kept
  * twice: in arrival order (a ring, to expire the oldest) and sorted by transit (so the minimum is
@@ -57,6 +56,11 @@ export class DelayEstimator {
     }
   }
 
+  /** Past the warm-up: the jitter of this stream has been measured. */
+  get warm(): boolean {
+    return this.measured >= this.options.warmupPackets;
+  }
+
   /** Fastest transit in the window (ms); undefined before the first packet. */
   minTransitMs(): number | undefined {
     return this.count === 0 ? undefined : this.sorted[0];
@@ -69,10 +73,10 @@ export class DelayEstimator {
     return this.sorted[Math.max(0, index)]! - this.sorted[0]!;
   }
 
-  targetDelayMs(frameMs: number): number {
+  targetDelayMs(headroomMs: number): number {
     const { minDelayMs, maxDelayMs, startupDelayMs, warmupPackets } = this.options;
     const floor = this.measured < warmupPackets ? Math.max(minDelayMs, startupDelayMs) : minDelayMs;
-    return Math.min(maxDelayMs, Math.max(floor, this.jitterMs() + frameMs));
+    return Math.min(maxDelayMs, Math.max(floor, this.jitterMs() + headroomMs));
   }
 
   reset(): void {

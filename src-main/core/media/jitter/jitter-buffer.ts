@@ -16,15 +16,33 @@
  * with nothing buffered at all (underrun: network stall or DTX) it is concealed WITHOUT advancing the
  * timeline, so a merely delayed packet still plays (the delay grows and is trimmed again later).
  *
- * Delay:
- * - target = percentile-95 jitter over a 5 s window + one frame, within [minDelayMs, maxDelayMs],
- *   and at least startupDelayMs for a stream's first 50 packets (DelayEstimator). It is applied fully at talkspurt starts (re-anchoring), and followed in between
- *   by time-scaling decoded frames by one pitch period (time-scale.ts: only in silence or periodic
- *   audio) when the current delay leaves [target - EXPAND_BELOW_MS, target + ACCELERATE_ABOVE_MS].
+ * Delay, when the device says when it takes each pull (pull(samples, deviceTimeMs): the app and
+ * headless clocks always do) -- "device-timed" steering:
+ * - The quantity that decides whether a pull finds its audio is the pull's SLACK: device time of the
+ *   pull minus the fastest-path arrival of the newest packet the pull needs. A packet that is j ms
+ *   slower than the fastest path is in time iff j <= slack. So target = percentile-95 jitter over a
+ *   5 s window + SLACK_MARGIN_MS, within [minDelayMs, maxDelayMs] (at least startupDelayMs for a
+ *   stream's first 50 packets: DelayEstimator), and the buffer keeps slack >= target.
+ * - Slack is geometry, not a noisy measurement: it changes only when time-scaling moves a pull's end
+ *   across a frame boundary. So a frame is shortened (one pitch period, time-scale.ts: only in
+ *   silence or periodic audio) whenever the current pull, moved by that much, would still have
+ *   slack >= target -- this minimises the playout delay down to what the device's pull phase allows
+ *   (a device pulling 20 ms at a fixed phase makes a packet wait up to 20 ms for its pull; the
+ *   headless clock aligns its phase, see media-session.ts) -- and lengthened when slack drops below
+ *   target (jitter grew, or a far-end clock slower than ours).
+ * - Playing starts (and re-anchors at a talkspurt) when the first packet's slack reaches target.
+ * Without device times (pull(samples)) the buffer falls back to arrival-measured steering:
+ * - target = percentile-95 jitter + one frame (the pull phase is unknown: headroom of one pull), and
+ *   the current delay is kept within [target - EXPAND_BELOW_MS, target + ACCELERATE_ABOVE_MS].
  * - current delay = how long after the fastest-path arrival a packet is played, measured at each
  *   push: (packet media time - playout position) + (its transit - min transit), smoothed.
  * - Clock drift: a far end running fast/slow by some ppm makes the current delay creep up/down; the
  *   same time-scaling removes/inserts a pitch period now and then (at 500 ppm: ~0.5 ms per second).
+ *
+ * Loss: a missing frame whose successor is already queued is rebuilt from that packet's redundancy
+ * when the decoder can (decoder.recover: Opus in-band FEC; counted in `fecRecovered`), else
+ * concealed. For such a decoder on a lossy stream (>= 1 % of recent frames lost), the target slack
+ * includes one frame more, so that the successor IS queued when a lost frame falls due.
  *
  * Stats: `lost` counts frames missing at their playout time while later packets were present;
  * `late` counts packets that arrived after their playout time (a late packet was usually counted as
@@ -49,7 +67,7 @@ export interface RtpAudioPacket {
 }
 
 export interface JitterBufferOptions {
-  /** Lower bound of the target delay. Default 20 ms. */
+  /** Lower bound of the target delay. Default 0 (the jitter percentile and margins set it). */
   minDelayMs?: number;
   /** Upper bound of the target delay; packets further ahead are discarded. Default 400 ms. */
   maxDelayMs?: number;
@@ -77,12 +95,19 @@ export interface JitterBufferStats {
    * receive side's share of mouth-to-ear delay. Undefined until such a pull while playing.
    */
   playoutDelayMs: number | undefined;
+  /**
+   * What the buffer steers toward: device-timed, the slack a pull keeps (see header; the playout
+   * delay settles at most one pitch period above it on a device whose pull phase allows); else the
+   * target of currentDelayMs.
+   */
   targetDelayMs: number;
   received: number;
   late: number;
   lost: number;
   /** Frames produced by concealment (loss, underrun, decode error). */
   concealed: number;
+  /** Lost frames rebuilt from the next packet's redundancy (decoder.recover: Opus FEC); also in `lost`. */
+  fecRecovered: number;
   /** (concealed + inserted samples) / output samples, 0..1. */
   expandRate: number;
   /** Samples removed / inserted by time-scaling (delay adaptation, drift). */
@@ -113,6 +138,18 @@ interface QueuedPacket {
  */
 const EXPAND_BELOW_MS = 2;
 const ACCELERATE_ABOVE_MS = 2;
+/**
+ * Device-timed steering: slack kept above the jitter percentile. Covers what the percentile does not
+ * see: a timer that fires before an already-arrived packet's I/O callback ran, and the 5 % tail.
+ */
+const SLACK_MARGIN_MS = 3;
+/**
+ * FEC needs the packet AFTER a lost frame to be here when that frame is due: with a codec that can
+ * recover (Opus) and recent loss at or above this share, the target slack gets one frame more.
+ */
+const FEC_HEADROOM_LOSS = 0.01;
+/** EMA weight of one frame in the recent loss rate (~250 frames = 5 s at 20 ms). */
+const LOSS_SMOOTHING = 1 / 250;
 /** Smoothing of the per-packet delay measurements (EMA weight of a new sample). */
 const DELAY_SMOOTHING = 1 / 16;
 /** How many played sequence numbers are remembered to tell duplicates from late packets. */
@@ -146,6 +183,13 @@ export class JitterBuffer {
   private frameTs: number;
   private delayMs: number | undefined;
   private playoutDelayMs: number | undefined;
+  /** The pull being served: its device time (undefined if not device-timed) and size. */
+  private pullDeviceMs: number | undefined;
+  private pullSamples = 0;
+  /** Slack of the latest pull that decoded a frame (device-timed only). */
+  private lastSlackMs: number | undefined;
+  /** Share of recent frames lost (EMA); decides whether FEC is worth a frame of delay. */
+  private recentLoss = 0;
   private underrun = false;
   /**
    * Timestamp units concealed during the current underrun (timeline held). If the packets that were
@@ -167,6 +211,7 @@ export class JitterBuffer {
     late: 0,
     lost: 0,
     concealed: 0,
+    fecRecovered: 0,
     duplicates: 0,
     reordered: 0,
     underruns: 0,
@@ -186,7 +231,7 @@ export class JitterBuffer {
     this.sampleRate = codec.info.sampleRate;
     this.clockRate = codec.info.rtpClockRate;
     this.ratio = this.sampleRate / this.clockRate;
-    this.minDelayMs = options.minDelayMs ?? 20;
+    this.minDelayMs = options.minDelayMs ?? 0;
     this.maxDelayMs = options.maxDelayMs ?? 400;
     if (!(this.minDelayMs >= 0 && this.maxDelayMs >= this.minDelayMs)) {
       throw new RangeError(`jitter buffer delay bounds invalid: min ${this.minDelayMs}, max ${this.maxDelayMs}`);
@@ -252,6 +297,8 @@ export class JitterBuffer {
    */
   pull(samples: number, deviceTimeMs?: number): Int16Array {
     if (!Number.isInteger(samples) || samples <= 0) throw new RangeError(`pull() needs a positive sample count, got ${samples}`);
+    this.pullDeviceMs = deviceTimeMs;
+    this.pullSamples = samples;
     if (deviceTimeMs !== undefined) this.measurePlayoutDelay(deviceTimeMs);
     while (this.pendingLength < samples) this.produceFrame();
     const out = new Int16Array(samples);
@@ -272,6 +319,41 @@ export class JitterBuffer {
     return out;
   }
 
+  /**
+   * Whether pull(samples) would be served from received audio alone: already decoded, or playing
+   * with the frames it needs queued back to back from the next one. Then pulling now or at the
+   * pull's device time gives the same audio (the media session uses it to do a pull that falls due
+   * shortly right when the packet it needs arrives, saving a wake-up).
+   */
+  canServe(samples: number): boolean {
+    if (this.pendingLength >= samples) return true;
+    if (this.state !== 'playing' || this.underrun) return false;
+    let needTs = (samples - this.pendingLength) / this.ratio;
+    let ts = this.nextTs;
+    for (const packet of this.queue) {
+      if (packet.extTs < ts) continue;
+      if (packet.extTs > ts) return false;
+      ts += this.frameTs;
+      needTs -= this.frameTs;
+      if (needTs <= 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * For a device that can choose the phase of its pulls (the headless clock, see media-session.ts):
+   * how much earlier (ms, in [0, one frame)) its pulls could come and still keep the target slack,
+   * i.e. the part of the playout delay no time-scaling can remove. Undefined until the stream is
+   * playing with its jitter measured (after its first 50 packets), or when frames and pulls differ
+   * in length (the slack then differs from pull to pull).
+   */
+  pullPhaseAdvanceMs(): number | undefined {
+    if (this.state !== 'playing' || this.underrun || this.lastSlackMs === undefined || !this.estimator.warm) return undefined;
+    if (this.pullSamples !== this.frameSamples) return undefined;
+    const excess = this.lastSlackMs - this.targetDelayMs();
+    return excess < 0 ? undefined : excess % this.frameMs;
+  }
+
   stats(): JitterBufferStats {
     const c = this.counters;
     return {
@@ -283,6 +365,7 @@ export class JitterBuffer {
       late: c.late,
       lost: c.lost,
       concealed: c.concealed,
+      fecRecovered: c.fecRecovered,
       expandRate: c.outputSamples === 0 ? 0 : (c.concealedSamples + c.expandedSamples) / c.outputSamples,
       acceleratedSamples: c.acceleratedSamples,
       expandedSamples: c.expandedSamples,
@@ -321,7 +404,30 @@ export class JitterBuffer {
   }
 
   private targetDelayMs(): number {
-    return this.estimator.targetDelayMs(this.frameMs);
+    if (this.pullDeviceMs === undefined) return this.estimator.targetDelayMs(this.frameMs);
+    // A lossy stream from a codec with in-band FEC: keep the next packet here when a frame is due,
+    // so a lost frame can be rebuilt from it instead of concealed (one frame more delay, only then).
+    const forFec = this.decoder.recover && this.recentLoss >= FEC_HEADROOM_LOSS ? this.frameMs : 0;
+    return this.estimator.targetDelayMs(SLACK_MARGIN_MS + forFec);
+  }
+
+  /** Played (lost = false) or lost frames, for the recent loss rate (EMA over ~5 s of frames). */
+  private noteFrames(count: number, lost: boolean): void {
+    for (let i = 0; i < count; i++) this.recentLoss += LOSS_SMOOTHING * ((lost ? 1 : 0) - this.recentLoss);
+  }
+
+  /**
+   * Slack (ms) of the pull being served if the frame at `frameTs`, `frameSamples` long once decoded
+   * and placed right after what is pending now, were followed by frames of the same length and
+   * `extraSamples` more were needed: device time minus the fastest-path arrival of the frame that
+   * supplies the pull's last sample. Exact for a stream of equal frames; undefined if not device-timed.
+   */
+  private slackMs(frameTs: number, frameSamples: number, extraSamples = 0): number | undefined {
+    const minTransit = this.estimator.minTransitMs();
+    if (this.pullDeviceMs === undefined || minTransit === undefined) return undefined;
+    const remaining = this.pullSamples - this.pendingLength + extraSamples;
+    const supplierTs = frameTs + this.frameTs * Math.max(0, Math.floor((remaining - 1) / frameSamples));
+    return this.pullDeviceMs - ((supplierTs * 1000) / this.clockRate + minTransit);
   }
 
   private insert(packet: QueuedPacket): void {
@@ -333,8 +439,7 @@ export class JitterBuffer {
   private produceFrame(): void {
     if (this.state === 'buffering') {
       const head = this.queue[0];
-      const bufferedMs = head ? ((this.latestEndTs - head.extTs) * 1000) / this.clockRate : 0;
-      if (!head || bufferedMs < this.targetDelayMs()) {
+      if (!head || !this.readyToPlay(head.extTs)) {
         this.emitSilence();
         return;
       }
@@ -350,6 +455,14 @@ export class JitterBuffer {
       return;
     }
     this.producePlaying();
+  }
+
+  /** Buffering: may playing start (or re-anchor) with the frame at `headTs`? (See header.) */
+  private readyToPlay(headTs: number): boolean {
+    const target = this.targetDelayMs();
+    const slack = this.slackMs(headTs, this.frameSamples);
+    if (slack !== undefined) return slack >= target;
+    return ((this.latestEndTs - headTs) * 1000) / this.clockRate >= target;
   }
 
   private producePlaying(): void {
@@ -385,6 +498,7 @@ export class JitterBuffer {
         this.heldTs -= skipTs;
         this.nextTs += skipTs;
         this.counters.lost += Math.round(skipTs / this.frameTs);
+        this.noteFrames(Math.round(skipTs / this.frameTs), true);
         if (this.underrunCounted) {
           // Not starvation after all: the buffer ran dry because the packet was lost.
           this.counters.underruns--;
@@ -395,12 +509,16 @@ export class JitterBuffer {
       }
       const concealTs = Math.min(gapTs, this.frameTs);
       this.counters.lost++;
+      this.noteFrames(1, true);
       this.nextTs += concealTs;
-      this.emit(this.conceal(Math.round(concealTs * this.ratio)));
+      // The one frame right before a queued packet: that packet may carry it as redundancy.
+      const recovered = gapTs === this.frameTs ? this.recoverFrom(head) : undefined;
+      this.emit(recovered ?? this.conceal(Math.round(concealTs * this.ratio)));
       return;
     }
     this.queue.shift();
     this.remember(head.extSeq);
+    this.noteFrames(1, false);
     this.underrun = false;
     this.underrunCounted = false;
     this.heldTs = 0;
@@ -429,13 +547,17 @@ export class JitterBuffer {
     }
     this.frameTs = Math.round(pcm.length / this.ratio);
     this.nextTs = head.extTs + this.frameTs;
-    this.emit(this.adaptDelay(pcm));
+    this.emit(this.adaptDelay(pcm, head.extTs));
   }
 
   /** Time-scale one decoded frame toward the target delay; returns the frame to play. */
-  private adaptDelay(pcm: Int16Array): Int16Array {
+  private adaptDelay(pcm: Int16Array, frameTs: number): Int16Array {
     let out = pcm;
-    if (this.delayMs !== undefined) {
+    const slack = this.slackMs(frameTs, pcm.length);
+    if (slack !== undefined) {
+      this.lastSlackMs = slack;
+      out = this.steerSlack(pcm, frameTs, slack);
+    } else if (this.delayMs !== undefined) {
       const target = this.targetDelayMs();
       if (this.delayMs > target + ACCELERATE_ABOVE_MS) {
         const shorter = shortenFrame(pcm, this.sampleRate);
@@ -458,6 +580,40 @@ export class JitterBuffer {
     }
     // Codecs with their own PLC smooth the recovery themselves; the generic PLC needs every good frame.
     return this.decoder.conceal ? out : this.plc.observe(out);
+  }
+
+  /** Device-timed steering of one decoded frame (see header): keep slack >= target, delay minimal. */
+  private steerSlack(pcm: Int16Array, frameTs: number, slack: number): Int16Array {
+    const target = this.targetDelayMs();
+    // Slack is exact geometry, not a noisy measurement: no band is needed against ping-pong, and
+    // none is allowed below the target, which the jitter percentile alone barely covers under drift.
+    if (slack < target) {
+      const longer = lengthenFrame(pcm, this.sampleRate);
+      if (!longer) return pcm;
+      this.counters.expandedSamples += longer.length - pcm.length;
+      return longer;
+    }
+    const shorter = shortenFrame(pcm, this.sampleRate);
+    if (!shorter) return pcm;
+    const removed = pcm.length - shorter.length;
+    const after = this.slackMs(frameTs, pcm.length, removed);
+    if (after === undefined || after < target) return pcm;
+    this.counters.acceleratedSamples += removed;
+    return shorter;
+  }
+
+  /** The lost frame before `next`, rebuilt from `next`'s in-band redundancy (if the codec can). */
+  private recoverFrom(next: QueuedPacket): Int16Array | undefined {
+    if (!this.decoder.recover) return undefined;
+    try {
+      const pcm = this.decoder.recover(next.payload, this.frameSamples);
+      this.counters.fecRecovered++;
+      return pcm;
+    } catch (error) {
+      this.counters.decodeErrors++;
+      this.onDecodeError(new Error(`recovery of the frame before seq ${next.extSeq & 0xffff} failed: ${(error as Error).message}`, { cause: error }));
+      return undefined;
+    }
   }
 
   private conceal(samples: number): Int16Array {
