@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { libopusHeapBytes } from '../../../src-main/core/media/codecs/libopus-wasm';
-import { createOpusCodec, opusCodec } from '../../../src-main/core/media/codecs/opus';
+import { createOpusCodec, opusCodec, opusDecoderSupportsFec } from '../../../src-main/core/media/codecs/opus';
 import { dominantFrequency, rmsOf, sine } from './signal';
 
 const FRAME = 960; // 20 ms at 48 kHz
@@ -88,6 +88,13 @@ describe('Opus codec (libopus wasm)', () => {
     dec.close();
   });
 
+  test('the decoder reports that it can use in-band FEC', () => {
+    assert.equal(opusDecoderSupportsFec, true);
+    const dec = opusCodec.createDecoder();
+    assert.equal(typeof dec.recover, 'function');
+    dec.close();
+  });
+
   test('in-band FEC: a lost frame is rebuilt from the next packet, far closer to it than concealment', () => {
     // A gliding two-tone signal (voice-like: SILK, where libopus puts its FEC), 60 frames.
     const frames = 60;
@@ -133,6 +140,25 @@ describe('Opus codec (libopus wasm)', () => {
     assert.ok(Math.abs(fec.after[0]! - fec.repaired[FRAME - 1]!) < 2 * maxSlope, 'no click after the rebuilt frame');
   });
 
+  test('recover() after an off-grain concealment crossfades into the rebuilt frame; the next decode is not crossfaded', () => {
+    const packets = encodeTone(400, 30, 8000);
+    // a: conceal(1000) makes libopus conceal 1080 (2.5 ms grain), 80 left unplayed. b: conceal(1080),
+    // nothing left. Same libopus state, so they may differ only by a's crossfade from those 80.
+    const a = opusCodec.createDecoder();
+    const b = opusCodec.createDecoder();
+    for (let k = 0; k < 20; k++) assert.deepEqual(a.decode(packets[k]!), b.decode(packets[k]!));
+    a.conceal!(1000);
+    b.conceal!(1080);
+    const ra = a.recover!(packets[22]!, FRAME);
+    const rb = b.recover!(packets[22]!, FRAME);
+    assert.notDeepEqual(ra.subarray(0, 80), rb.subarray(0, 80), 'crossfaded from the unplayed concealment');
+    assert.deepEqual(ra.subarray(80), rb.subarray(80));
+    // Recovered audio is real audio: decoding the packet it came from has nothing to crossfade.
+    assert.deepEqual(a.decode(packets[22]!), b.decode(packets[22]!));
+    a.close();
+    b.close();
+  });
+
   test('recover() from a packet without FEC conceals instead (no throw); an encoder can be told not to send FEC', () => {
     const enc = createOpusCodec({ fec: false }).createEncoder();
     const packets = Array.from({ length: 12 }, (_, k) => enc.encode(sine(400, 48000, FRAME, 8000, k * FRAME)));
@@ -143,13 +169,17 @@ describe('Opus codec (libopus wasm)', () => {
     assert.equal(rebuilt.length, FRAME);
     assert.ok(rmsOf(rebuilt) > 1000, 'concealment continues the tone');
     dec.close();
+    // Nothing decoded yet (the first packet of a stream was lost): still `samples` of audio.
+    const fresh = opusCodec.createDecoder();
+    assert.equal(fresh.recover!(packets[0]!, FRAME).length, FRAME);
+    fresh.close();
   });
 
   test('concealment comes in exactly the sizes asked for, also off libopus\' 2.5 ms grain', () => {
     const packets = encodeTone(400, 10, 8000);
     const dec = opusCodec.createDecoder();
     for (const p of packets) dec.decode(p);
-    for (const n of [480, 1000, 960, 7]) assert.equal(dec.conceal!(n).length, n);
+    for (const n of [480, 1000, 960, 7, 7000]) assert.equal(dec.conceal!(n).length, n);
     dec.close();
   });
 
@@ -171,7 +201,15 @@ describe('Opus codec (libopus wasm)', () => {
     const dec = opusCodec.createDecoder();
     assert.throws(() => dec.decode(new Uint8Array(0)), /empty/);
     // libopus' own words for it, after what we were doing.
-    assert.throws(() => dec.decode(Uint8Array.of(0xff, 0xff, 0xff)), /Opus decode of 3-byte packet failed: corrupted stream/);
+    assert.throws(() => dec.decode(Uint8Array.of(0xff, 0xff, 0xff)), /Opus decode of 3-byte packet failed: .*corrupted stream/);
+    assert.throws(() => dec.recover!(Uint8Array.of(0xff, 0xff, 0xff), FRAME), /Opus FEC recovery from a 3-byte packet failed: .*corrupted stream/);
+    assert.throws(() => dec.recover!(new Uint8Array(0), FRAME), /empty/);
+    // FEC rebuilds whole Opus frames (multiples of 2.5 ms); anything else is the caller's mistake.
+    assert.throws(() => dec.recover!(Uint8Array.of(0x40), 1000), RangeError);
     dec.close();
+    assert.throws(() => dec.decode(Uint8Array.of(0x40)), /after close/);
+    assert.throws(() => dec.conceal!(FRAME), /after close/);
+    assert.throws(() => dec.recover!(Uint8Array.of(0x40), FRAME), /after close/);
+    dec.close(); // closing twice is harmless
   });
 });

@@ -15,118 +15,176 @@
  *   packets decode to silence.
  * - PLC: conceal(samples) runs libopus' own concealment (decode with no packet) for exactly that
  *   many samples, rounded up to libopus' 2.5 ms grain (the rest is handed out by the next call).
+ *   When a packet follows, libopus joins its concealment to it; only that unplayed rest, if any, is
+ *   crossfaded into the decoded (or recovered) audio, since libopus ran ahead of what was played.
  * - FEC: the encoder embeds in-band FEC (OPUS_SET_INBAND_FEC, expected loss 10 %) so peers can
- *   recover our lost frames; recover(nextPayload, samples) rebuilds OUR lost frame from the next
- *   packet's FEC (opus_decode(..., decode_fec=1)); a packet without FEC gives libopus' concealment.
+ *   recover our lost frames; recover(nextPayload, samples) rebuilds the frame lost before a received
+ *   packet from that packet's FEC (opus_decode(..., decode_fec=1)); libopus conceals instead when the
+ *   packet carries none (CELT-only packets, or a sender without FEC). `samples` must be a multiple of
+ *   2.5 ms (every Opus frame is) and at most 120 ms, else RangeError.
  *
  * Ownership: encoder/decoder instances belong to one RTP stream; Node main thread only. All instances
  * share one wasm heap, so close() MUST be called to free their memory.
  */
-import { OPUS_MAX_FRAME_SAMPLES, OpusDecoderState, OpusEncoderState } from './libopus-wasm';
+import {
+  MAX_FRAME_SAMPLES,
+  OPUS_APPLICATION_VOIP,
+  SAMPLE_RATE,
+  SAMPLES_PER_2_5_MS,
+  conceal as libopusConceal,
+  createDecoder,
+  createEncoder,
+  decode as libopusDecode,
+  destroyDecoder,
+  destroyEncoder,
+  encode as libopusEncode,
+  encoderCtl,
+  type OpusDecoderHandle,
+  type OpusEncoderHandle,
+} from './libopus-wasm';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './audio-codec';
 
-const SAMPLE_RATE = 48000;
 /** libopus CTL request numbers (opus_defines.h). */
+const OPUS_SET_BITRATE = 4002;
 const OPUS_SET_INBAND_FEC = 4012;
 const OPUS_SET_PACKET_LOSS_PERC = 4014;
 const OPUS_SET_DTX = 4016;
-const OPUS_SET_BITRATE = 4002;
 /** Packets this short carry no audio and are not sent when DTX is on (RFC 7587 §3.1.3). */
 const DTX_MAX_PACKET_BYTES = 2;
 /** Crossfade from concealment back into decoded audio (2.5 ms) to avoid a click at the join. */
 const RECOVERY_CROSSFADE = 120;
-/** Frame sizes libopus accepts at 48 kHz. */
+/** Frame sizes we encode at 48 kHz. */
 const VALID_FRAME_SIZES = new Set([120, 240, 480, 960, 1920, 2880]);
 
-/** libopus conceals in multiples of 2.5 ms at 48 kHz. */
-const CONCEAL_GRAIN = 120;
+/**
+ * Whether our Opus decoder rebuilds lost frames from the next packet's in-band FEC (decoder.recover).
+ * Always true since we bind libopus ourselves; kept for callers from when opusscript could not.
+ */
+export const opusDecoderSupportsFec = true;
 
 export interface OpusCodecOptions {
   /** Enable discontinuous transmission (fewer packets in silence). Default false. */
   dtx?: boolean;
-  /** Target bitrate in bit/s; default lets libopus choose (about 24-32 kbit/s for 20 ms mono VoIP). */
+  /** Target bitrate in bit/s; default is libopus' own (51 kbit/s for 20 ms mono at 48 kHz). */
   bitrate?: number;
   /** Expected packet loss in percent, tunes in-band FEC redundancy. Default 10. */
   expectedLossPercent?: number;
-  /** Embed in-band FEC in what we send. Default true (our fmtp says useinbandfec=1). */
+  /**
+   * Embed in-band FEC in what we send. Default true. The fmtp stays "useinbandfec=1" either way:
+   * it says what OUR decoder can use (RFC 7587 §6.1).
+   */
   fec?: boolean;
 }
 
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 class OpusEncoderImpl implements AudioEncoder {
-  private readonly opus: OpusEncoderState;
+  private handle: OpusEncoderHandle | undefined;
 
   constructor(private readonly options: OpusCodecOptions) {
-    const opus = new OpusEncoderState();
+    const handle = createEncoder(OPUS_APPLICATION_VOIP);
     try {
-      opus.ctl(OPUS_SET_INBAND_FEC, options.fec === false ? 0 : 1);
-      opus.ctl(OPUS_SET_PACKET_LOSS_PERC, options.expectedLossPercent ?? 10);
-      if (options.dtx) opus.ctl(OPUS_SET_DTX, 1);
-      if (options.bitrate !== undefined) opus.ctl(OPUS_SET_BITRATE, options.bitrate);
+      encoderCtl(handle, OPUS_SET_INBAND_FEC, options.fec === false ? 0 : 1);
+      encoderCtl(handle, OPUS_SET_PACKET_LOSS_PERC, options.expectedLossPercent ?? 10);
+      if (options.dtx) encoderCtl(handle, OPUS_SET_DTX, 1);
+      if (options.bitrate !== undefined) encoderCtl(handle, OPUS_SET_BITRATE, options.bitrate);
     } catch (error) {
-      opus.destroy();
-      throw new Error(`Opus encoder setup failed: ${(error as Error).message}`, { cause: error });
+      destroyEncoder(handle);
+      throw new Error(`Opus encoder setup failed: ${messageOf(error)}`, { cause: error });
     }
-    this.opus = opus;
+    this.handle = handle;
   }
 
   encode(pcm: Int16Array): Uint8Array {
+    if (this.handle === undefined) throw new Error('Opus encoder used after close()');
     if (!VALID_FRAME_SIZES.has(pcm.length)) {
       throw new RangeError(`Opus frame must be 2.5/5/10/20/40/60 ms at 48 kHz, got ${pcm.length} samples`);
     }
-    const packet = this.opus.encode(pcm);
+    const packet = libopusEncode(this.handle, pcm);
     if (this.options.dtx && packet.length <= DTX_MAX_PACKET_BYTES) return new Uint8Array(0);
     return packet;
   }
 
   close(): void {
-    this.opus.destroy();
+    if (this.handle !== undefined) destroyEncoder(this.handle);
+    this.handle = undefined;
   }
 }
 
 class OpusDecoderImpl implements AudioDecoder {
-  private readonly opus = new OpusDecoderState();
+  private handle: OpusDecoderHandle | undefined = createDecoder();
   /**
    * Concealment libopus produced beyond what conceal() was asked for (its 2.5 ms grain), handed out
    * first by the next conceal(). When a packet comes instead, it is the natural continuation of the
-   * played concealment and the decoded audio is crossfaded from it.
+   * played concealment, and the decoded audio is crossfaded from it.
    */
   private pendingConcealment: Int16Array = new Int16Array(0);
 
   decode(payload: Uint8Array): Int16Array {
+    const handle = this.live();
     if (payload.length === 0) throw new RangeError('Opus payload is empty (a lost frame is conceal(), not decode())');
-    return this.joinConcealment(this.run(payload, OPUS_MAX_FRAME_SAMPLES, false, `Opus decode of ${payload.length}-byte packet failed`));
+    let pcm: Int16Array;
+    try {
+      pcm = libopusDecode(handle, payload, MAX_FRAME_SAMPLES, false);
+    } catch (error) {
+      throw new Error(`Opus decode of ${payload.length}-byte packet failed: ${messageOf(error)}`, { cause: error });
+    }
+    return this.afterConcealment(pcm);
   }
 
   recover(nextPayload: Uint8Array, samples: number): Int16Array {
-    if (nextPayload.length === 0) throw new RangeError('Opus FEC needs the next packet; it is empty');
-    return this.joinConcealment(this.run(nextPayload, samples, true, `Opus FEC decode from a ${nextPayload.length}-byte packet failed`));
+    const handle = this.live();
+    if (nextPayload.length === 0) throw new RangeError('Opus FEC recovery needs the next packet, but it is empty');
+    if (!Number.isInteger(samples) || samples <= 0 || samples > MAX_FRAME_SAMPLES || samples % SAMPLES_PER_2_5_MS !== 0) {
+      throw new RangeError(`Opus FEC recovers one frame of a multiple of 2.5 ms up to 120 ms, not ${samples} samples`);
+    }
+    let pcm: Int16Array;
+    try {
+      pcm = libopusDecode(handle, nextPayload, samples, true);
+    } catch (error) {
+      throw new Error(`Opus FEC recovery from a ${nextPayload.length}-byte packet failed: ${messageOf(error)}`, { cause: error });
+    }
+    if (pcm.length !== samples) throw new Error(`Opus FEC recovery produced ${pcm.length} samples, asked for ${samples}`);
+    return this.afterConcealment(pcm);
   }
 
   conceal(samples: number): Int16Array {
+    const handle = this.live();
+    if (!Number.isInteger(samples) || samples < 0) throw new RangeError(`Opus concealment of ${samples} samples`);
     const out = new Int16Array(samples);
-    const fromPending = Math.min(samples, this.pendingConcealment.length);
-    out.set(this.pendingConcealment.subarray(0, fromPending));
-    this.pendingConcealment = this.pendingConcealment.subarray(fromPending);
-    if (fromPending < samples) {
-      const missing = samples - fromPending;
-      const more = this.run(undefined, Math.ceil(missing / CONCEAL_GRAIN) * CONCEAL_GRAIN, false, 'Opus concealment failed');
-      if (more.length < missing) throw new Error(`Opus concealment produced ${more.length} samples, needed ${missing}`);
-      out.set(more.subarray(0, missing), fromPending);
-      this.pendingConcealment = more.subarray(missing);
+    let filled = Math.min(samples, this.pendingConcealment.length);
+    out.set(this.pendingConcealment.subarray(0, filled));
+    this.pendingConcealment = this.pendingConcealment.subarray(filled);
+    while (filled < samples) {
+      const missing = samples - filled;
+      const ask = Math.min(MAX_FRAME_SAMPLES, Math.ceil(missing / SAMPLES_PER_2_5_MS) * SAMPLES_PER_2_5_MS);
+      let more: Int16Array;
+      try {
+        more = libopusConceal(handle, ask);
+      } catch (error) {
+        throw new Error(`Opus concealment of ${ask} samples failed: ${messageOf(error)}`, { cause: error });
+      }
+      if (more.length === 0) throw new Error('Opus concealment produced no audio');
+      const used = Math.min(missing, more.length);
+      out.set(more.subarray(0, used), filled);
+      filled += used;
+      this.pendingConcealment = more.subarray(used);
     }
     return out;
   }
 
   close(): void {
-    this.opus.destroy();
+    if (this.handle !== undefined) destroyDecoder(this.handle);
+    this.handle = undefined;
   }
 
-  private run(payload: Uint8Array | undefined, frameSize: number, fec: boolean, doing: string): Int16Array {
-    return this.opus.decode(payload, frameSize, fec, doing);
+  private live(): OpusDecoderHandle {
+    if (this.handle === undefined) throw new Error('Opus decoder used after close()');
+    return this.handle;
   }
 
-  /** Real audio after concealment: crossfade from the concealment's unplayed continuation, if any. */
-  private joinConcealment(pcm: Int16Array): Int16Array {
+  /** Real (decoded or recovered) audio: crossfade from concealment libopus made but we did not play. */
+  private afterConcealment(pcm: Int16Array): Int16Array {
     const n = Math.min(RECOVERY_CROSSFADE, pcm.length, this.pendingConcealment.length);
     for (let i = 0; i < n; i++) {
       const w = (i + 1) / (n + 1);
