@@ -68,6 +68,8 @@ const MAX_CATCH_UP = 5;
 /** Duration of one playout (device) frame. */
 export const PLAYOUT_MS = 20;
 const MAX_PLAYOUT_CATCH_UP = 10;
+/** One playout pull at the codec's PCM rate. */
+const playoutSamples = (rate: number) => Math.round((rate * PLAYOUT_MS) / 1000);
 /** Phase alignment leaves this much of the removable wait (see alignPlayoutPhase). */
 const PHASE_ALIGN_CUSHION_MS = 0.25;
 /** A packet arrival runs the media tick when it falls due within this many ms (see header). */
@@ -234,7 +236,8 @@ export class MediaSession {
   /**
    * Media statistics of the call. Loss counts what never arrived (RTCP reception statistics) plus
    * what arrived too late to play (jitter buffer). Quality: E-model with RTT/2 + our playout
-   * delay (jitter buffer + wait for the device) + one packet time as one-way delay, the peer's interarrival jitter and that loss.
+   * delay (jitter buffer + wait for the device) + one packet time as one-way delay, the
+   * peer's interarrival jitter and that loss.
    */
   stats(): MediaStats {
     const rtcp = this.rtcp.stats();
@@ -344,11 +347,11 @@ export class MediaSession {
     const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
     this.counters.framesPlayed++;
     if (pt === undefined || !entry || !this.receiving) {
-      this.writeSink(new Int16Array(Math.round((this.sink.sampleRate * PLAYOUT_MS) / 1000)));
+      this.writeSink(new Int16Array(playoutSamples(this.sink.sampleRate)));
       return;
     }
     const rate = entry.codec.info.sampleRate;
-    this.play(pt, rate, entry.buffer.pull(Math.round((rate * PLAYOUT_MS) / 1000), deviceTimeMs));
+    this.play(pt, rate, entry.buffer.pull(playoutSamples(rate), deviceTimeMs));
   }
 
   private logOnce(key: string, message: string): void {
@@ -420,17 +423,21 @@ export class MediaSession {
 
   private nextDue(): number {
     const nextSend = this.startTime + this.framesDone * this.negotiated.ptime;
-    return this.manualPlayout ? nextSend : Math.min(nextSend, this.playoutStart + this.playoutFrames * PLAYOUT_MS);
+    return this.manualPlayout ? nextSend : Math.min(nextSend, this.nextPlayoutDue());
+  }
+
+  /** Device time of the next playout pull (the playout grid). */
+  private nextPlayoutDue(): number {
+    return this.playoutStart + this.playoutFrames * PLAYOUT_MS;
   }
 
   /** After a packet was queued: run the coming tick now if that changes nothing but the wake-up. */
   private tickEarlyIfServed(buffer: JitterBuffer, rate: number): void {
     if (!this.playoutPhaseAligned || this.manualPlayout || this.stateValue !== 'running') return;
     const due = this.nextDue();
-    const playoutDue = this.playoutStart + this.playoutFrames * PLAYOUT_MS;
-    if (playoutDue > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
+    if (this.nextPlayoutDue() > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
     if (due - performance.now() > EARLY_TICK_MS) return;
-    if (!buffer.canServe(Math.round((rate * PLAYOUT_MS) / 1000))) return;
+    if (!buffer.canServe(playoutSamples(rate))) return;
     this.counters.ticksOnArrival++;
     // A hair past the due time, so float rounding cannot leave the due frame for later.
     this.clockTick(due + 0.01);
@@ -485,7 +492,7 @@ export class MediaSession {
       overdue = 1;
     }
     for (; overdue > 0; overdue--) {
-      this.playoutFrame(this.playoutStart + this.playoutFrames * PLAYOUT_MS);
+      this.playoutFrame(this.nextPlayoutDue());
       this.playoutFrames++;
     }
     if (!this.playoutPhaseAligned) this.alignPlayoutPhase();

@@ -99,11 +99,17 @@ function locateWasm(): string {
   return resolved;
 }
 
+/** Views on the wasm memory as it is now (growth detaches the old ArrayBuffer). */
+function viewsOf(buffer: ArrayBuffer, pcmPtr: number, packetPtr: number): Pick<Loaded, 'heap' | 'pcm' | 'packet'> {
+  return {
+    heap: new Uint8Array(buffer),
+    pcm: new Int16Array(buffer, pcmPtr, MAX_FRAME_SAMPLES),
+    packet: new Uint8Array(buffer, packetPtr, MAX_PACKET_BYTES),
+  };
+}
+
 function refreshViews(state: Loaded): void {
-  const buffer = state.wasm.memory.buffer;
-  state.heap = new Uint8Array(buffer);
-  state.pcm = new Int16Array(buffer, state.pcmPtr, MAX_FRAME_SAMPLES);
-  state.packet = new Uint8Array(buffer, state.packetPtr, MAX_PACKET_BYTES);
+  Object.assign(state, viewsOf(state.wasm.memory.buffer, state.pcmPtr, state.packetPtr));
 }
 
 function load(): Loaded {
@@ -136,15 +142,7 @@ function load(): Loaded {
   const pcmPtr = wasm.malloc(MAX_FRAME_SAMPLES * 2);
   const packetPtr = wasm.malloc(MAX_PACKET_BYTES);
   if (pcmPtr === 0 || packetPtr === 0) throw new Error('libopus wasm: out of memory for scratch buffers');
-  const buffer = wasm.memory.buffer;
-  return {
-    wasm,
-    pcmPtr,
-    packetPtr,
-    heap: new Uint8Array(buffer),
-    pcm: new Int16Array(buffer, pcmPtr, MAX_FRAME_SAMPLES),
-    packet: new Uint8Array(buffer, packetPtr, MAX_PACKET_BYTES),
-  };
+  return { wasm, pcmPtr, packetPtr, ...viewsOf(wasm.memory.buffer, pcmPtr, packetPtr) };
 }
 
 function lib(): Loaded {
@@ -180,7 +178,8 @@ function liveDecoder(dec: OpusDecoderHandle): Loaded {
   return lib();
 }
 
-function checkSamples(samples: number, what: string, multipleOf2_5ms: boolean): void {
+/** RangeError unless 1..MAX_FRAME_SAMPLES samples (and, if asked, a multiple of 2.5 ms). */
+export function checkSamples(samples: number, what: string, multipleOf2_5ms: boolean): void {
   if (!Number.isInteger(samples) || samples <= 0 || samples > MAX_FRAME_SAMPLES) {
     throw new RangeError(`${what}: ${samples} samples is not 1..${MAX_FRAME_SAMPLES}`);
   }

@@ -31,6 +31,7 @@ import {
   OPUS_APPLICATION_VOIP,
   SAMPLE_RATE,
   SAMPLES_PER_2_5_MS,
+  checkSamples,
   conceal as libopusConceal,
   createDecoder,
   createEncoder,
@@ -135,9 +136,8 @@ class OpusDecoderImpl implements AudioDecoder {
   recover(nextPayload: Uint8Array, samples: number): Int16Array {
     const handle = this.live();
     if (nextPayload.length === 0) throw new RangeError('Opus FEC recovery needs the next packet, but it is empty');
-    if (!Number.isInteger(samples) || samples <= 0 || samples > MAX_FRAME_SAMPLES || samples % SAMPLES_PER_2_5_MS !== 0) {
-      throw new RangeError(`Opus FEC recovers one frame of a multiple of 2.5 ms up to 120 ms, not ${samples} samples`);
-    }
+    // FEC rebuilds one whole Opus frame: a multiple of 2.5 ms up to 120 ms.
+    checkSamples(samples, 'Opus FEC recovery', true);
     let pcm: Int16Array;
     try {
       pcm = libopusDecode(handle, nextPayload, samples, true);

@@ -411,9 +411,10 @@ export class JitterBuffer {
     return this.estimator.targetDelayMs(SLACK_MARGIN_MS + forFec);
   }
 
-  /** Played (lost = false) or lost frames, for the recent loss rate (EMA over ~5 s of frames). */
-  private noteFrames(count: number, lost: boolean): void {
-    for (let i = 0; i < count; i++) this.recentLoss += LOSS_SMOOTHING * ((lost ? 1 : 0) - this.recentLoss);
+  /** `frames` lost: counted, and fed to the recent loss rate (EMA over ~5 s of frames). */
+  private countLost(frames: number): void {
+    this.counters.lost += frames;
+    for (let i = 0; i < frames; i++) this.recentLoss += LOSS_SMOOTHING * (1 - this.recentLoss);
   }
 
   /**
@@ -497,8 +498,7 @@ export class JitterBuffer {
         const skipTs = Math.min(gapTs, Math.floor(this.heldTs / this.frameTs) * this.frameTs);
         this.heldTs -= skipTs;
         this.nextTs += skipTs;
-        this.counters.lost += Math.round(skipTs / this.frameTs);
-        this.noteFrames(Math.round(skipTs / this.frameTs), true);
+        this.countLost(Math.round(skipTs / this.frameTs));
         if (this.underrunCounted) {
           // Not starvation after all: the buffer ran dry because the packet was lost.
           this.counters.underruns--;
@@ -508,8 +508,7 @@ export class JitterBuffer {
         return;
       }
       const concealTs = Math.min(gapTs, this.frameTs);
-      this.counters.lost++;
-      this.noteFrames(1, true);
+      this.countLost(1);
       this.nextTs += concealTs;
       // The one frame right before a queued packet: that packet may carry it as redundancy.
       const recovered = gapTs === this.frameTs ? this.recoverFrom(head) : undefined;
@@ -518,7 +517,7 @@ export class JitterBuffer {
     }
     this.queue.shift();
     this.remember(head.extSeq);
-    this.noteFrames(1, false);
+    this.recentLoss -= LOSS_SMOOTHING * this.recentLoss; // a frame played: one more toward no loss
     this.underrun = false;
     this.underrunCounted = false;
     this.heldTs = 0;
