@@ -32,15 +32,16 @@
  *   arrivals. The sink sees one pull come early, nothing else (like a sound card opened at that
  *   moment). Drift later is the jitter buffer's job (time-scaling), as on any device. The send
  *   clock moves with it (one frame is read and sent early once), so both still fall due together.
- * - Wake-ups: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
- *   a packet arrives, the tick is due within EARLY_TICK_MS and the jitter buffer can already serve
- *   that pull (JitterBuffer.canServe: the same audio as at the due time), the tick runs right then,
- *   as of its due time, and the timer is re-armed for the next one: a call costs ~50 wake-ups a
- *   second instead of ~100.
+ * - Wake-ups: a call costs ~100 a second, the timer's 50 and the packet arrivals' 50, and the
+ *   arrival does no more than queue the packet. Running the due tick on the arrival instead (a
+ *   few ms early, same audio) does NOT save the timer's wake-up in Node: a timer cleared outside
+ *   a timer callback still wakes the loop at its old expiry (libuv's one timer is only re-armed
+ *   when it fires), so it only moved the work (seen with strace; measured in session 4).
  *
  * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
  * send frame and the next playout frame, does what is due (send first, then playout) and
- * re-arms; with ptime 20 both fall due together, so a call costs 50 wake-ups a second, not 100.
+ * re-arms from inside its own callback; with ptime 20 both fall due together, so the clocks cost
+ * 50 timer wake-ups a second, not 100.
  *
  * RTCP: an RtcpSession sends SR/RR every ~5 s (see rtp/rtcp-session.ts), on the RTP port with
  * rtcp-mux, else from port+1 to the peer's RTCP address, and measures the RTT from the peer's
@@ -68,12 +69,17 @@ const MAX_CATCH_UP = 5;
 /** Duration of one playout (device) frame. */
 export const PLAYOUT_MS = 20;
 const MAX_PLAYOUT_CATCH_UP = 10;
+/**
+ * Node runs timers on libuv's loop time: whole ms, read when the loop iteration began. A timer
+ * set for the exact wait fired up to a ms BEFORE the frame was due, found nothing to do and
+ * re-armed for 1 ms: two wake-ups a frame. Rounded up plus this, it fires 0-2 ms after the due
+ * time; the work is done as of the grid time (the jitter buffer pulls for the grid's device time).
+ */
+const TIMER_ROUNDING_MS = 1;
 /** One playout pull at the codec's PCM rate. */
 const playoutSamples = (rate: number) => Math.round((rate * PLAYOUT_MS) / 1000);
 /** Phase alignment leaves this much of the removable wait (see alignPlayoutPhase). */
 const PHASE_ALIGN_CUSHION_MS = 0.25;
-/** A packet arrival runs the media tick when it falls due within this many ms (see header). */
-const EARLY_TICK_MS = 8;
 
 export type MediaSessionState = 'idle' | 'running' | 'stopped';
 
@@ -86,8 +92,8 @@ export interface MediaSessionCounters {
   playoutRebased: number;
   /** How far (ms) the playout grid was moved earlier to follow the arrivals (see header), once. */
   playoutPhaseAdvanceMs: number;
-  /** Media ticks run on a packet arrival instead of a timer wake-up (see header, "Wake-ups"). */
-  ticksOnArrival: number;
+  /** Times the media timer fired (see TIMER_ROUNDING_MS): one per frame, each costs a wake-up. */
+  timerWakeups: number;
 }
 
 export interface MediaSessionOptions {
@@ -139,7 +145,7 @@ export class MediaSession {
     framesPlayed: 0,
     playoutRebased: 0,
     playoutPhaseAdvanceMs: 0,
-    ticksOnArrival: 0,
+    timerWakeups: 0,
   };
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
   onTelephoneEvent: ((payload: Uint8Array, timestamp: number, marker: boolean) => void) | undefined;
@@ -168,7 +174,10 @@ export class MediaSession {
   private framesDone = 0;
   /** The one media timer (see header): armed while running. */
   private timer: NodeJS.Timeout | undefined;
-  private readonly onTimer = () => this.clockTick();
+  private readonly onTimer = () => {
+    this.counters.timerWakeups++;
+    this.clockTick();
+  };
   private readonly manualPlayout: boolean;
   private playoutStart = 0;
   private playoutFrames = 0;
@@ -407,18 +416,16 @@ export class MediaSession {
     }
   }
 
-  /**
-   * The media timer: send what is due, play out what is due, re-arm for the earlier next due.
-   * `asOf` (a due time slightly ahead of now) runs the tick early, see header "Wake-ups".
-   */
-  private clockTick(asOf?: number): void {
+  /** The media timer: send what is due, play out what is due, re-arm for the earlier next due. */
+  private clockTick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.stateValue !== 'running') return;
-    const now = asOf ?? performance.now();
+    const now = performance.now();
     this.sendDue(now);
     if (!this.manualPlayout) this.playoutDue(now);
-    this.timer = setTimeout(this.onTimer, Math.max(0, this.nextDue() - performance.now()));
+    const wait = this.nextDue() - performance.now();
+    this.timer = setTimeout(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
   }
 
   private nextDue(): number {
@@ -429,18 +436,6 @@ export class MediaSession {
   /** Device time of the next playout pull (the playout grid). */
   private nextPlayoutDue(): number {
     return this.playoutStart + this.playoutFrames * PLAYOUT_MS;
-  }
-
-  /** After a packet was queued: run the coming tick now if that changes nothing but the wake-up. */
-  private tickEarlyIfServed(buffer: JitterBuffer, rate: number): void {
-    if (!this.playoutPhaseAligned || this.manualPlayout || this.stateValue !== 'running') return;
-    const due = this.nextDue();
-    if (this.nextPlayoutDue() > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
-    if (due - performance.now() > EARLY_TICK_MS) return;
-    if (!buffer.canServe(playoutSamples(rate))) return;
-    this.counters.ticksOnArrival++;
-    // A hair past the due time, so float rounding cannot leave the due frame for later.
-    this.clockTick(due + 0.01);
   }
 
   /** Send clock: every frame due by `now` (see header for catch-up and skipping). */
@@ -540,7 +535,6 @@ export class MediaSession {
       payload: packet.payload,
       arrivalMs: receivedAt,
     });
-    this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate);
   }
 
   private play(payloadType: number, rate: number, pcm: Int16Array): void {
