@@ -23,11 +23,18 @@ function wired(codec: AudioCodec): boolean {
   return builtinCodecs.some((b) => key(b) === key(codec));
 }
 
-export function benchCodecs(): BenchCodec[] {
-  return [
+/** All of them, or those named in `only` (case-insensitive; an unknown name is an error). */
+export function benchCodecs(only?: string[]): BenchCodec[] {
+  const all: BenchCodec[] = [
     { name: 'PCMU', codec: pcmuCodec, wiredInCalls: wired(pcmuCodec), goal: '≤ 1.0x (G.711)' },
     { name: 'PCMA', codec: pcmaCodec, wiredInCalls: wired(pcmaCodec), goal: '≤ 1.0x (G.711)' },
     { name: 'G722', codec: g722Codec, wiredInCalls: wired(g722Codec) },
     { name: 'opus', codec: opusCodec, wiredInCalls: wired(opusCodec), goal: '≤ 1.5x (Opus)' },
   ];
+  if (!only) return all;
+  return only.map((name) => {
+    const found = all.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (!found) throw new Error(`--codecs: unknown codec ${JSON.stringify(name)} (have ${all.map((c) => c.name).join(', ')})`);
+    return found;
+  });
 }

@@ -6,6 +6,7 @@
  *   --runs N                registrations and call setups per softphone (default 10; quick 3)
  *   --call-seconds S        length of each CPU/RSS call (default 30; quick 8)
  *   --only LIST             comma list of: media, jitter, register, setup, calls (default all)
+ *   --codecs LIST           comma list of codec names for the media and calls sections (default all)
  *   --out FILE              JSON output (default .test-artifacts/bench.json)
  *
  * Sections (issue numbering): 1 registration, 2 call setup, 3 memory, 4 media CPU in-process,
@@ -41,6 +42,7 @@ function parseOptions() {
       runs: { type: 'string' },
       'call-seconds': { type: 'string' },
       only: { type: 'string' },
+      codecs: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -62,6 +64,7 @@ function parseOptions() {
     jitterSeconds: quick ? 5 : 15,
     captureSeconds: quick ? 1 : 3,
     sections: new Set(only as Section[]),
+    codecs: values.codecs?.split(',').map((s) => s.trim()),
     out: values.out ?? join(repoRoot, '.test-artifacts', 'bench.json'),
   };
 }
@@ -72,7 +75,7 @@ async function main(): Promise<number> {
   const options = parseOptions();
   const startedAt = new Date();
   const loadBefore = loadavg();
-  const codecs = benchCodecs();
+  const codecs = benchCodecs(options.codecs);
   const rows: FigureRow[] = [];
   const raw: Record<string, unknown> = {};
   let failures = 0;
@@ -180,7 +183,7 @@ async function main(): Promise<number> {
           const section = '6 jitter-buffer delay (in-process MediaSession → MediaSession, PCMU) and capture-to-wire';
           for (const f of callCpu) {
             const delays = distribution(f.switchboard?.jitterBufferDelayMs ?? []);
-            if (delays) rows.push(row(section, `JB current delay, real ${f.codec} call, median`, 'ms', delays.median, undefined, { note: 'Switchboard ← baresip over loopback, call.stats once a second' }));
+            if (delays) rows.push(row(section, `JB current delay, real ${f.codec} call, median`, 'ms', delays.median, undefined, { note: 'Switchboard ← baresip over loopback, call.stats once a second for 8 s after the CPU window' }));
             const playout = distribution(f.switchboard?.playoutDelayMs ?? []);
             if (playout) rows.push(row(section, `playout delay (arrival → device pull), real ${f.codec} call, median`, 'ms', playout.median, undefined));
           }

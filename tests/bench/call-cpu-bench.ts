@@ -5,8 +5,9 @@
  * Per codec: Switchboard (alice, headless) calls carol and, AT THE SAME TIME, baresip (bob) calls
  * dave; carol and dave are identical auto-answering baresips offering only that codec, so the
  * codec is forced. Running both calls concurrently means machine load (other work on this shared
- * host) hits both alike; each process's CPU is its own (utime+stime from /proc/PID/stat over the
- * same window, started 1 s after the call is up). Both callers send the same speech-like signal
+ * host) hits both alike; each process's CPU is its own (its threads' run time from
+ * /proc/PID/task/TID/schedstat, see process-stats.ts, over the same window, started 1 s after the
+ * call is up). Both callers send the same speech-like signal
  * and record what they receive (Switchboard: --audio-out WAV; baresip: sndfile, both directions).
  *
  * A codec that Switchboard cannot negotiate yet (not among the codecs its calls offer) still gets
@@ -28,7 +29,7 @@ import { speechLikeWav } from './test-signal';
 import { sleep } from './wall-clock';
 
 /** Shared with the idle-CPU row of sip-core-bench.ts so both land in one table section. */
-export const CPU_SECTION = '5 whole-process CPU (utime+stime of /proc/PID/stat, % of one core; both calls concurrent)';
+export const CPU_SECTION = '5 whole-process CPU (run time of all threads, /proc/PID/task/*/schedstat, % of one core; both calls concurrent)';
 
 export interface CallCodec {
   /** SDP name as baresip's harness takes it */
@@ -60,6 +61,9 @@ export interface CallCpuFigures {
   switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; playoutDelayMs?: number[]; error?: string };
   baresip?: { cpuPercent: number; rssMiB: number; error?: string };
 }
+
+/** call.stats samples of the jitter buffer, taken after the CPU window. */
+const STATS_SAMPLES = 8;
 
 interface Sampler {
   cpuStart: number;
@@ -141,13 +145,12 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
     if (floor) pids.push(floor.pid);
     const jitterBufferDelayMs: number[] = [];
     const playoutDelayMs: number[] = [];
-    const window = measureWindow(pids, options.callSeconds);
+    // Nothing talks to either phone inside the CPU window: baresip is not polled either.
+    const measured = await measureWindow(pids, options.callSeconds);
     if (phone && ourCallId !== undefined) {
-      // Switchboard's receive jitter buffer in this real call (one stats request per second).
-      const callId = ourCallId;
-      const end = performance.now() + options.callSeconds * 1000 - 500;
-      while (performance.now() < end) {
-        const stats = await phone.client.call('call.stats', { callId });
+      // Switchboard's receive jitter buffer in this real call, after the window (one stats request a second).
+      for (let i = 0; i < STATS_SAMPLES; i++) {
+        const stats = await phone.client.call('call.stats', { callId: ourCallId });
         if (stats.jitterBuffer?.state === 'playing') {
           jitterBufferDelayMs.push(stats.jitterBuffer.currentDelayMs);
           if (stats.jitterBuffer.playoutDelayMs !== undefined) playoutDelayMs.push(stats.jitterBuffer.playoutDelayMs);
@@ -155,7 +158,6 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
         await sleep(1000);
       }
     }
-    const measured = await window;
     const [theirs] = measured;
     const mine = phone && ourCallId !== undefined ? measured[1] : undefined;
     if (floor) result.nodeFloor = { cpuPercent: measured.at(-1)!.cpuPercent };
@@ -242,7 +244,7 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
   for (const f of figures) {
     const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
     if (!ours && !f.baresip) continue;
-    rows.push(row(memory, `in a call with ${f.codec} (median)`, 'MiB', ours?.rssMiB, f.baresip?.rssMiB, f.codec === figures[0]?.codec ? { note: 'caller side of the call, sampled every second; Switchboard also answers call.stats once a second' } : {}));
+    rows.push(row(memory, `in a call with ${f.codec} (median)`, 'MiB', ours?.rssMiB, f.baresip?.rssMiB, f.codec === figures[0]?.codec ? { note: 'caller side of the call, sampled every second' } : {}));
   }
   return rows;
 }

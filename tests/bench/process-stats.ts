@@ -3,11 +3,17 @@
  * baresip, so both are measured the same way:
  * - RSS: VmRSS of /proc/PID/status (resident memory incl. shared libraries and, for us, the whole
  *   node runtime), in KiB.
- * - CPU: utime + stime of /proc/PID/stat (all threads of the process), in seconds. Resolution is
- *   one clock tick (1/CLK_TCK s, 10 ms on Linux), so measure over seconds, not milliseconds.
+ * - CPU: the scheduler's run time of every thread (/proc/PID/task/TID/schedstat, first field, ns),
+ *   summed. Not utime + stime of /proc/PID/stat: with tick-based accounting (this kernel,
+ *   CONFIG_TICK_CPU_ACCOUNTING) those are samples of which task was running at each 4 ms tick,
+ *   and a process waking in short bursts 50-150 times a second (both softphones in a call) is
+ *   over- or under-counted by how its wake-ups fall against the tick; run time is exact.
+ *   A thread that exits inside the window takes its run time with it: neither softphone starts
+ *   or ends threads during a call. Falls back to utime + stime where schedstat is missing
+ *   (kernel without CONFIG_SCHED_INFO).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 let clockTicks: number | undefined;
 
@@ -27,8 +33,34 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
-/** User + system CPU time the process has used so far, in seconds. */
+/** CPU time the process's live threads have run so far, in seconds (see header). */
 export function cpuSeconds(pid: number): number {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch (error) {
+    throw new Error(`cannot list the threads of process ${pid}: ${(error as Error).message}`);
+  }
+  let nanoseconds = 0;
+  for (const tid of tids) {
+    let line: string;
+    try {
+      line = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !existsSync(`/proc/${pid}/task/${tid}`)) continue; // the thread exited meanwhile
+      if (code === 'ENOENT') return tickSampledCpuSeconds(pid); // no schedstat in this kernel
+      throw error;
+    }
+    const runNs = Number(line.split(' ')[0]);
+    if (!Number.isFinite(runNs)) throw new Error(`cannot read the run time from /proc/${pid}/task/${tid}/schedstat: ${JSON.stringify(line)}`);
+    nanoseconds += runNs;
+  }
+  return nanoseconds / 1e9;
+}
+
+/** utime + stime of /proc/PID/stat, in seconds: tick-sampled (see header). */
+function tickSampledCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // comm (field 2) may contain spaces and parentheses: fields after the LAST ')' are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
