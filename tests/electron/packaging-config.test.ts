@@ -2,7 +2,9 @@
 // and declares what a softphone needs on every platform. Packaging itself cannot run here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ interface BuilderConfig {
   mac: { target: string; hardenedRuntime: boolean; entitlements: string; extendInfo: Record<string, string> };
   win: { target: string };
   linux: { target: string[]; category: string };
+  extraResources: Array<{ from: string; to: string }>;
 }
 
 const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
@@ -46,4 +49,23 @@ test('per platform: nsis, dmg with microphone usage text and entitlement, AppIma
   assert.match(entitlements, /<key>com\.apple\.security\.device\.audio-input<\/key>\s*<true\/>/);
   assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
   assert.equal(config.linux.category, 'Network;Telephony');
+});
+
+test('ships the licence notice of everything bundled: sip.js, zod, @evan/opus and libopus inside opus.wasm', () => {
+  assert.deepEqual(config.extraResources, [{ from: 'dist/electron/THIRD-PARTY-LICENSES.txt', to: 'THIRD-PARTY-LICENSES.txt' }]);
+  const outdir = mkdtempSync(join(tmpdir(), 'switchboard-licences-'));
+  try {
+    const build = spawnSync(process.execPath, ['scripts/build-electron.mjs', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
+    assert.equal(build.status, 0, `build:electron failed:\n${build.stderr}`);
+    const notices = readFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    for (const name of ['sip.js', 'zod', '@evan/opus']) {
+      const version = (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      assert.ok(notices.includes(`${name} ${version} (MIT)`), `${name} ${version} listed`);
+    }
+    assert.match(notices, /libopus \(BSD-3-Clause\)[\s\S]*Redistributions in binary form must reproduce the above copyright/);
+    assert.match(notices, /Permission is hereby granted, free of charge/, 'MIT licence texts included, not only names');
+    assert.ok(existsSync(join(outdir, 'opus.wasm')));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 });
