@@ -241,7 +241,7 @@ describe('MediaSession', () => {
       remote.socket.close();
     }
   });
-  test('the playout clock moves its pulls to just after the arrivals: a frame does not wait for a pull', async () => {
+  test('the playout clock moves its pulls to just after the arrivals: a frame does not wait for a pull, and the tick rides on the arrival', async () => {
     // Worst phase on purpose: the sender starts right after the receiver, so every packet arrives
     // just after a receiver pull and would wait ~20 ms for the next one on a fixed-phase clock.
     const sine: AudioSource = {
@@ -276,6 +276,13 @@ describe('MediaSession', () => {
       assert.equal(jb.lost, 0, 'nothing lost');
       assert.equal(jb.late, 0, 'nothing late');
       assert.ok(jb.concealed <= 3, `${jb.concealed} frames concealed`);
+      // Aligned, the tick falls due just after the packet it needs: most run on that arrival, as of
+      // their due time (after ~1.2 s of warm-up and alignment).
+      const ticksAfterAlignment = (3000 - 1500) / 20;
+      assert.ok(
+        receiver.counters.ticksOnArrival > ticksAfterAlignment * 0.6,
+        `${receiver.counters.ticksOnArrival} ticks ran on a packet arrival (of ~${ticksAfterAlignment + 15} since alignment)`,
+      );
     } finally {
       sender.stop();
       receiver.stop();

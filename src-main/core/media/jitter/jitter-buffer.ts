@@ -320,6 +320,27 @@ export class JitterBuffer {
   }
 
   /**
+   * Whether pull(samples) would be served from received audio alone: already decoded, or playing
+   * with the frames it needs queued back to back from the next one. Then pulling now or at the
+   * pull's device time gives the same audio (the media session uses it to do a pull that falls due
+   * shortly right when the packet it needs arrives, saving a wake-up).
+   */
+  canServe(samples: number): boolean {
+    if (this.pendingLength >= samples) return true;
+    if (this.state !== 'playing' || this.underrun) return false;
+    let needTs = (samples - this.pendingLength) / this.ratio;
+    let ts = this.nextTs;
+    for (const packet of this.queue) {
+      if (packet.extTs < ts) continue;
+      if (packet.extTs > ts) return false;
+      ts += this.frameTs;
+      needTs -= this.frameTs;
+      if (needTs <= 0) return true;
+    }
+    return false;
+  }
+
+  /**
    * For a device that can choose the phase of its pulls (the headless clock, see media-session.ts):
    * how much earlier (ms, in [0, one frame)) its pulls could come and still keep the target slack,
    * i.e. the part of the playout delay no time-scaling can remove. Undefined until the stream is
