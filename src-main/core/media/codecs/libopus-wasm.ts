@@ -162,9 +162,20 @@ function check(state: Loaded, code: number, what: string): number {
   return code;
 }
 
-function allocState(state: Loaded, bytes: number, what: string): number {
+/**
+ * malloc a libopus state of `bytes`, run its init, and track it in `live`; on a failed init the
+ * memory is freed before the error is thrown. Returns the state's pointer.
+ */
+function createState(what: 'encoder' | 'decoder', bytes: number, init: (ptr: number) => number, live: Set<number>): number {
+  const state = lib();
   const ptr = state.wasm.malloc(bytes);
   if (ptr === 0) throw new Error(`libopus ${what}: out of wasm memory (${bytes} bytes)`);
+  const code = init(ptr);
+  if (code < 0) {
+    state.wasm.free(ptr);
+    check(state, code, `opus_${what}_init`);
+  }
+  live.add(ptr);
   return ptr;
 }
 
@@ -190,15 +201,8 @@ export function checkSamples(samples: number, what: string, multipleOf2_5ms: boo
 
 /** A mono 48 kHz encoder. The caller MUST destroyEncoder() it. */
 export function createEncoder(application: number): OpusEncoderHandle {
-  const state = lib();
-  const ptr = allocState(state, state.wasm.opus_encoder_get_size(1), 'encoder');
-  const code = state.wasm.opus_encoder_init(ptr, SAMPLE_RATE, 1, application);
-  if (code < 0) {
-    state.wasm.free(ptr);
-    check(state, code, 'opus_encoder_init');
-  }
-  liveEncoders.add(ptr);
-  return ptr as OpusEncoderHandle;
+  const { wasm } = lib();
+  return createState('encoder', wasm.opus_encoder_get_size(1), (ptr) => wasm.opus_encoder_init(ptr, SAMPLE_RATE, 1, application), liveEncoders) as OpusEncoderHandle;
 }
 
 export function destroyEncoder(enc: OpusEncoderHandle): void {
@@ -228,15 +232,8 @@ export function encode(enc: OpusEncoderHandle, pcm: Int16Array): Uint8Array {
 
 /** A mono 48 kHz decoder. The caller MUST destroyDecoder() it. */
 export function createDecoder(): OpusDecoderHandle {
-  const state = lib();
-  const ptr = allocState(state, state.wasm.opus_decoder_get_size(1), 'decoder');
-  const code = state.wasm.opus_decoder_init(ptr, SAMPLE_RATE, 1);
-  if (code < 0) {
-    state.wasm.free(ptr);
-    check(state, code, 'opus_decoder_init');
-  }
-  liveDecoders.add(ptr);
-  return ptr as OpusDecoderHandle;
+  const { wasm } = lib();
+  return createState('decoder', wasm.opus_decoder_get_size(1), (ptr) => wasm.opus_decoder_init(ptr, SAMPLE_RATE, 1), liveDecoders) as OpusDecoderHandle;
 }
 
 export function destroyDecoder(dec: OpusDecoderHandle): void {
