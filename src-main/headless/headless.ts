@@ -6,13 +6,17 @@
  *     [--transport udp|tcp|tls] [--proxy URI] [--audio-in in.wav] [--audio-out out.wav] [--auto-answer]
  *
  * stdout carries JSON-RPC messages only; diagnostics go to stderr. Closing stdin (or SIGINT/SIGTERM)
- * hangs up, unregisters and exits.
+ * hangs up, unregisters and exits 0. That graceful shutdown is bounded: if it has not finished
+ * within 5 s (SHUTDOWN_BOUND_MS; say, the registrar does not answer), or if it fails, a stderr
+ * line says what was still pending (or the error) and the exit code is 1. A second SIGINT/SIGTERM
+ * during it exits at once with 130/143 (128 + signal number), after a stderr line saying what was
+ * cut short.
  */
 import { parseArgs } from 'node:util';
 import type { Session } from 'sip.js';
 import { createStdioChannel } from '../carriers/stdio-carrier';
 import { AccountConfig } from '../common/contract/contract';
-import { createSwitchboardCore, type CallAudioProvider } from '../core/app/switchboard-core';
+import { createSwitchboardCore, type CallAudioProvider, type SwitchboardCore } from '../core/app/switchboard-core';
 import type { AudioSink, AudioSource } from '../core/media/audio/audio-port';
 import { NullSink } from '../core/media/audio/null-sink';
 import { SilenceSource } from '../core/media/audio/silence-source';
@@ -43,6 +47,17 @@ const USAGE = `Usage: npm run --silent headless -- --account URI [options]
   --trace                SIP trace on stderr (passwords redacted)
   --help
 Speaks JSON-RPC 2.0 on stdin/stdout, one message per line; see README "Headless contract".`;
+
+/**
+ * Upper bound on the graceful shutdown. A reachable registrar answers the un-REGISTER in
+ * milliseconds and the core gives a slow one 4 s (Account.stop); an unreachable registrar or proxy
+ * would hold the exit until SIP Timer F (32 s), longer than anyone at Ctrl-C or any service
+ * manager waits (docker stop kills after 10 s).
+ */
+const SHUTDOWN_BOUND_MS = 5000;
+
+/** 128 + signal number: how shells and service managers recognise "ended by this signal". */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 function fail(message: string): never {
   process.stderr.write(`switchboard headless: ${message}\n\n${USAGE}\n`);
@@ -163,6 +178,25 @@ function wavAudio(audioIn: string | undefined, audioOut: string | undefined): Ca
   };
 }
 
+/** What core.stop() still waits for, as far as the account and call states show. */
+async function pendingSteps(core: SwitchboardCore): Promise<string> {
+  try {
+    const { calls } = await core.phone.handlers['call.list']({});
+    const { accounts } = await core.phone.handlers['account.list']({});
+    // Account.stop() ends in 'unregistered'; until then it waits for the registrar's answer
+    // (sip.js disposes a Registerer only once its REGISTER transaction is over).
+    const waitsFor = (state: string) =>
+      state === 'registering' ? ', REGISTER unanswered' : state === 'unregistering' ? ', un-REGISTER unanswered' : '';
+    const pending = [
+      ...calls.filter((c) => c.state !== 'ended').map((c) => `call ${c.callId} (${c.remoteUri}) ${c.state}`),
+      ...accounts.filter((a) => a.state !== 'unregistered').map((a) => `account ${a.accountId} (${a.aor}) ${a.state}${waitsFor(a.state)}`),
+    ];
+    return pending.length > 0 ? pending.join('; ') : 'unknown (every call has ended and every account is unregistered)';
+  } catch (error) {
+    return `unknown (could not read the account and call states: ${String(error)})`;
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseCommandLine(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -178,16 +212,32 @@ async function main(): Promise<void> {
   core.server.attach(channel);
 
   let stopping = false;
+  /** Exit without waiting for core.stop() any longer, saying what it was still waiting for. */
+  const giveUp = async (why: string, code: number) => {
+    log(`switchboard headless: ${why}; still pending: ${await pendingSteps(core)}`);
+    process.exit(code);
+  };
   const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
     log(`switchboard headless: ${why}; hanging up and unregistering`);
-    await core.stop();
+    setTimeout(() => void giveUp(`graceful shutdown did not finish within ${SHUTDOWN_BOUND_MS / 1000} s`, 1), SHUTDOWN_BOUND_MS);
+    try {
+      await core.stop();
+    } catch (error) {
+      log(`switchboard headless: graceful shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exit(1);
+    }
     process.exit(0);
   };
+  // A signal during the shutdown means "now" (Ctrl-C twice, a service manager's second signal).
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES) => {
+    if (stopping) void giveUp(`${signal} during shutdown; graceful shutdown cut short`, SIGNAL_EXIT_CODES[signal]);
+    else void shutdown(signal);
+  };
   channel.onClose(() => void shutdown('stdin closed'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   await core.phone.addAccount(options.config);
 }
