@@ -4,17 +4,19 @@
 //   src-main/electron/preload.electron.ts → dist/electron/preload.cjs  (sandboxed: may require only 'electron')
 // Only `electron` stays external, so the packaged app needs no node_modules at runtime.
 // Beside them: opus.wasm (libopus) and THIRD-PARTY-LICENSES.txt, the licence of every npm package
-// esbuild put into main.cjs/preload.cjs (read from its metafile) and libopus' COPYING.
+// esbuild put into main.cjs/preload.cjs (read from its metafile; scripts/third-party-licenses.mjs)
+// and libopus' COPYING. The renderer's Vite build writes its own dist/renderer/THIRD-PARTY-LICENSES.txt.
 // CommonJS because Electron's sandboxed preload cannot be ESM, and package.json "type":"module"
 // therefore needs the .cjs extension.
 //
 //   node scripts/build-electron.mjs [--only main|preload] [--outdir DIR]   (default outdir dist/electron)
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundledPackages, nodeBundleNotice } from './third-party-licenses.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const electronNode = 'node22'; // Electron 45 ships Node 22
@@ -61,28 +63,9 @@ if (which.includes('main')) {
   // running script first: ship the plain build from @evan/opus next to main.cjs (node_modules is
   // not packaged, and the package's native .node files are never used).
   mkdirSync(outdir, { recursive: true });
-  copyFileSync(createRequire(import.meta.url).resolve('@evan/opus/wasm/opus.wasm'), join(outdir, 'opus.wasm'));
-  const bundled = new Set(['@evan/opus']);
-  for (const { metafile } of results) for (const input of Object.keys(metafile.inputs)) {
-    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (match) bundled.add(match[1]);
-  }
-  writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses([...bundled].sort()));
+  const opusWasm = createRequire(import.meta.url).resolve('@evan/opus/wasm/opus.wasm');
+  copyFileSync(opusWasm, join(outdir, 'opus.wasm'));
+  const inputs = results.flatMap(({ metafile }) => Object.keys(metafile.inputs));
+  writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), nodeBundleNotice(bundledPackages([opusWasm, ...inputs], root), root));
 }
 console.log(`Built ${which.map((name) => `${name}.cjs`).join(' and ')} in ${outdir}`);
-
-/** The licence texts the packaged app must carry: each bundled npm package's, then libopus'. */
-function thirdPartyLicenses(packages) {
-  const sections = packages.map((name) => {
-    const dir = join(root, 'node_modules', name);
-    const { version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const file = readdirSync(dir).find((f) => /^licen[cs]e(\.md|\.txt)?$/i.test(f));
-    if (!file) throw new Error(`${name} is bundled into the app but has no LICENSE file in ${dir}: its licence cannot be shipped`);
-    return `${name} ${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
-  });
-  const copying = join(root, 'resources', 'licenses', 'libopus-COPYING.txt');
-  if (!existsSync(copying)) throw new Error(`missing ${copying}: libopus (inside opus.wasm) is BSD-licensed and its notice must ship`);
-  sections.push(`libopus (BSD-3-Clause), compiled into opus.wasm by @evan/opus\n\n${readFileSync(copying, 'utf8').trim()}\n`);
-  const rule = `\n${'='.repeat(72)}\n\n`;
-  return `Switchboard includes the following third-party software.\n${rule}${sections.join(rule)}`;
-}

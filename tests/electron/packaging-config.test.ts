@@ -1,5 +1,7 @@
 // electron-builder.yml is valid for the installed electron-builder (its own schema validation)
-// and declares what a softphone needs on every platform. Packaging itself cannot run here.
+// and declares what a softphone needs on every platform, and the builds write the licence notices it
+// ships (build:electron for main/preload, the renderer's Vite build for its bundle). Packaging
+// itself cannot run here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -51,15 +53,25 @@ test('per platform: nsis, dmg with microphone usage text and entitlement, AppIma
   assert.equal(config.linux.category, 'Network;Telephony');
 });
 
-test('ships the licence notice of everything bundled: sip.js, zod, @evan/opus and libopus inside opus.wasm', () => {
-  assert.deepEqual(config.extraResources, [{ from: 'dist/electron/THIRD-PARTY-LICENSES.txt', to: 'THIRD-PARTY-LICENSES.txt' }]);
+function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+test('ships the licence notices of main/preload and of the renderer beside the app resources', () => {
+  assert.deepEqual(config.extraResources, [
+    { from: 'dist/electron/THIRD-PARTY-LICENSES.txt', to: 'THIRD-PARTY-LICENSES.txt' },
+    { from: 'dist/renderer/THIRD-PARTY-LICENSES.txt', to: 'THIRD-PARTY-LICENSES-renderer.txt' },
+  ]);
+});
+
+test('build:electron writes the licence notice of everything it bundled: sip.js, zod, @evan/opus and libopus inside opus.wasm', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'switchboard-licences-'));
   try {
     const build = spawnSync(process.execPath, ['scripts/build-electron.mjs', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
     assert.equal(build.status, 0, `build:electron failed:\n${build.stderr}`);
     const notices = readFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
     for (const name of ['sip.js', 'zod', '@evan/opus']) {
-      const version = (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      const version = packageVersion(name);
       assert.ok(notices.includes(`${name} ${version} (MIT)`), `${name} ${version} listed`);
     }
     assert.match(notices, /libopus \(BSD-3-Clause\)[\s\S]*Redistributions in binary form must reproduce the above copyright/);
@@ -67,5 +79,23 @@ test('ships the licence notice of everything bundled: sip.js, zod, @evan/opus an
     assert.ok(existsSync(join(outdir, 'opus.wasm')));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
+  }
+});
+
+test("build:renderer writes the licence notice of what Vite bundled: Svelte's runtime, with its MIT text", () => {
+  // Into a temporary outDir: dist/renderer may be in use by other tests and by dev:web.
+  const outDir = mkdtempSync(join(tmpdir(), 'switchboard-renderer-licences-'));
+  try {
+    const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+    const args = [vite, 'build', '--config', 'src-renderer/vite.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'];
+    const build = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+    assert.equal(build.status, 0, `build:renderer failed:\n${build.stderr}`);
+    const notices = readFileSync(join(outDir, 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+    assert.ok(notices.includes(`svelte ${packageVersion('svelte')} (MIT)`), `svelte listed:\n${notices}`);
+    const svelteLicence = readFileSync(join(root, 'node_modules', 'svelte', 'LICENSE.md'), 'utf8').trim();
+    assert.ok(notices.includes(svelteLicence), "Svelte's LICENSE.md text included, not only its name");
+    assert.ok(existsSync(join(outDir, 'index.html')));
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
   }
 });
