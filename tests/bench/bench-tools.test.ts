@@ -14,7 +14,7 @@ import { callSetupTiming, registrationTiming, sipPackets } from './capture-analy
 import { captureDuring, startLoopbackCapture } from './loopback-capture';
 import type { UdpDatagram } from './pcap-reader';
 import { cpuSeconds, findPid, rssKiB } from './process-stats';
-import { distribution, percentile } from './stats';
+import { distribution, pairedMedians, percentile } from './stats';
 
 function sipText(firstLine: string, headers: Record<string, string>, body = ''): Buffer {
   const lines = [firstLine, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${body.length}`, '', body];
@@ -87,6 +87,30 @@ describe('statistics', () => {
     assert.equal(distribution([5])?.p99, 5);
     assert.equal(distribution([]), undefined);
     assert.throws(() => percentile([], 50), /empty/);
+  });
+});
+
+describe('repeated runs', () => {
+  test('the ratio is the median of per-run ratios, and a failed side leaves only its own run out', () => {
+    // Run 2 ran on a loaded moment (both sides high): pairing keeps its ratio at 2, where the
+    // ratio of the two medians (3 / 1.5) would be 2 only by chance.
+    const summary = pairedMedians([
+      { ours: 2, theirs: 1 },
+      { ours: 6, theirs: 3 },
+      { ours: 3, theirs: 1 },
+      { theirs: 1.5 }, // our call failed in this run
+      { ours: Number.NaN, theirs: 2 },
+    ]);
+    assert.equal(summary.pairs, 3);
+    assert.equal(summary.ratio, 2);
+    assert.equal(summary.ratioMin, 2);
+    assert.equal(summary.ratioMax, 3);
+    assert.equal(summary.ours, 3);
+    assert.equal(summary.theirs, 1.5);
+  });
+
+  test('no pair at all gives no ratio but keeps each side', () => {
+    assert.deepEqual(pairedMedians([{ ours: 4 }, { theirs: 2 }]), { pairs: 0, ours: 4, theirs: 2, ratio: undefined, ratioMin: undefined, ratioMax: undefined });
   });
 });
 

@@ -7,6 +7,7 @@
  *   --call-seconds S        length of each CPU/RSS call (default 30; quick 8)
  *   --only LIST             comma list of: media, jitter, register, setup, calls (default all)
  *   --codecs LIST           comma list of codec names for the media and calls sections (default all)
+ *   --repeat N              calls per codec in the calls section, interleaved; rows give medians (default 3; quick 1)
  *   --out FILE              JSON output (default .test-artifacts/bench.json)
  *
  * Sections (issue numbering): 1 registration, 2 call setup, 3 memory, 4 media CPU in-process,
@@ -20,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { startKamailio, type TestPbx } from '../harness/kamailio';
 import { repoRoot } from '../harness/headless-switchboard';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { buildHeadlessBundle } from '../harness/headless-bundle';
 import { benchCodecs } from './bench-codecs';
 import { benchCallCpu, type CallCpuFigures } from './call-cpu-bench';
 import { failedSection, row, type FigureRow } from './figures';
@@ -27,7 +29,7 @@ import { benchCaptureToWire, benchJitterDelay, JITTERY_LINK } from './jitter-ben
 import { benchMediaCpu, type CodecCpu } from './media-cpu-bench';
 import { formatTable, writeJson } from './report';
 import { benchCallSetup, benchRegistration } from './sip-core-bench';
-import { distribution } from './stats';
+import { distribution, pairedMedians } from './stats';
 import { speechLikeWav } from './test-signal';
 
 const SECTIONS = ['media', 'jitter', 'register', 'setup', 'calls'] as const;
@@ -43,6 +45,7 @@ function parseOptions() {
       'call-seconds': { type: 'string' },
       only: { type: 'string' },
       codecs: { type: 'string' },
+      repeat: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -59,6 +62,7 @@ function parseOptions() {
     quick,
     runs: positive('runs', values.runs, quick ? 3 : 10),
     callSeconds: positive('call-seconds', values['call-seconds'], quick ? 8 : 30),
+    repeat: positive('repeat', values.repeat, quick ? 1 : 3),
     audioSeconds: quick ? 5 : 30,
     repetitions: quick ? 2 : 3,
     jitterSeconds: quick ? 5 : 15,
@@ -141,11 +145,12 @@ async function main(): Promise<number> {
     const dir = makeTempDir('bench-');
     let pbx: TestPbx | undefined;
     try {
+      const headlessBundle = buildHeadlessBundle(join(dir, 'headless'));
       pbx = await startKamailio({ users: ['alice', 'bob', 'carol', 'dave'] });
       // baresip's aufile must outlast its calls; the headless loops a short file (see peers.ts)
       const signal8k = speechLikeWav(join(dir, 'signal-8000.wav'), 8000, 120);
       const ourSignal8k = speechLikeWav(join(dir, 'signal-8000-10s.wav'), 8000, 10);
-      const sipOptions = { pbx, dir, runs: options.runs, signal8k, ourSignal8k, log };
+      const sipOptions = { pbx, dir, runs: options.runs, signal8k, ourSignal8k, headlessBundle, log };
       if (options.sections.has('register')) {
         await attempt('1 registration', async () => {
           log(`registration: ${options.runs} runs each`);
@@ -169,6 +174,8 @@ async function main(): Promise<number> {
             dir,
             log,
             callSeconds: options.callSeconds,
+            repeat: options.repeat,
+            headlessBundle,
             codecs: codecs.map((c) => ({
               name: c.name,
               sampleRate: c.codec.info.sampleRate,
@@ -181,11 +188,12 @@ async function main(): Promise<number> {
           rows.push(...result.rows);
           raw.callCpu = result.raw;
           const section = '6 jitter-buffer delay (in-process MediaSession → MediaSession, PCMU) and capture-to-wire';
-          for (const f of callCpu) {
-            const delays = distribution(f.switchboard?.jitterBufferDelayMs ?? []);
-            if (delays) rows.push(row(section, `JB current delay, real ${f.codec} call, median`, 'ms', delays.median, undefined, { note: 'Switchboard ← baresip over loopback, call.stats once a second for 8 s after the CPU window' }));
-            const playout = distribution(f.switchboard?.playoutDelayMs ?? []);
-            if (playout) rows.push(row(section, `playout delay (arrival → device pull), real ${f.codec} call, median`, 'ms', playout.median, undefined));
+          for (const name of new Set(callCpu.map((f) => f.codec))) {
+            const runs = callCpu.filter((f) => f.codec === name);
+            const delays = distribution(runs.flatMap((f) => f.switchboard?.jitterBufferDelayMs ?? []));
+            if (delays) rows.push(row(section, `JB current delay, real ${name} call, median`, 'ms', delays.median, undefined, { note: 'Switchboard ← baresip over loopback, call.stats once a second for 8 s after the CPU window (all runs)' }));
+            const playout = distribution(runs.flatMap((f) => f.switchboard?.playoutDelayMs ?? []));
+            if (playout) rows.push(row(section, `playout delay (arrival → device pull), real ${name} call, median`, 'ms', playout.median, undefined));
           }
         });
       }
@@ -203,7 +211,7 @@ async function main(): Promise<number> {
     const section = '4 media CPU per second of audio (in-process, % of one core)';
     for (const m of mediaCpu) {
       const codec = codecs.find((c) => c.name === m.codec)!;
-      const theirs = callCpu.find((f) => f.codec === m.codec)?.baresip?.cpuPercent;
+      const theirs = pairedMedians(callCpu.filter((f) => f.codec === m.codec).map((f) => ({ theirs: f.baresip?.cpuPercent }))).theirs;
       rows.push(
         row(section, `${m.codec} encode + jitter buffer`, '%', m.totalPercent, theirs, {
           note: `encode ${m.encodePercent.toFixed(3)}, decode ${m.decodePercent.toFixed(3)}, JB incl. decode ${m.jitterBufferPercent.toFixed(3)}; ` +

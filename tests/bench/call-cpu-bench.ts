@@ -12,6 +12,15 @@
  *
  * A codec that Switchboard cannot negotiate yet (not among the codecs its calls offer) still gets
  * baresip's figure; Switchboard's is then missing with the reason.
+ *
+ * Switchboard runs as it ships for scripting: the bundled headless (scripts/build-headless.mjs,
+ * plain `node headless.cjs`), not the sources under tsx (whose loader thread alone costs ~1 % here).
+ *
+ * Repeats (`--repeat N`): one call of 15-30 s on a shared 2-core VM varies by a third (baresip
+ * itself 1.0-1.6 % between runs), so each codec is measured N times, rounds interleaved (PCMU,
+ * PCMA, ..., PCMU, PCMA, ...) so slow drifts of the machine hit every codec alike. A row shows the
+ * medians of both sides and, as its ratio, the median of the N per-run ratios (each run's two calls
+ * ran at the same time, so their ratio is the better-paired figure).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +33,7 @@ import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { row, type FigureRow } from './figures';
 import { baresipPid, startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
 import { cpuSeconds, rssKiB } from './process-stats';
-import { percentile } from './stats';
+import { pairedMedians, percentile } from './stats';
 import { speechLikeWav } from './test-signal';
 import { sleep } from './wall-clock';
 
@@ -43,6 +52,10 @@ export interface CallCodec {
 }
 
 export interface CallCpuOptions {
+  /** The bundled headless to run (scripts/build-headless.mjs output). */
+  headlessBundle: string;
+  /** Calls per codec, in interleaved rounds (see header). */
+  repeat: number;
   /** Also measure bare Node's I/O floor (node-io-floor.mjs) during the first codec's call. */
   withNodeFloor?: boolean;
   pbx: TestPbx;
@@ -54,6 +67,8 @@ export interface CallCpuOptions {
 
 export interface CallCpuFigures {
   codec: string;
+  /** 0-based round of --repeat this run belongs to. */
+  round: number;
   /** Bare Node doing only this call's packet I/O (node-io-floor.mjs), same window: first codec only. */
   nodeFloor?: { cpuPercent: number; error?: string };
   /** Why this codec's calls could not be measured at all. */
@@ -88,21 +103,24 @@ async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPerc
 export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: FigureRow[]; raw: CallCpuFigures[] }> {
   const { log } = options;
   const figures: CallCpuFigures[] = [];
-  for (const codec of options.codecs) {
-    log(`  ${options.callSeconds} s calls with ${codec.name}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
-    try {
-      figures.push(await oneCodec({ ...options, withNodeFloor: codec === options.codecs[0] }, codec));
-    } catch (error) {
-      // One codec failing (a peer that would not set up the call) must not cost the others.
-      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-      log(`  ${codec.name} calls failed: ${message}`);
-      figures.push({ codec: codec.name, error: message });
+  for (let round = 0; round < options.repeat; round++) {
+    for (const codec of options.codecs) {
+      const of = options.repeat > 1 ? ` (run ${round + 1} of ${options.repeat})` : '';
+      log(`  ${options.callSeconds} s calls with ${codec.name}${of}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
+      try {
+        figures.push(await oneCodec({ ...options, withNodeFloor: codec === options.codecs[0] }, codec, round));
+      } catch (error) {
+        // One codec failing (a peer that would not set up the call) must not cost the others.
+        const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+        log(`  ${codec.name} calls failed: ${message}`);
+        figures.push({ codec: codec.name, round, error: message });
+      }
     }
   }
   return { rows: toRows(figures, options), raw: figures };
 }
 
-async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<CallCpuFigures> {
+async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number): Promise<CallCpuFigures> {
   const { pbx } = options;
   // baresip's aufile MUST outlast the call. The headless loops its input, so it gets a 10 s file at
   // the codec's rate: no resampling or loading of a long file at call start inside the figures.
@@ -111,7 +129,7 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
   const started: TestBaresip[] = [];
   let alice: HeadlessSwitchboard | undefined;
   let floor: NodeFloor | undefined;
-  const result: CallCpuFigures = { codec: codec.name };
+  const result: CallCpuFigures = { codec: codec.name, round };
   try {
     const carol = await startBaresipPhone(pbx, 'carol', theirSignal, [codec.name], true);
     started.push(carol);
@@ -120,7 +138,7 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec): Promise<Call
     const bob = await startBaresipPhone(pbx, 'bob', theirSignal, [codec.name]);
     started.push(bob);
     if (codec.wiredInSwitchboard) {
-      alice = startSwitchboard(pbx, 'alice', ourSignal, join(options.dir, `cpu-call-received-${codec.name}.wav`));
+      alice = startSwitchboard(pbx, 'alice', ourSignal, join(options.dir, `cpu-call-received-${codec.name}.wav`), options.headlessBundle);
       await alice.waitForAccount('registered', 20_000);
     }
     const phone = alice;
@@ -223,28 +241,40 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
   const cpu = CPU_SECTION;
   const memory = '3 memory (VmRSS)';
   const rows: FigureRow[] = [];
-  for (const f of figures) {
-    const codec = options.codecs.find((c) => c.name === f.codec)!;
-    const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
-    let note: string | undefined;
-    if (f.error) note = `NOT MEASURED: ${f.error}`;
-    else if (!codec.wiredInSwitchboard) note = 'Switchboard: codec not offered in calls yet';
-    else if (f.switchboard?.error) note = `Switchboard: ${f.switchboard.error}`;
-    else if (ours?.negotiatedCodec && ours.negotiatedCodec.toLowerCase() !== f.codec.toLowerCase()) note = `Switchboard negotiated ${ours.negotiatedCodec}!`;
-    rows.push(row(cpu, `in a ${options.callSeconds} s call with ${f.codec}`, '%', ours?.cpuPercent, f.baresip?.cpuPercent, { goal: codec.goal, note }));
+  const repeated = options.repeat > 1;
+  const ok = (f: CallCpuFigures) => (f.switchboard && !f.switchboard.error ? f.switchboard : undefined);
+  /** A row from repeated paired runs: medians, and the median per-run ratio (see header). */
+  const summaryRow = (section: string, figure: string, unit: string, runs: { ours?: number; theirs?: number }[], extra: { goal?: string; note?: string }) => {
+    const summary = pairedMedians(runs);
+    const r = row(section, figure, unit, summary.ours, summary.theirs, extra);
+    if (!repeated) return r;
+    const spread = summary.pairs > 0 ? `; per-run ratios ${summary.ratioMin!.toFixed(2)}-${summary.ratioMax!.toFixed(2)}` : '';
+    return { ...r, ratio: summary.ratio, note: [`median of ${runs.length} runs, ratio = median per-run ratio${spread}`, extra.note].filter(Boolean).join('; ') };
+  };
+  const byCodec = options.codecs.map((codec) => ({ codec, runs: figures.filter((f) => f.codec === codec.name) })).filter((c) => c.runs.length > 0);
+  for (const { codec, runs } of byCodec) {
+    const notes = new Set<string>();
+    for (const f of runs) {
+      if (f.error) notes.add(`NOT MEASURED: ${f.error}`);
+      else if (!codec.wiredInSwitchboard) notes.add('Switchboard: codec not offered in calls yet');
+      else if (f.switchboard?.error) notes.add(`Switchboard: ${f.switchboard.error}`);
+      else if (ok(f)?.negotiatedCodec && ok(f)!.negotiatedCodec!.toLowerCase() !== f.codec.toLowerCase()) notes.add(`Switchboard negotiated ${ok(f)!.negotiatedCodec}!`);
+    }
+    const failed = runs.filter((f) => f.error || (codec.wiredInSwitchboard && !ok(f))).length;
+    const note = [...notes].map((n) => (repeated && failed < runs.length ? `${failed} of ${runs.length} runs: ${n}` : n)).join('; ') || undefined;
+    rows.push(summaryRow(cpu, `in a ${options.callSeconds} s call with ${codec.name}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
   }
-  const withFloor = figures.find((f) => f.nodeFloor);
-  if (withFloor?.nodeFloor) {
+  const withFloor = figures.filter((f) => f.nodeFloor);
+  if (withFloor.length > 0) {
     rows.push(
-      row(cpu, `bare Node ${process.version}: only a call's packet I/O (20 ms timer, 50 pkt/s each way), during the ${withFloor.codec} call`, '%', withFloor.nodeFloor.cpuPercent, withFloor.baresip?.cpuPercent, {
+      summaryRow(cpu, `bare Node ${process.version}: only a call's packet I/O (20 ms timer, 50 pkt/s each way), during the ${withFloor[0]!.codec} call`, '%', withFloor.map((f) => ({ ours: f.nodeFloor!.cpuPercent, theirs: f.baresip?.cpuPercent })), {
         note: "tests/bench/node-io-floor.mjs, no media work: the least any Node program spends here; ratio against baresip's whole call",
       }),
     );
   }
-  for (const f of figures) {
-    const ours = f.switchboard && !f.switchboard.error ? f.switchboard : undefined;
-    if (!ours && !f.baresip) continue;
-    rows.push(row(memory, `in a call with ${f.codec} (median)`, 'MiB', ours?.rssMiB, f.baresip?.rssMiB, f.codec === figures[0]?.codec ? { note: 'caller side of the call, sampled every second' } : {}));
+  for (const { codec, runs } of byCodec) {
+    if (!runs.some((f) => ok(f) || f.baresip)) continue;
+    rows.push(summaryRow(memory, `in a call with ${codec.name} (median)`, 'MiB', runs.map((f) => ({ ours: ok(f)?.rssMiB, theirs: f.baresip?.rssMiB })), codec === byCodec[0]!.codec ? { note: 'caller side of the call, sampled every second' } : {}));
   }
   return rows;
 }

@@ -11,10 +11,11 @@ import type { TestPbx } from '../harness/kamailio';
 import { startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { findPid } from './process-stats';
 
-export function startSwitchboard(pbx: TestPbx, user: string, audioIn: string, audioOut?: string): HeadlessSwitchboard {
+/** `bundle`: the headless as built by scripts/build-headless.mjs (what ships; see call-cpu-bench.ts). */
+export function startSwitchboard(pbx: TestPbx, user: string, audioIn: string, audioOut: string | undefined, bundle: string): HeadlessSwitchboard {
   const args = ['--account', pbx.aor(user), '--password', pbx.password(user), '--transport', 'udp', '--proxy', pbx.proxyUri('udp'), '--audio-in', audioIn];
   if (audioOut) args.push('--audio-out', audioOut);
-  return startHeadless(args);
+  return startHeadless(args, { bundle });
 }
 
 export function switchboardPid(phone: HeadlessSwitchboard): number {

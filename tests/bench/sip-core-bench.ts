@@ -26,6 +26,8 @@ import { distribution } from './stats';
 import { epochMs, sleep } from './wall-clock';
 
 export interface SipCoreOptions {
+  /** The bundled headless to run (scripts/build-headless.mjs output). */
+  headlessBundle: string;
   pbx: TestPbx;
   dir: string;
   runs: number;
@@ -61,7 +63,7 @@ export async function benchRegistration(options: SipCoreOptions): Promise<{ rows
     for (let i = 0; i < runs; i++) {
       log(`  registration run ${i + 1}/${runs}`);
       let at = epochMs();
-      const phone = startSwitchboard(pbx, SB_USER, options.ourSignal8k);
+      const phone = startSwitchboard(pbx, SB_USER, options.ourSignal8k, undefined, options.headlessBundle);
       try {
         await phone.waitForAccount('registered', 20_000);
       } finally {
@@ -104,7 +106,7 @@ export async function benchCallSetup(options: SipCoreOptions): Promise<CallSetup
   try {
     callee = await startBaresipPhone(pbx, CALLEE, options.signal8k, ['PCMU'], true);
     farCaller = await startBaresipPhone(pbx, BS_USER, options.signal8k, ['PCMU']);
-    caller = startSwitchboard(pbx, SB_USER, options.ourSignal8k, `${dir}/setup-received.wav`);
+    caller = startSwitchboard(pbx, SB_USER, options.ourSignal8k, `${dir}/setup-received.wav`, options.headlessBundle);
     await caller.waitForAccount('registered', 20_000);
 
     // (3) idle, registered: let start-up garbage settle first; idle CPU over the next seconds

@@ -40,3 +40,34 @@ export function ratio(ours: number | undefined, theirs: number | undefined): num
   if (ours === undefined || theirs === undefined || theirs === 0) return undefined;
   return ours / theirs;
 }
+
+/** Medians over repeated runs, each run measuring both softphones at the same time. */
+export interface PairedMedians {
+  /** Runs where both sides have a figure. */
+  pairs: number;
+  ours?: number;
+  theirs?: number;
+  /** Median of the per-run ratios ours/theirs (a pair shares the machine's load of its moment). */
+  ratio?: number;
+  ratioMin?: number;
+  ratioMax?: number;
+}
+
+/**
+ * Summary of repeated paired runs; a side missing from a run (it failed) leaves that run out of
+ * the ratios but not out of the other side's median.
+ */
+export function pairedMedians(runs: readonly { ours?: number; theirs?: number }[]): PairedMedians {
+  const finite = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v);
+  const ours = runs.map((r) => r.ours).filter(finite);
+  const theirs = runs.map((r) => r.theirs).filter(finite);
+  const ratios = runs.map((r) => ratio(finite(r.ours) ? r.ours : undefined, finite(r.theirs) ? r.theirs : undefined)).filter(finite);
+  return {
+    pairs: ratios.length,
+    ours: ours.length > 0 ? percentile(ours, 50) : undefined,
+    theirs: theirs.length > 0 ? percentile(theirs, 50) : undefined,
+    ratio: ratios.length > 0 ? percentile(ratios, 50) : undefined,
+    ratioMin: ratios.length > 0 ? Math.min(...ratios) : undefined,
+    ratioMax: ratios.length > 0 ? Math.max(...ratios) : undefined,
+  };
+}

@@ -28,6 +28,8 @@ export interface HeadlessSwitchboard {
 export interface HeadlessOptions {
   /** Run through `npm run --silent headless --` exactly as README says (slower); default: node + tsx. */
   viaNpm?: boolean;
+  /** Run this bundle (scripts/build-headless.mjs output) with plain node instead of the sources. */
+  bundle?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -46,7 +48,7 @@ function profilingArgs(): string[] {
 export function startHeadless(args: string[], options: HeadlessOptions = {}): HeadlessSwitchboard {
   const child = options.viaNpm
     ? spawn('npm', ['run', '--silent', 'headless', '--', ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [...profilingArgs(), '--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts'), ...args], {
+    : spawn(process.execPath, [...profilingArgs(), ...(options.bundle ? [options.bundle] : ['--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts')]), ...args], {
         cwd: repoRoot,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
