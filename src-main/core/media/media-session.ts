@@ -27,11 +27,15 @@
  *   With `manualPlayout` the owner drives the clock by calling `playoutFrame()` (tests).
  * - Pull phase: a device pulling 20 ms at a fixed phase makes a frame wait up to 20 ms for its pull,
  *   whatever the jitter buffer does. This clock is ours, so once the stream is playing with its
- *   jitter measured, it moves its grid earlier ONCE by what the buffer reports as removable
+ *   jitter measured, it moves its grid earlier by what the buffer reports as removable
  *   (JitterBuffer.pullPhaseAdvanceMs): pulls then come just `target slack` after the fastest
- *   arrivals. The sink sees one pull come early, nothing else (like a sound card opened at that
- *   moment). Drift later is the jitter buffer's job (time-scaling), as on any device. The send
- *   clock moves with it (one frame is read and sent early once), so both still fall due together.
+ *   arrivals (with ptime 10, 30 or 40: the pulls that first need each frame do). It looks again
+ *   once a second and moves again when PHASE_REALIGN_MIN_MS or more became removable: the jitter
+ *   target measured first can be inflated by the call's start (a busy event loop), and once it
+ *   settles lower, time-scaling alone cannot remove the rest (slack only drops a pull period at a
+ *   time). Each move, the sink sees one pull come early, nothing else (like a sound card opened at
+ *   that moment). Drift is the jitter buffer's job (time-scaling), as on any device. The send clock
+ *   moves with it (one frame is read and sent early), so both still fall due together.
  * - Early tick: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
  *   a packet arrives, the tick is due within EARLY_TICK_MS and the jitter buffer can already serve
  *   that pull (JitterBuffer.canServe: the same audio as at the due time), the tick runs right then,
@@ -82,6 +86,10 @@ const TIMER_ROUNDING_MS = 1;
 const playoutSamples = (rate: number) => Math.round((rate * PLAYOUT_MS) / 1000);
 /** Phase alignment leaves this much of the removable wait (see alignPlayoutPhase). */
 const PHASE_ALIGN_CUSHION_MS = 0.25;
+/** After the first alignment, the removable wait is looked at again once a second (in pulls)... */
+const PHASE_CHECK_PULLS = 50;
+/** ...and the grid moved again only if at least this much became removable (a settled target is a few ms off). */
+const PHASE_REALIGN_MIN_MS = 2;
 /** A packet arrival runs the media tick when it falls due within this many ms (see header). */
 const EARLY_TICK_MS = 8;
 
@@ -94,8 +102,10 @@ export interface MediaSessionCounters {
   framesPlayed: number;
   /** Times the playout clock fell more than MAX_PLAYOUT_CATCH_UP frames behind and was re-based. */
   playoutRebased: number;
-  /** How far (ms) the playout grid was moved earlier to follow the arrivals (see header), once. */
+  /** How far (ms) the playout grid was moved earlier to follow the arrivals (see header), in all. */
   playoutPhaseAdvanceMs: number;
+  /** How many times it was moved. */
+  playoutPhaseMoves: number;
   /** Media ticks run on a packet arrival, ahead of the timer (see header, "Early tick"). */
   ticksOnArrival: number;
   /** Times the media timer fired (see TIMER_ROUNDING_MS). */
@@ -151,6 +161,7 @@ export class MediaSession {
     framesPlayed: 0,
     playoutRebased: 0,
     playoutPhaseAdvanceMs: 0,
+    playoutPhaseMoves: 0,
     ticksOnArrival: 0,
     timerWakeups: 0,
   };
@@ -189,6 +200,8 @@ export class MediaSession {
   private playoutStart = 0;
   private playoutFrames = 0;
   private playoutPhaseAligned = false;
+  /** playoutFrames at which alignPlayoutPhase next looks (0: at every pull until the first alignment). */
+  private nextPhaseCheck = 0;
   private readonly loggedOnce = new Set<string>();
 
   constructor(options: MediaSessionOptions) {
@@ -506,27 +519,31 @@ export class MediaSession {
       this.logOnce('playout-rebased', `Playout clock fell ${overdue} frames behind (event loop blocked); skipping ahead`);
       this.playoutStart = now - PLAYOUT_MS;
       this.playoutFrames = 0;
+      this.nextPhaseCheck = 0; // a new grid: align it again
       overdue = 1;
     }
     for (; overdue > 0; overdue--) {
       this.playoutFrame(this.nextPlayoutDue());
       this.playoutFrames++;
     }
-    if (!this.playoutPhaseAligned) this.alignPlayoutPhase();
+    if (this.playoutFrames >= this.nextPhaseCheck) this.alignPlayoutPhase();
   }
 
-  /** Once per session: pull just after the fastest arrivals (see header, "Pull phase"). */
+  /** Pull just after the fastest arrivals (see header, "Pull phase"). */
   private alignPlayoutPhase(): void {
     const pt = this.activePayloadType;
     const advance = pt === undefined ? undefined : this.jitterBuffers.get(pt)?.buffer.pullPhaseAdvanceMs();
     if (advance === undefined) return;
-    this.playoutPhaseAligned = true;
+    this.nextPhaseCheck = this.playoutFrames + PHASE_CHECK_PULLS;
     // A little less than all of it: slack exactly at the target would be a rounding error from a stretch.
     const shift = advance - PHASE_ALIGN_CUSHION_MS;
-    if (shift <= 0) return;
+    const worthIt = this.playoutPhaseAligned ? PHASE_REALIGN_MIN_MS : 0;
+    this.playoutPhaseAligned = true;
+    if (shift <= worthIt) return;
     this.playoutStart -= shift;
     this.startTime -= shift;
-    this.counters.playoutPhaseAdvanceMs = shift;
+    this.counters.playoutPhaseAdvanceMs += shift;
+    this.counters.playoutPhaseMoves++;
   }
 
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {

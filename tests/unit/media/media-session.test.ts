@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
 import { linearToUlaw, pcmuCodec, ulawToLinear } from '../../../src-main/core/media/codecs/g711';
 import { MediaSession } from '../../../src-main/core/media/media-session';
@@ -241,53 +242,115 @@ describe('MediaSession', () => {
       remote.socket.close();
     }
   });
-  test('the playout clock moves its pulls to just after the arrivals: a frame does not wait for a pull, and the tick rides on the arrival', async () => {
-    // Worst phase on purpose: the sender starts right after the receiver, so every packet arrives
-    // just after a receiver pull and would wait ~20 ms for the next one on a fixed-phase clock.
-    const sine: AudioSource = {
-      sampleRate: 8000,
-      position: 0,
-      read(frame: Int16Array) {
-        for (let i = 0; i < frame.length; i++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * this.position++) / 8000));
-      },
-      close: async () => undefined,
-    } as AudioSource & { position: number };
+  test('the pull grid follows the jitter target down after a jittery start: once it settles, the wait it no longer needs is removed', async () => {
+    // The first 3 s, every 5th packet comes 15 ms late: the target slack measured at the first
+    // alignment is ~18 ms. Then the link is clean, and once those arrivals leave the 5 s jitter
+    // window the target is ~3-5 ms. Time-scaling cannot remove the ~13 ms now unneeded (slack only
+    // drops a whole pull period at a time); only moving the grid again can.
     const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
-    const senderRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
     const receiver = new MediaSession({ rtp: receiverRtp, negotiated: negotiated(0, { direction: 'recvonly' }), source: new CountingSource(8000), sink: new CaptureSink(8000) });
-    const sender = new MediaSession({ rtp: senderRtp, negotiated: negotiated(receiverRtp.socket.local.port, { direction: 'sendonly' }), source: sine, sink: new CaptureSink(8000) });
+    const sender = createSocket('udp4');
+    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
+    const JITTERY_MS = 3000;
+    const TOTAL_MS = 10000;
+    const started = performance.now();
+    let next = 0;
+    const pending = new Map<number, number>(); // seq -> send time (ms since start)
+    const payload = (k: number) => {
+      const bytes = new Uint8Array(160);
+      for (let i = 0; i < 160; i++) bytes[i] = linearToUlaw(Math.round(8000 * Math.sin((2 * Math.PI * 400 * (k * 160 + i)) / 8000)));
+      return bytes;
+    };
+    const pump = setInterval(() => {
+      const now = performance.now() - started;
+      while (next * 20 <= now) {
+        pending.set(next, next * 20 + (next * 20 < JITTERY_MS && next % 5 === 0 ? 15 : 0));
+        next++;
+      }
+      for (const [k, at] of pending) {
+        if (at > now) continue;
+        pending.delete(k);
+        const packet = { marker: k === 0, payloadType: 0, sequenceNumber: k, timestamp: k * 160, ssrc: 77, csrcs: [], payload: payload(k), paddingLength: 0 };
+        sender.send(serializeRtpPacket(packet), receiverRtp.socket.local.port, '127.0.0.1');
+      }
+    }, 1);
     try {
       receiver.start();
-      sender.start();
-      // Warm-up (50 packets) and trimming of the 60 ms start-up delay take about 1.5 s.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await new Promise((resolve) => setTimeout(resolve, TOTAL_MS));
       const jb = receiver.stats().jitterBuffer!;
       assert.equal(jb.state, 'playing');
       assert.ok(jb.playoutDelayMs !== undefined, 'playout delay measured');
-      // Aligned: the wait for the pull is gone; what is left is the target slack plus at most one
-      // pitch period (2.5 ms at 400 Hz) of trimming granularity. Unaligned it would be ~20 ms more.
+      assert.ok(jb.targetDelayMs < 10, `the target settled after the jittery start: ${jb.targetDelayMs.toFixed(1)} ms`);
       assert.ok(
-        jb.playoutDelayMs - jb.targetDelayMs < 10,
-        `playout delay ${jb.playoutDelayMs.toFixed(1)} ms with target ${jb.targetDelayMs.toFixed(1)} ms (grid moved ${receiver.counters.playoutPhaseAdvanceMs.toFixed(1)} ms)`,
+        jb.playoutDelayMs - jb.targetDelayMs < 5,
+        `playout delay ${jb.playoutDelayMs.toFixed(1)} ms with target ${jb.targetDelayMs.toFixed(1)} ms; grid moved ${receiver.counters.playoutPhaseMoves} times, ${receiver.counters.playoutPhaseAdvanceMs.toFixed(1)} ms in all`,
       );
-      // Nothing lost or late for it. (A packet delayed past the 3 ms margin by a busy event loop --
-      // sender and receiver share this process -- is bridged by one concealed frame and still
-      // played: an underrun, rare, not loss.)
-      assert.equal(jb.lost, 0, 'nothing lost');
-      assert.equal(jb.late, 0, 'nothing late');
-      assert.ok(jb.concealed <= 3, `${jb.concealed} frames concealed`);
-      // Aligned, the tick falls due just after the packet it needs: most run on that arrival, as of
-      // their due time (after ~1.2 s of warm-up and alignment).
-      const ticksAfterAlignment = (3000 - 1500) / 20;
-      assert.ok(
-        receiver.counters.ticksOnArrival > ticksAfterAlignment * 0.6,
-        `${receiver.counters.ticksOnArrival} ticks ran on a packet arrival (of ~${ticksAfterAlignment + 15} since alignment)`,
-      );
+      assert.ok(receiver.counters.playoutPhaseMoves >= 2, `moved again after the target settled (${receiver.counters.playoutPhaseMoves} moves)`);
     } finally {
-      sender.stop();
+      clearInterval(pump);
       receiver.stop();
-      await senderRtp.close();
+      sender.close();
       await receiverRtp.close();
     }
   });
+  for (const ptime of [10, 20, 30, 40]) {
+    test(`ptime ${ptime}: the playout clock moves its 20 ms pulls to just after the arrivals: a frame does not wait for a pull, and the tick rides on the arrival`, async () => {
+      // Worst phase on purpose: the sender starts right after the receiver, so every packet arrives
+      // just after a receiver pull and would wait ~20 ms for the next one on a fixed-phase clock.
+      const sine: AudioSource = {
+        sampleRate: 8000,
+        position: 0,
+        read(frame: Int16Array) {
+          for (let i = 0; i < frame.length; i++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * this.position++) / 8000));
+        },
+        close: async () => undefined,
+      } as AudioSource & { position: number };
+      const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+      const senderRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+      const receiver = new MediaSession({ rtp: receiverRtp, negotiated: negotiated(0, { direction: 'recvonly' }), source: new CountingSource(8000), sink: new CaptureSink(8000) });
+      const sender = new MediaSession({ rtp: senderRtp, negotiated: negotiated(receiverRtp.socket.local.port, { direction: 'sendonly', ptime }), source: sine, sink: new CaptureSink(8000) });
+      try {
+        receiver.start();
+        sender.start();
+        // Warm-up (50 packets) and trimming of the 60 ms start-up delay, then 1.5 s aligned.
+        const warmUpMs = 50 * ptime;
+        await new Promise((resolve) => setTimeout(resolve, warmUpMs + 2000));
+        const jb = receiver.stats().jitterBuffer!;
+        assert.equal(jb.state, 'playing');
+        assert.ok(jb.playoutDelayMs !== undefined, 'playout delay measured');
+        // Aligned: the wait for the pull is gone; what is left is the target slack plus at most one
+        // pitch period (2.5 ms at 400 Hz) of trimming granularity. Unaligned it would be up to 20 ms
+        // more. With ptime 10 or 30 a 20 ms pull straddles two frames every time or every other
+        // time, so its first samples inherently wait 10 ms for the frame that completes it.
+        const straddleMs = ptime === 10 || ptime === 30 ? 10 : 0;
+        assert.ok(receiver.counters.playoutPhaseAdvanceMs > 0, `the pull grid moved (ptime ${ptime})`);
+        assert.ok(
+          jb.playoutDelayMs - jb.targetDelayMs - straddleMs < 5,
+          `playout delay ${jb.playoutDelayMs.toFixed(1)} ms with target ${jb.targetDelayMs.toFixed(1)} ms (grid moved ${receiver.counters.playoutPhaseAdvanceMs.toFixed(1)} ms)`,
+        );
+        // Nothing lost or late for it. (A packet delayed past the 3 ms margin by a busy event loop --
+        // sender and receiver share this process -- is bridged by one concealed frame and still
+        // played: an underrun, rare, not loss.)
+        assert.equal(jb.lost, 0, 'nothing lost');
+        assert.equal(jb.late, 0, 'nothing late');
+        assert.ok(jb.concealed <= 3, `${jb.concealed} frames concealed`);
+        // Steering settles: no frame shortened and the next lengthened, over and over (audible).
+        assert.ok(jb.expandedSamples <= 160, `${jb.expandedSamples} samples inserted by time-scaling on a clean link`);
+        // Aligned, the tick falls due just after the packet it needs: most run on that arrival, as of
+        // their due time (after ~1.2 s of warm-up and alignment).
+        // One such tick for each pull that needs a new frame: every pull with ptime 10 and 20, every
+        // other one with 40 (the second half of a 40 ms frame is already decoded when it falls due).
+        const criticalPulls = 1500 / Math.max(ptime, 20);
+        assert.ok(
+          receiver.counters.ticksOnArrival > criticalPulls * 0.6,
+          `${receiver.counters.ticksOnArrival} ticks ran on a packet arrival (of ~${criticalPulls} pulls needing a new frame since alignment)`,
+        );
+      } finally {
+        sender.stop();
+        receiver.stop();
+        await senderRtp.close();
+        await receiverRtp.close();
+      }
+    });
+  }
 });

@@ -143,6 +143,10 @@ const ACCELERATE_ABOVE_MS = 2;
  * see: a timer that fires before an already-arrived packet's I/O callback ran, and the 5 % tail.
  */
 const SLACK_MARGIN_MS = 3;
+/** Slacks of this many recent decodes bound the pull-phase advance (the smallest of them counts). */
+const PHASE_SLACK_WINDOW = 8;
+/** Frames ahead whose first pulls' slacks slackMs() weighs: covers the slack cycle of ptime 10 to 60 against 20 ms pulls. */
+const SLACK_LOOKAHEAD_FRAMES = 4;
 /**
  * FEC needs the packet AFTER a lost frame to be here when that frame is due: with a codec that can
  * recover (Opus) and recent loss at or above this share, the target slack gets one frame more.
@@ -187,7 +191,8 @@ export class JitterBuffer {
   private pullDeviceMs: number | undefined;
   private pullSamples = 0;
   /** Slack of the latest pull that decoded a frame (device-timed only). */
-  private lastSlackMs: number | undefined;
+  /** Slack (ms) at each of the last PHASE_SLACK_WINDOW decodes, oldest first. */
+  private recentSlacksMs: number[] = [];
   /** Share of recent frames lost (EMA); decides whether FEC is worth a frame of delay. */
   private recentLoss = 0;
   private underrun = false;
@@ -342,16 +347,19 @@ export class JitterBuffer {
 
   /**
    * For a device that can choose the phase of its pulls (the headless clock, see media-session.ts):
-   * how much earlier (ms, in [0, one frame)) its pulls could come and still keep the target slack,
-   * i.e. the part of the playout delay no time-scaling can remove. Undefined until the stream is
-   * playing with its jitter measured (after its first 50 packets), or when frames and pulls differ
-   * in length (the slack then differs from pull to pull).
+   * how much earlier (ms, in [0, one pull period)) its pulls could come and still keep the target
+   * slack, i.e. the part of the playout delay no time-scaling can remove. Any ptime: the slack that
+   * counts is that of each pull that first needs a frame (measured at the frame's decode), the
+   * smallest over the last PHASE_SLACK_WINDOW decodes. Undefined until the stream is playing with
+   * its jitter measured (after its first 50 packets) and that many decodes were device-timed.
    */
   pullPhaseAdvanceMs(): number | undefined {
-    if (this.state !== 'playing' || this.underrun || this.lastSlackMs === undefined || !this.estimator.warm) return undefined;
-    if (this.pullSamples !== this.frameSamples) return undefined;
-    const excess = this.lastSlackMs - this.targetDelayMs();
-    return excess < 0 ? undefined : excess % this.frameMs;
+    if (this.state !== 'playing' || this.underrun || this.recentSlacksMs.length < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
+    // Time-scaling brings the slack of the pull that first needs a frame down to within one pull
+    // period of the target; what is left of the excess modulo that period, only the phase removes.
+    const pullMs = (this.pullSamples * 1000) / this.sampleRate;
+    const excess = Math.min(...this.recentSlacksMs) - this.targetDelayMs();
+    return excess < 0 ? undefined : excess % pullMs;
   }
 
   stats(): JitterBufferStats {
@@ -418,17 +426,31 @@ export class JitterBuffer {
   }
 
   /**
-   * Slack (ms) of the pull being served if the frame at `frameTs`, `frameSamples` long once decoded
-   * and placed right after what is pending now, were followed by frames of the same length and
-   * `extraSamples` more were needed: device time minus the fastest-path arrival of the frame that
-   * supplies the pull's last sample. Exact for a stream of equal frames; undefined if not device-timed.
+   * The smallest slack over the pulls that will first need each of the next SLACK_LOOKAHEAD_FRAMES
+   * frames, once the frame at `frameTs` is placed, `samples` long, right after what is pending now
+   * (the pull being served takes what it still needs, later pulls come every pull period; later
+   * frames are assumed untrimmed and on the fastest path). A pull's slack: its device
+   * time minus the fastest-path arrival of the frame it first needs.
+   * Frames and pulls may differ in length (ptime 10/30/40 against 20 ms pulls). Then a frame
+   * leaving less than a pull after the current one makes the very next pull need the next frame
+   * (trimming a 40 ms frame moves that pull 20 ms earlier), and with ptime 30 the pulls that first
+   * need successive frames alternate 10 ms apart: steering the smaller keeps every pull served
+   * without shortening one frame and lengthening the next. With equal frames and pulls it is the
+   * slack of the pull being served. Undefined if not device-timed.
    */
-  private slackMs(frameTs: number, frameSamples: number, extraSamples = 0): number | undefined {
+  private slackMs(frameTs: number, samples: number): number | undefined {
     const minTransit = this.estimator.minTransitMs();
     if (this.pullDeviceMs === undefined || minTransit === undefined) return undefined;
-    const remaining = this.pullSamples - this.pendingLength + extraSamples;
-    const supplierTs = frameTs + this.frameTs * Math.max(0, Math.floor((remaining - 1) / frameSamples));
-    return this.pullDeviceMs - ((supplierTs * 1000) / this.clockRate + minTransit);
+    const pullMs = (this.pullSamples * 1000) / this.sampleRate;
+    let smallest = Infinity;
+    // Samples queued ahead of frame k (k = 1: the next frame), counted from the end of the pull being served.
+    let before = this.pendingLength + samples - this.pullSamples;
+    for (let k = 1; k <= SLACK_LOOKAHEAD_FRAMES; k++, before += this.frameSamples) {
+      const pullsAhead = before < 0 ? 0 : 1 + Math.floor(before / this.pullSamples);
+      const arrivalMs = ((frameTs + k * this.frameTs) * 1000) / this.clockRate + minTransit;
+      smallest = Math.min(smallest, this.pullDeviceMs + pullsAhead * pullMs - arrivalMs);
+    }
+    return smallest;
   }
 
   private insert(packet: QueuedPacket): void {
@@ -554,7 +576,8 @@ export class JitterBuffer {
     let out = pcm;
     const slack = this.slackMs(frameTs, pcm.length);
     if (slack !== undefined) {
-      this.lastSlackMs = slack;
+      this.recentSlacksMs.push(slack);
+      if (this.recentSlacksMs.length > PHASE_SLACK_WINDOW) this.recentSlacksMs.shift();
       out = this.steerSlack(pcm, frameTs, slack);
     } else if (this.delayMs !== undefined) {
       const target = this.targetDelayMs();
@@ -595,7 +618,7 @@ export class JitterBuffer {
     const shorter = shortenFrame(pcm, this.sampleRate);
     if (!shorter) return pcm;
     const removed = pcm.length - shorter.length;
-    const after = this.slackMs(frameTs, pcm.length, removed);
+    const after = this.slackMs(frameTs, shorter.length);
     if (after === undefined || after < target) return pcm;
     this.counters.acceleratedSamples += removed;
     return shorter;
