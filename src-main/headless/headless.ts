@@ -41,6 +41,7 @@ const USAGE = `Usage: npm run --silent headless -- --account URI [options]
   --audio-out FILE.wav   record what we receive (calls after the first get -2, -3 ... suffixes),
                          mono at the negotiated codec's rate: 8000 (G.711), 16000 (G.722), 48000 (opus)
   --codecs LIST          codec preference, e.g. opus,G722,PCMU,PCMA (the default order)
+  --ptime MS             packet time to ask the far end for: 10-60, a multiple of 10 (default 20)
   --srtp POLICY          off | optional | mandatory (SDES-SRTP; default optional on tls, else off)
   --dtmf-mode MODE       rfc4733 | info | auto (default auto: RFC 4733 when negotiated, else SIP INFO)
   --auto-answer          answer incoming calls at once
@@ -81,6 +82,7 @@ const OPTIONS = {
   'audio-in': { type: 'string' },
   'audio-out': { type: 'string' },
   codecs: { type: 'string' },
+  ptime: { type: 'string' },
   'auto-answer': { type: 'boolean' },
   srtp: { type: 'string' },
   'dtmf-mode': { type: 'string' },
@@ -146,6 +148,7 @@ function parseCommandLine(argv: string[]) {
     srtp: v.srtp,
     dtmfMode: v['dtmf-mode'],
     codecs: v.codecs === undefined ? undefined : v.codecs.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    ptime: v.ptime === undefined ? undefined : Number(v.ptime),
   });
   if (!config.success)
     fail(config.error.issues.map((i) => `${i.path.join('.') || 'account'}: ${i.message}`).join('; '));

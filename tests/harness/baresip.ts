@@ -86,6 +86,8 @@ export interface StartBaresipOptions {
    * ours does, AND its expected packet loss is above 0: this sets 10 %). Default off, baresip's own.
    */
   opusFec?: boolean;
+  /** Packet time (ms) of what baresip sends (its account's ptime; default baresip's own, 20). */
+  ptime?: number;
 }
 
 export class BaresipRegistrationError extends Error {
@@ -180,6 +182,7 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
   const params = [`audio_codecs=${codecs.join(',')}`];
   if (options.autoAnswer) params.push('answermode=auto');
   if (options.mediaEncryption) params.push(`mediaenc=${options.mediaEncryption}`);
+  if (options.ptime !== undefined) params.push(`ptime=${options.ptime}`);
   let sipUri: string;
   let account: string;
   if (options.pbx) {

@@ -54,6 +54,8 @@ test('the server validates params before the handler sees them, and names the ba
     return true;
   });
   await assert.rejects(client.call('call.dial', { target: '   ' }), /target must not be empty/);
+  await assert.rejects(client.call('account.add', { aor: 'sip:alice@pbx.test', ptime: 25 }), /ptime: ptime must be a multiple of 10 ms/);
+  await assert.rejects(client.call('account.add', { aor: 'sip:alice@pbx.test', ptime: 120 }), /ptime: ptime must be 10 to 60 ms/);
   assert.deepEqual(calls, [], 'no handler ran for an invalid payload');
   const added = await client.call('account.add', { aor: 'sip:alice@pbx.test', password: 'pw' });
   assert.deepEqual(added, { accountId: 'acc-1' });

@@ -83,6 +83,11 @@ export const AccountConfig = z.object({
    * An unknown name fails account.add.
    */
   codecs: z.array(z.string().min(1)).min(1, 'codecs must name at least one codec').optional(),
+  /**
+   * Packet time (ms) we ask the far end to send (a=ptime in our offers and answers; RFC 4566).
+   * Some PBXs and gateways want 30 or 40. Absent: 20. What we send follows the far end's a=ptime.
+   */
+  ptime: z.number().int().min(10, 'ptime must be 10 to 60 ms').max(60, 'ptime must be 10 to 60 ms').multipleOf(10, 'ptime must be a multiple of 10 ms').optional(),
 });
 export type AccountConfigInput = z.input<typeof AccountConfig>;
 export type AccountConfig = z.output<typeof AccountConfig>;

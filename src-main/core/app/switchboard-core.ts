@@ -89,6 +89,7 @@ export function createSwitchboardCore(options: SwitchboardCoreOptions = {}): Swi
         openAudio: (session, format) => audio.open(session, format),
         // The account's own codec list wins over the process-wide one (headless --codecs).
         codecPreference: account.config.codecs ?? options.codecPreference,
+        ptime: account.config.ptime,
       }),
     onAccountChange: (snapshot) => sink.server?.emit('account.state', snapshot),
     onCallChange: (snapshot) => sink.server?.emit('call.state', snapshot),

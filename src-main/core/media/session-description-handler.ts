@@ -88,6 +88,8 @@ export interface MediaEnvironment {
   log?: (message: string) => void;
   /** SRTP/SDES policy of the account (default 'off'). */
   srtpPolicy?: SrtpPolicy;
+  /** Packet time (ms) we ask for in our SDP (default 20). */
+  ptime?: number;
 }
 
 
@@ -384,6 +386,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       address: this.localAddress!,
       port: rtp.socket.local.port,
       codecs: this.codecs,
+      ptime: this.env.ptime,
       direction: this.wantedDirection(),
       origin: { username: '-', sessionId: this.sessionId, sessionVersion: this.sessionVersion.toString() },
     };
