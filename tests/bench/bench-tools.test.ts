@@ -13,7 +13,7 @@ import { LOOPBACK } from '../harness/ports';
 import { callSetupTiming, registrationTiming, sipPackets } from './capture-analysis';
 import { captureDuring, startLoopbackCapture } from './loopback-capture';
 import type { UdpDatagram } from './pcap-reader';
-import { cpuSeconds, findPid, rssKiB } from './process-stats';
+import { cpuSeconds, findPid, machineBusyPercent, rssKiB } from './process-stats';
 import { distribution, pairedMedians, percentile } from './stats';
 
 function sipText(firstLine: string, headers: Record<string, string>, body = ''): Buffer {
@@ -156,5 +156,17 @@ describe('process figures', () => {
       busy.kill();
     }
     assert.throws(() => findPid([`no-such-process-${marker}`]), /found 0/);
+  });
+
+  test('a spinning process shows as machine load (what the benchmark checks before it starts)', async () => {
+    const busy = spawn(process.execPath, ['-e', 'const end = Date.now() + 3000; while (Date.now() < end);'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const percent = await machineBusyPercent(1000);
+      // One core spinning is ~100 % of one core; tick sampling and the start-up leave some slack.
+      assert.ok(percent >= 60, `one spinning process: machine busy ${percent.toFixed(0)} % of one core`);
+    } finally {
+      busy.kill();
+    }
   });
 });

@@ -29,6 +29,7 @@ import { benchCaptureToWire, benchJitterDelay, JITTERY_LINK } from './jitter-ben
 import { benchMediaCpu, type CodecCpu } from './media-cpu-bench';
 import { formatTable, writeJson } from './report';
 import { benchCallSetup, benchRegistration } from './sip-core-bench';
+import { machineBusyPercent } from './process-stats';
 import { distribution, pairedMedians } from './stats';
 import { speechLikeWav } from './test-signal';
 
@@ -75,10 +76,16 @@ function parseOptions() {
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+/** Machine load (% of one core, all processes) above which the run is flagged as not quiet. */
+const QUIET_BUSY_PERCENT = 10;
+
 async function main(): Promise<number> {
   const options = parseOptions();
   const startedAt = new Date();
   const loadBefore = loadavg();
+  // Nothing else should run: another process's load perturbs both softphones' jitter and CPU.
+  const busyBefore = await machineBusyPercent(2000);
+  if (busyBefore > QUIET_BUSY_PERCENT) log(`WARNING: the machine is not quiet: ${busyBefore.toFixed(0)} % of one core busy before the run (other processes); figures will be noisier`);
   const codecs = benchCodecs(options.codecs);
   const rows: FigureRow[] = [];
   const raw: Record<string, unknown> = {};
@@ -224,8 +231,9 @@ async function main(): Promise<number> {
   // Stable order: by the issue's figure number.
   const figureNumber = (r: FigureRow) => Number.parseInt(r.section) || 99;
   rows.sort((a, b) => figureNumber(a) - figureNumber(b));
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() };
-  process.stdout.write(`Switchboard vs baresip — ${startedAt.toISOString()} — ${machine.cpu}, ${machine.cores} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}\n`);
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg(), busyPercentBefore: busyBefore };
+  const quiet = busyBefore > QUIET_BUSY_PERCENT ? `NOT QUIET: ${busyBefore.toFixed(0)} % of one core busy before the run` : `quiet before the run (${busyBefore.toFixed(1)} % of one core busy)`;
+  process.stdout.write(`Switchboard vs baresip — ${startedAt.toISOString()} — ${machine.cpu}, ${machine.cores} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, ${quiet}\n`);
   process.stdout.write(`${formatTable(rows)}\n`);
   writeJson(options.out, {
     startedAt: startedAt.toISOString(),

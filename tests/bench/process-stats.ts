@@ -14,6 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 let clockTicks: number | undefined;
 
@@ -91,4 +92,30 @@ export function findPid(parts: string[]): number {
   }
   if (matches.length !== 1) throw new Error(`expected one process with arguments ${JSON.stringify(parts)}, found ${matches.length}`);
   return matches[0]!;
+}
+
+/** Busy and total jiffies of all CPUs so far (the aggregate "cpu" line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const fields = line.split(/\s+/).slice(1).map(Number);
+  if (!line.startsWith('cpu ') || fields.length < 5 || fields.some((f) => !Number.isFinite(f))) throw new Error(`unexpected first line of /proc/stat: ${JSON.stringify(line)}`);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user/nice)
+  const [user, nice, system, idle, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields as number[];
+  const busy = user! + nice! + system! + irq + softirq + steal;
+  return { busy, total: busy + idle! + iowait };
+}
+
+/**
+ * How busy the whole machine is over `ms`, in % of ONE core (so 2 cores fully busy = 200 %),
+ * from /proc/stat (tick-sampled: good enough to tell a quiet machine from a loaded one). The
+ * benchmark checks this before it starts: another process's load perturbs the jitter and CPU
+ * figures of both softphones.
+ */
+export async function machineBusyPercent(ms: number): Promise<number> {
+  const before = machineJiffies();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = machineJiffies();
+  const total = after.total - before.total;
+  if (total <= 0) throw new Error('/proc/stat did not advance');
+  return ((after.busy - before.busy) / total) * 100 * cpus().length;
 }

@@ -84,7 +84,7 @@ export async function benchRegistration(options: SipCoreOptions): Promise<{ rows
   return {
     rows: [
       ...distributionRows(section, 'spawn → registered', of('switchboard', 'startToRegisteredMs'), of('baresip', 'startToRegisteredMs'),
-        `n = ${runs} each; Switchboard = node + tsx start-up (transpiles TS on the fly) + core`),
+        `n = ${runs} each; Switchboard = node start-up + loading the bundled headless + core`),
       ...distributionRows(section, 'REGISTER sent → 200 OK', of('switchboard', 'registerTo200Ms'), of('baresip', 'registerTo200Ms'), 'incl. 401 challenge round trip'),
       ...distributionRows(section, '401 received → REGISTER retried', of('switchboard', 'challengeToRetryMs'), of('baresip', 'challengeToRetryMs'), "the phone's own reaction (digest)"),
     ],
@@ -171,7 +171,7 @@ export async function benchCallSetup(options: SipCoreOptions): Promise<CallSetup
         ...distributionRows(section, 'INVITE sent → first RTP sent', of('switchboard', 'inviteToFirstRtpOutMs'), of('baresip', 'inviteToFirstRtpOutMs'), ''),
         ...distributionRows(section, '407 received → INVITE retried', of('switchboard', 'challengeToRetryMs'), of('baresip', 'challengeToRetryMs'), "the phone's own reaction (digest)"),
         row(memory, 'registered, idle', 'MiB', idle.switchboardKiB / 1024, idle.baresipKiB / 1024, {
-          note: 'Switchboard = whole node process (V8, tsx loader); baresip with g711 only',
+          note: 'Switchboard = whole node process (V8 heap and code, the bundled headless); baresip with g711 only',
         }),
         row(CPU_SECTION, `registered, idle (no call), over ${IDLE_CPU_MS / 1000} s`, '%', idle.switchboardCpuPercent, idle.baresipCpuPercent, {
           note: 'baseline for the call figures below',
