@@ -25,6 +25,12 @@
  *   the start time like the send clock; after a blocked event loop up to MAX_PLAYOUT_CATCH_UP
  *   frames are produced at once, beyond that the clock is re-based (a gap in the device's time).
  *   With `manualPlayout` the owner drives the clock by calling `playoutFrame()` (tests).
+ * - Device clock: a sink with its own clock (AudioSink.setPuller: the app's AudioWorklet through
+ *   PortAudioDevice) pulls each frame when the sound card needs it (its deadline for the buffer);
+ *   the timer then only sends. So the jitter buffer is drained at exactly the device's speed and a
+ *   device clock that runs fast or slow against ours (tens to hundreds of ppm) is absorbed by the
+ *   buffer's time-scaling, instead of a ring between two clocks over- or underflowing every few
+ *   minutes. Pull phase alignment and the early tick are then not ours to do.
  * - Pull phase: a device pulling 20 ms at a fixed phase makes a frame wait up to 20 ms for its pull,
  *   whatever the jitter buffer does. This clock is ours, so once the stream is playing with its
  *   jitter measured, it moves its grid earlier by what the buffer reports as removable
@@ -197,6 +203,10 @@ export class MediaSession {
     this.clockTick();
   };
   private readonly manualPlayout: boolean;
+  /** The sink pulls on its own clock (AudioSink.setPuller, the app's sound card): our timer only sends. */
+  private readonly devicePlayout: boolean;
+  /** Device-clocked playout: audio rendered beyond what the last pull took (a resampler's odd length). */
+  private pulledCarry = new Int16Array(0);
   private playoutStart = 0;
   private playoutFrames = 0;
   private playoutPhaseAligned = false;
@@ -215,6 +225,7 @@ export class MediaSession {
       ...options.jitterBuffer,
     };
     this.manualPlayout = options.manualPlayout ?? false;
+    this.devicePlayout = !this.manualPlayout && this.sink.setPuller !== undefined;
     this.encoder = this.negotiated.send.codec.createEncoder();
     this.configureSourceResampler();
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
@@ -313,6 +324,7 @@ export class MediaSession {
     this.playoutStart = this.startTime;
     this.playoutFrames = 0;
     this.clockTick();
+    if (this.devicePlayout) this.sink.setPuller!((frame) => this.pullPlayout(frame));
     this.rtcp.start();
   }
 
@@ -358,6 +370,7 @@ export class MediaSession {
     this.stateValue = 'stopped';
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.devicePlayout && wasRunning) this.sink.setPuller!(undefined);
     this.rtcp.stop(wasRunning);
     this.rtp.onPacket(() => undefined);
     this.encoder.close();
@@ -372,15 +385,43 @@ export class MediaSession {
    * playout delay with it.
    */
   playoutFrame(deviceTimeMs?: number): void {
+    this.writeSink(this.renderPlayout(deviceTimeMs));
+  }
+
+  /**
+   * Device-clocked playout (AudioSink.setPuller): fill the device's frame, rendering PLAYOUT_MS
+   * when what is left from the last render does not cover it. The jitter buffer's deadline is now,
+   * when the audio is taken, whatever the device queues after it. A resampler's first output is
+   * short by its filter delay: that shortfall becomes silence at the start, never a carry that
+   * would delay every later frame by it.
+   */
+  private pullPlayout(frame: Int16Array): void {
+    if (this.stateValue !== 'running') {
+      frame.fill(0);
+      return;
+    }
+    let carry = this.pulledCarry;
+    if (carry.length < frame.length) {
+      const rendered = this.renderPlayout(performance.now());
+      const joined = new Int16Array(carry.length + rendered.length);
+      joined.set(carry);
+      joined.set(rendered, carry.length);
+      carry = joined;
+    }
+    const shortBy = Math.max(0, frame.length - carry.length);
+    frame.fill(0, 0, shortBy);
+    frame.set(carry.subarray(0, frame.length - shortBy), shortBy);
+    this.pulledCarry = carry.subarray(frame.length - shortBy);
+  }
+
+  /** PLAYOUT_MS of received audio (or silence) at the sink's rate. */
+  private renderPlayout(deviceTimeMs: number | undefined): Int16Array {
     const pt = this.activePayloadType;
     const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
     this.counters.framesPlayed++;
-    if (pt === undefined || !entry || !this.receiving) {
-      this.writeSink(new Int16Array(playoutSamples(this.sink.sampleRate)));
-      return;
-    }
+    if (pt === undefined || !entry || !this.receiving) return new Int16Array(playoutSamples(this.sink.sampleRate));
     const rate = entry.codec.info.sampleRate;
-    this.play(pt, rate, entry.buffer.pull(playoutSamples(rate), deviceTimeMs));
+    return this.forSink(pt, rate, entry.buffer.pull(playoutSamples(rate), deviceTimeMs));
   }
 
   private logOnce(key: string, message: string): void {
@@ -446,14 +487,19 @@ export class MediaSession {
     if (this.stateValue !== 'running') return;
     const now = asOf ?? performance.now();
     this.sendDue(now);
-    if (!this.manualPlayout) this.playoutDue(now);
+    if (this.ownPlayoutClock) this.playoutDue(now);
     const wait = this.nextDue() - performance.now();
     this.timer = setTimeout(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
   }
 
   private nextDue(): number {
     const nextSend = this.startTime + this.framesDone * this.negotiated.ptime;
-    return this.manualPlayout ? nextSend : Math.min(nextSend, this.nextPlayoutDue());
+    return this.ownPlayoutClock ? Math.min(nextSend, this.nextPlayoutDue()) : nextSend;
+  }
+
+  /** Playout is paced by our timer (headless WAV devices), not by the owner or the sink. */
+  private get ownPlayoutClock(): boolean {
+    return !this.manualPlayout && !this.devicePlayout;
   }
 
   /** Device time of the next playout pull (the playout grid). */
@@ -463,7 +509,7 @@ export class MediaSession {
 
   /** After a packet was queued: run the coming tick now if that changes nothing but the wake-up. */
   private tickEarlyIfServed(buffer: JitterBuffer, rate: number): void {
-    if (!this.playoutPhaseAligned || this.manualPlayout || this.stateValue !== 'running') return;
+    if (!this.playoutPhaseAligned || !this.ownPlayoutClock || this.stateValue !== 'running') return;
     const due = this.nextDue();
     if (this.nextPlayoutDue() > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
     if (due - performance.now() > EARLY_TICK_MS) return;
@@ -577,17 +623,15 @@ export class MediaSession {
     this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate);
   }
 
-  private play(payloadType: number, rate: number, pcm: Int16Array): void {
-    let out = pcm;
-    if (rate !== this.sink.sampleRate) {
-      let resampler = this.sinkResamplers.get(payloadType);
-      if (!resampler) {
-        resampler = new Resampler(rate, this.sink.sampleRate);
-        this.sinkResamplers.set(payloadType, resampler);
-      }
-      out = resampler.process(pcm);
+  /** Decoded audio at the codec's `rate`, resampled to the sink's rate if they differ. */
+  private forSink(payloadType: number, rate: number, pcm: Int16Array): Int16Array {
+    if (rate === this.sink.sampleRate) return pcm;
+    let resampler = this.sinkResamplers.get(payloadType);
+    if (!resampler) {
+      resampler = new Resampler(rate, this.sink.sampleRate);
+      this.sinkResamplers.set(payloadType, resampler);
     }
-    this.writeSink(out);
+    return resampler.process(pcm);
   }
 
   private writeSink(out: Int16Array): void {

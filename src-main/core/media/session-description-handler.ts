@@ -450,6 +450,19 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
           if (this.recorder) this.record((recorder) => recorder.remoteFrame(frame, sink.sampleRate));
           sink.write(frame);
         },
+        // A device-clocked sink stays one: the recorder taps what the device pulls.
+        ...(sink.setPuller
+          ? {
+              setPuller: (pull: ((frame: Int16Array) => void) | undefined) =>
+                sink.setPuller!(
+                  pull &&
+                    ((frame) => {
+                      pull(frame);
+                      if (this.recorder) this.record((recorder) => recorder.remoteFrame(frame, sink.sampleRate));
+                    }),
+                ),
+            }
+          : {}),
         close: () => sink.close(),
       },
     };

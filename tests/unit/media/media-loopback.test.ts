@@ -3,6 +3,7 @@
 // The recordings are analysed: the tone must arrive at the right frequency and level.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'sip.js';
 import { WavFileSink } from '../../../src-main/core/media/audio/wav-file-sink';
@@ -18,7 +19,7 @@ import {
 } from '../../../src-main/core/media/session-description-handler';
 import { SdpNegotiationError } from '../../../src-main/core/media/sdp/offer-answer';
 import { parseSdp } from '../../../src-main/core/media/sdp/sdp';
-import { dbfs, detectTone, dominantFrequency, readWav, toneWav } from '../../harness/audio-analysis';
+import { dbfs, detectTone, dominantFrequency, goertzelPower, readWav, toneWav } from '../../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../../harness/temp-dir';
 
 const dir = makeTempDir('media-loopback');
@@ -42,6 +43,51 @@ function handler(env: MediaEnvironment, name: string): SwitchboardSessionDescrip
 }
 
 describe('media loopback through the SessionDescriptionHandler', () => {
+  test('a device-clocked sink (the app\'s sound card) stays one behind the call: it pulls playout, and a recording taps what it pulled', async () => {
+    /** Pulls 20 ms at 48 kHz every 20 ms of its own clock; counts pushes, which must not happen. */
+    class PullingDevice {
+      readonly sampleRate = 48000;
+      writes = 0;
+      pulled = 0;
+      private clock: NodeJS.Timeout | undefined;
+      write(): void {
+        this.writes++;
+      }
+      setPuller(pull: ((frame: Int16Array) => void) | undefined): void {
+        clearInterval(this.clock);
+        if (pull) this.clock = setInterval(() => (pull(new Int16Array(960)), this.pulled++), 20);
+      }
+      async close(): Promise<void> {
+        clearInterval(this.clock);
+      }
+    }
+    const toneA = toneWav(join(dir, 'dev-a-in.wav'), { frequencyHz: 1000, seconds: 3, sampleRate: 8000, amplitude: 0.3 });
+    const toneB = toneWav(join(dir, 'dev-b-in.wav'), { frequencyHz: 440, seconds: 3, sampleRate: 8000, amplitude: 0.3 });
+    const recording = join(dir, 'dev-a-recording.wav');
+    const device = new PullingDevice();
+    const a = handler({ localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new WavFileSource(toneA, 8000), sink: device }) }, 'dev-a');
+    const b = handler({ localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new WavFileSource(toneB, 8000), sink: new NullSink(8000) }) }, 'dev-b');
+    try {
+      await b.setDescription((await a.getDescription()).body);
+      await a.setDescription((await b.getDescription()).body);
+      await Promise.all([a.mediaStarted, b.mediaStarted]);
+      a.setRecording(recording);
+      await until(() => device.pulled >= 75, '1.5 s of device pulls');
+      a.setRecording(undefined);
+      assert.equal(device.writes, 0, 'the call never pushed to a device that pulls');
+    } finally {
+      a.close();
+      b.close();
+    }
+    await until(() => existsSync(recording) && readWav(recording).samples.length > 8000, 'the recording to be finalized');
+    // Stereo (left sent, right received), read as a mix: both tones stand far above the rest.
+    const heard = readWav(recording);
+    const power = (hz: number) => goertzelPower(heard.samples, heard.sampleRate, hz);
+    const floor = power(2500);
+    assert.ok(power(440) > 100 * floor, `the recording holds what the device pulled (the far end's 440 Hz): ${power(440).toExponential(1)} vs ${floor.toExponential(1)} at 2.5 kHz`);
+    assert.ok(power(1000) > 100 * floor, `and what we sent (1 kHz): ${power(1000).toExponential(1)} vs ${floor.toExponential(1)} at 2.5 kHz`);
+  });
+
   test('A and B exchange 1 kHz tones for about a second; both recordings hold the tone at the right level', async () => {
     const toneA = toneWav(join(dir, 'a-in.wav'), { frequencyHz: 1000, seconds: 2, sampleRate: 16000, amplitude: 0.5 });
     const toneB = toneWav(join(dir, 'b-in.wav'), { frequencyHz: 1000, seconds: 2, sampleRate: 8000, amplitude: 0.25 });

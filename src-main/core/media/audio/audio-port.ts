@@ -21,5 +21,13 @@ export interface AudioSink {
    * codec was known follows the negotiated codec's rate). Sinks without it are fed resampled audio.
    */
   followSampleRate?(sampleRate: number): void;
+  /**
+   * Optional: the sink plays on its own clock (a sound card) and asks for audio when it needs it.
+   * Once given a `pull`, it calls it for every frame it needs, at the moment it takes the frame
+   * (the jitter buffer's deadline is then, whatever queue the device has after it): `pull` MUST
+   * fill the whole `frame` (at sampleRate; silence where there is nothing) and MUST NOT keep it.
+   * Meanwhile `write` MUST NOT be called. `setPuller(undefined)` stops the pulls.
+   */
+  setPuller?(pull: ((frame: Int16Array) => void) | undefined): void;
   close(): Promise<void>;
 }

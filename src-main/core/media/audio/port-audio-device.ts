@@ -11,9 +11,11 @@
  * nobody reading) drops the OLDEST samples so latency stays bounded.
  *
  * Playout (here -> renderer), two modes:
- * - push (default, AudioSink.write): each written frame is sent at once; the worklet's ring buffer
- *   absorbs arrival jitter and drops the oldest audio when it overflows.
- * - pull (`setPlayoutPuller(fill)`): the DEVICE CLOCK paces playout. Each playout report says how
+ * - push (AudioSink.write; local ringback before the call's media starts): each written frame is
+ *   sent at once; the worklet's ring buffer absorbs arrival jitter and drops the oldest audio when
+ *   it overflows.
+ * - pull (`setPlayoutPuller(fill)`, AudioSink.setPuller: what a call's media session uses): the
+ *   DEVICE CLOCK paces playout. Each playout report says how
  *   much the device has played; we keep (sent - played - dropped) at playoutTargetMs by calling
  *   `fill(frame)` (e.g. a jitter buffer's pull) for as many frames as are missing. No timer in main
  *   decides the far-end rate, so a jitter buffer behind `fill` is drained exactly at device speed.
@@ -162,6 +164,11 @@ export class PortAudioDevice implements AudioSource, AudioSink {
   setPlayoutPuller(fill: ((frame: Int16Array) => void) | undefined): void {
     this.puller = fill;
     if (fill && this.statsValue.playout.reports > 0) this.topUpPlayout();
+  }
+
+  /** AudioSink: the device clock pulls playout (the media session uses this; see header). */
+  setPuller(pull: ((frame: Int16Array) => void) | undefined): void {
+    this.setPlayoutPuller(pull);
   }
 
   async close(): Promise<void> {
