@@ -14,6 +14,18 @@ import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-soc
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 
 /** Source whose frame k is filled with the value 100*(k+1): lets us check order and framing. */
+/** A 400 Hz sine at 8 kHz: periodic, so the jitter buffer can time-scale it. */
+class SineSource implements AudioSource {
+  readonly sampleRate = 8000;
+  private position = 0;
+  read(frame: Int16Array): void {
+    for (let i = 0; i < frame.length; i++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * this.position++) / 8000));
+  }
+  async close(): Promise<void> {
+    // Nothing to release.
+  }
+}
+
 class CountingSource implements AudioSource {
   frames = 0;
   constructor(readonly sampleRate: number) {}
@@ -273,14 +285,7 @@ describe('MediaSession', () => {
         clearInterval(this.clock);
       }
     }
-    const sine: AudioSource = {
-      sampleRate: 8000,
-      position: 0,
-      read(frame: Int16Array) {
-        for (let i = 0; i < frame.length; i++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * this.position++) / 8000));
-      },
-      close: async () => undefined,
-    } as AudioSource & { position: number };
+    const sine = new SineSource();
     const device = new DeviceClockedSink();
     const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
     const senderRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
@@ -367,14 +372,7 @@ describe('MediaSession', () => {
     test(`ptime ${ptime}: the playout clock moves its 20 ms pulls to just after the arrivals: a frame does not wait for a pull, and the tick rides on the arrival`, async () => {
       // Worst phase on purpose: the sender starts right after the receiver, so every packet arrives
       // just after a receiver pull and would wait ~20 ms for the next one on a fixed-phase clock.
-      const sine: AudioSource = {
-        sampleRate: 8000,
-        position: 0,
-        read(frame: Int16Array) {
-          for (let i = 0; i < frame.length; i++) frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 400 * this.position++) / 8000));
-        },
-        close: async () => undefined,
-      } as AudioSource & { position: number };
+      const sine = new SineSource();
       const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
       const senderRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
       const receiver = new MediaSession({ rtp: receiverRtp, negotiated: negotiated(0, { direction: 'recvonly' }), source: new CountingSource(8000), sink: new CaptureSink(8000) });
