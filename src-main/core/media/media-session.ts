@@ -389,39 +389,41 @@ export class MediaSession {
   }
 
   /**
-   * Device-clocked playout (AudioSink.setPuller): fill the device's frame, rendering PLAYOUT_MS
-   * when what is left from the last render does not cover it. The jitter buffer's deadline is now,
-   * when the audio is taken, whatever the device queues after it. A resampler's first output is
-   * short by its filter delay: that shortfall becomes silence at the start, never a carry that
-   * would delay every later frame by it.
+   * Device-clocked playout (AudioSink.setPuller): fill the device's frame with one pull of the
+   * jitter buffer for what the last render left short, keeping any excess for the next pull. One
+   * pull per device frame, so the buffer's slack model sees the device's real pull size and period.
+   * Its deadline is now, when the audio is taken, whatever the device queues after it. A
+   * resampler's first output is short by its filter delay: that render is padded with leading
+   * silence, so the shortfall never becomes a carry that would delay every later frame by it.
    */
   private pullPlayout(frame: Int16Array): void {
     if (this.stateValue !== 'running') {
       frame.fill(0);
       return;
     }
+    const now = performance.now();
     let carry = this.pulledCarry;
-    if (carry.length < frame.length) {
-      const rendered = this.renderPlayout(performance.now());
-      const joined = new Int16Array(carry.length + rendered.length);
+    while (carry.length < frame.length) {
+      const wanted = frame.length - carry.length;
+      const rendered = this.renderPlayout(now, wanted);
+      const joined = new Int16Array(carry.length + Math.max(rendered.length, wanted));
       joined.set(carry);
-      joined.set(rendered, carry.length);
+      joined.set(rendered, joined.length - rendered.length);
       carry = joined;
     }
-    const shortBy = Math.max(0, frame.length - carry.length);
-    frame.fill(0, 0, shortBy);
-    frame.set(carry.subarray(0, frame.length - shortBy), shortBy);
-    this.pulledCarry = carry.subarray(frame.length - shortBy);
+    frame.set(carry.subarray(0, frame.length));
+    this.pulledCarry = carry.subarray(frame.length);
   }
 
-  /** PLAYOUT_MS of received audio (or silence) at the sink's rate. */
-  private renderPlayout(deviceTimeMs: number | undefined): Int16Array {
+  /** `sinkSamples` (default PLAYOUT_MS) of received audio (or silence) at the sink's rate, in one pull. */
+  private renderPlayout(deviceTimeMs: number | undefined, sinkSamples?: number): Int16Array {
     const pt = this.activePayloadType;
     const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
     this.counters.framesPlayed++;
-    if (pt === undefined || !entry || !this.receiving) return new Int16Array(playoutSamples(this.sink.sampleRate));
+    if (pt === undefined || !entry || !this.receiving) return new Int16Array(sinkSamples ?? playoutSamples(this.sink.sampleRate));
     const rate = entry.codec.info.sampleRate;
-    return this.forSink(pt, rate, entry.buffer.pull(playoutSamples(rate), deviceTimeMs));
+    const samples = sinkSamples === undefined ? playoutSamples(rate) : Math.max(1, Math.round((sinkSamples * rate) / this.sink.sampleRate));
+    return this.forSink(pt, rate, entry.buffer.pull(samples, deviceTimeMs));
   }
 
   private logOnce(key: string, message: string): void {

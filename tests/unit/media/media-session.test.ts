@@ -14,6 +14,43 @@ import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-soc
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 
 /** Source whose frame k is filled with the value 100*(k+1): lets us check order and framing. */
+/**
+ * The app's sound card as the media session sees it (AudioSink.setPuller): pulls `frameMs` at
+ * 48 kHz on its own clock, `speed` times as fast as ours; counts pushes, which must not happen.
+ */
+class DeviceClockedSink implements AudioSink {
+  readonly sampleRate = 48000;
+  writes = 0;
+  pulled: Int16Array[] = [];
+  private pull: ((frame: Int16Array) => void) | undefined;
+  private clock: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly frameMs: number,
+    private readonly speed: number,
+  ) {}
+  write(): void {
+    this.writes++;
+  }
+  setPuller(pull: ((frame: Int16Array) => void) | undefined): void {
+    this.pull = pull;
+    clearInterval(this.clock);
+    if (!pull) return;
+    const start = performance.now();
+    let frames = 0;
+    this.clock = setInterval(() => {
+      while (this.pull && start + frames * (this.frameMs / this.speed) <= performance.now()) {
+        const frame = new Int16Array((this.sampleRate * this.frameMs) / 1000);
+        this.pull(frame);
+        this.pulled.push(frame);
+        frames++;
+      }
+    }, 1);
+  }
+  async close(): Promise<void> {
+    clearInterval(this.clock);
+  }
+}
+
 /** A 400 Hz sine at 8 kHz: periodic, so the jitter buffer can time-scale it. */
 class SineSource implements AudioSource {
   readonly sampleRate = 8000;
@@ -254,68 +291,47 @@ describe('MediaSession', () => {
       remote.socket.close();
     }
   });
-  test('a sink with its own clock (a sound card) pulls playout at its pace: audio stays continuous with the device 1 % fast, drift absorbed by time-scaling', async () => {
-    // The app's device: the renderer's AudioWorklet at 48 kHz, pulling 20 ms of ITS time, which
-    // here runs 1 % faster than the sender's clock. The session must not push on its own timer.
-    class DeviceClockedSink implements AudioSink {
-      readonly sampleRate = 48000;
-      writes = 0;
-      pulled: Int16Array[] = [];
-      private pull: ((frame: Int16Array) => void) | undefined;
-      private clock: NodeJS.Timeout | undefined;
-      write(): void {
-        this.writes++;
+  for (const frameMs of [20, 40]) {
+    test(`a sink with its own clock (a sound card pulling ${frameMs} ms) pulls playout at its pace: audio stays continuous with the device 1 % fast, drift absorbed by time-scaling`, async () => {
+      // The app's device: the renderer's AudioWorklet at 48 kHz, pulling ITS time, which here runs
+      // 1 % faster than the sender's clock. The session must not push on its own timer. A 40 ms
+      // pull needs two of the session's 20 ms renders.
+      const sine = new SineSource();
+      const device = new DeviceClockedSink(frameMs, 1.01);
+      const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+      const senderRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+      const receiver = new MediaSession({ rtp: receiverRtp, negotiated: negotiated(0, { direction: 'recvonly' }), source: new CountingSource(8000), sink: device });
+      const sender = new MediaSession({ rtp: senderRtp, negotiated: negotiated(receiverRtp.socket.local.port, { direction: 'sendonly' }), source: sine, sink: new CaptureSink(8000) });
+      try {
+        receiver.start();
+        sender.start();
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+        assert.equal(device.writes, 0, 'nothing pushed: the device clock alone paces playout');
+        assert.ok(device.pulled.length > (5000 / frameMs) * 0.96, `${device.pulled.length} frames pulled by the device in 5 s at 1 % fast`);
+        // After the warm-up (start-up delay trimmed, 2 s), no 10 ms of any pulled frame is silent.
+        const afterWarmUp = device.pulled.slice(2000 / frameMs);
+        const gap = (frame: Int16Array) => {
+          for (let at = 0; at + 480 <= frame.length; at += 480) if (frame.subarray(at, at + 480).every((v) => Math.abs(v) < 100)) return true;
+          return false;
+        };
+        const silent = afterWarmUp.filter(gap).length;
+        assert.equal(silent, 0, `${silent} of ${afterWarmUp.length} frames with 10 ms of silence after the warm-up`);
+        const jb = receiver.stats().jitterBuffer!;
+        assert.ok(jb.concealed <= 3, `${jb.concealed} frames concealed`);
+        assert.ok(jb.expandedSamples > 0, 'the device consuming 1 % faster than the far end sends is absorbed by lengthening frames');
+        receiver.stop();
+        const pulledAtStop = device.pulled.length;
+        await new Promise((r) => setTimeout(r, 100));
+        assert.equal(device.pulled.length, pulledAtStop, 'stop() ends the pulls');
+      } finally {
+        sender.stop();
+        receiver.stop();
+        await device.close();
+        await senderRtp.close();
+        await receiverRtp.close();
       }
-      setPuller(pull: ((frame: Int16Array) => void) | undefined): void {
-        this.pull = pull;
-        clearInterval(this.clock);
-        if (!pull) return;
-        const start = performance.now();
-        let frames = 0;
-        this.clock = setInterval(() => {
-          while (this.pull && start + frames * (20 / 1.01) <= performance.now()) {
-            const frame = new Int16Array(960);
-            this.pull(frame);
-            this.pulled.push(frame);
-            frames++;
-          }
-        }, 1);
-      }
-      async close(): Promise<void> {
-        clearInterval(this.clock);
-      }
-    }
-    const sine = new SineSource();
-    const device = new DeviceClockedSink();
-    const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
-    const senderRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
-    const receiver = new MediaSession({ rtp: receiverRtp, negotiated: negotiated(0, { direction: 'recvonly' }), source: new CountingSource(8000), sink: device });
-    const sender = new MediaSession({ rtp: senderRtp, negotiated: negotiated(receiverRtp.socket.local.port, { direction: 'sendonly' }), source: sine, sink: new CaptureSink(8000) });
-    try {
-      receiver.start();
-      sender.start();
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-      assert.equal(device.writes, 0, 'nothing pushed: the device clock alone paces playout');
-      assert.ok(device.pulled.length > 240, `${device.pulled.length} frames pulled by the device in 5 s at 1 % fast`);
-      // After the warm-up (start-up delay trimmed), every pulled frame carries the far end's tone.
-      const afterWarmUp = device.pulled.slice(100);
-      const silent = afterWarmUp.filter((frame) => frame.every((v) => Math.abs(v) < 100)).length;
-      assert.equal(silent, 0, `${silent} of ${afterWarmUp.length} frames silent after the warm-up`);
-      const jb = receiver.stats().jitterBuffer!;
-      assert.ok(jb.concealed <= 3, `${jb.concealed} frames concealed`);
-      assert.ok(jb.expandedSamples > 0, 'the device consuming 1 % faster than the far end sends is absorbed by lengthening frames');
-      receiver.stop();
-      const pulledAtStop = device.pulled.length;
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(device.pulled.length, pulledAtStop, 'stop() ends the pulls');
-    } finally {
-      sender.stop();
-      receiver.stop();
-      await device.close();
-      await senderRtp.close();
-      await receiverRtp.close();
-    }
-  });
+    });
+  }
 
   test('the pull grid follows the jitter target down after a jittery start: once it settles, the wait it no longer needs is removed', async () => {
     // The first 3 s, every 5th packet comes 15 ms late: the target slack measured at the first
