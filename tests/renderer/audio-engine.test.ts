@@ -278,7 +278,7 @@ describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () =
 
   test('a 1 kHz tone pulled from node by the device clock is played by the worklet and heard from the <audio> element', async () => {
     let phase = 0;
-    device.setPlayoutPuller((frame) => {
+    device.setPuller((frame) => {
       for (let i = 0; i < frame.length; i++) {
         frame[i] = Math.round(0.4 * 32767 * Math.sin(phase));
         phase += (2 * Math.PI * 1000) / PORT_RATE;
@@ -300,7 +300,7 @@ describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () =
     const [fromWorklet, fromElement] = (
       await page.evaluate(() => Promise.all([(globalThis as unknown as Api).audioTest.recorded('worklet'), (globalThis as unknown as Api).audioTest.recorded('element')]))
     ).map(decodeFloat32);
-    device.setPlayoutPuller(undefined);
+    device.setPuller(undefined);
     for (const [name, samples] of [['worklet output', fromWorklet], ['<audio> element', fromElement]] as const) {
       assert.ok(samples.length > contextRate, `${name}: only ${samples.length} samples recorded`);
       const detection = detectTone(samples, contextRate, 1000, { minSnrDb: name === 'worklet output' ? 30 : 20 });
@@ -356,7 +356,7 @@ describe('AudioEngine with a real MessagePort moved into the worklet (the Electr
     const hello = await waitFor('hello', () => device.stats().device);
     assert.equal(hello.frameSamples, 160);
     let phase = 0;
-    device.setPlayoutPuller((frame) => {
+    device.setPuller((frame) => {
       for (let i = 0; i < frame.length; i++) {
         frame[i] = Math.round(0.4 * 32767 * Math.sin(phase));
         phase += (2 * Math.PI * 1000) / PORT_RATE;
@@ -366,7 +366,7 @@ describe('AudioEngine with a real MessagePort moved into the worklet (the Electr
     await page.evaluate(() => (globalThis as unknown as Api).audioTest.record(['worklet']));
     const captured = (await captureFor(device, 1.5)).subarray(PORT_RATE / 4);
     const played = decodeFloat32(await page.evaluate(() => (globalThis as unknown as Api).audioTest.recorded('worklet')));
-    device.setPlayoutPuller(undefined);
+    device.setPuller(undefined);
     const capture = detectTone(captured, PORT_RATE, 440, { minSnrDb: 25 });
     assert.ok(capture.present && capture.fraction > 0.9, `captured 440 Hz: ${JSON.stringify(capture)} ${JSON.stringify(device.stats())}`);
     const playout = detectTone(played, rate, 1000, { minSnrDb: 30 });
@@ -464,7 +464,7 @@ describe('echo cancellation with the far end played through the loopback <audio>
       const device = await connected;
       const { applied } = await started;
       let at = 0;
-      device.setPlayoutPuller((frame) => {
+      device.setPuller((frame) => {
         for (let i = 0; i < frame.length; i++) {
           frame[i] = Math.round(farEnd[at]! * 32767);
           at = (at + 1) % farEnd.length;
@@ -472,7 +472,7 @@ describe('echo cancellation with the far end played through the loopback <audio>
       });
       await captureFor(device, 5); // let the canceller converge
       const captured = await captureFor(device, 3);
-      device.setPlayoutPuller(undefined);
+      device.setPuller(undefined);
       const { echo, near } = echoAndNearEnd(captured);
       runs.push({ config, applied, echoDb: 10 * Math.log10(Math.max(echo, 1e-12)), nearDb: 10 * Math.log10(Math.max(near, 1e-12)) });
       await page.evaluate(() => (globalThis as unknown as { audioTest: { stop(): Promise<void> } }).audioTest.stop());

@@ -161,7 +161,7 @@ describe('PortAudioDevice playout (AudioSink)', () => {
     const c = channel();
     const device = new PortAudioDevice(c.main, { sampleRate: RATE, playoutTargetMs: 60 });
     let pulls = 0;
-    device.setPlayoutPuller((f) => f.fill(++pulls));
+    device.setPuller((f) => f.fill(++pulls));
     await tick();
     assert.equal(pulls, 0, 'nothing is pulled before the device reports its clock');
     assert.throws(() => device.write(ramp(0)), /playout is pulled by the device clock/);
@@ -181,7 +181,7 @@ describe('PortAudioDevice playout (AudioSink)', () => {
       [1, 2, 3, 4, 5, 6],
     );
     // Switching back to push mode stops pulls.
-    device.setPlayoutPuller(undefined);
+    device.setPuller(undefined);
     c.renderer.postMessage({ type: 'playout-report', played: 1920, underrun: 320, dropped: 0, buffered: 0 });
     await until(() => device.stats().playout.reports === 4, 'fourth report');
     await tick();

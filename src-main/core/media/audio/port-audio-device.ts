@@ -14,7 +14,7 @@
  * - push (AudioSink.write; local ringback before the call's media starts): each written frame is
  *   sent at once; the worklet's ring buffer absorbs arrival jitter and drops the oldest audio when
  *   it overflows.
- * - pull (`setPlayoutPuller(fill)`, AudioSink.setPuller: what a call's media session uses): the
+ * - pull (AudioSink.setPuller(fill): what a call's media session uses): the
  *   DEVICE CLOCK paces playout. Each playout report says how
  *   much the device has played; we keep (sent - played - dropped) at playoutTargetMs by calling
  *   `fill(frame)` (e.g. a jitter buffer's pull) for as many frames as are missing. No timer in main
@@ -153,22 +153,17 @@ export class PortAudioDevice implements AudioSource, AudioSink {
   /** AudioSink (push mode): send one frame of far-end audio to the device. */
   write(frame: Int16Array): void {
     if (this.closed) return;
-    if (this.puller) throw new Error('PortAudioDevice: playout is pulled by the device clock (setPlayoutPuller); write() is not allowed');
+    if (this.puller) throw new Error('PortAudioDevice: playout is pulled by the device clock (setPuller); write() is not allowed');
     this.sendPlayout(frame.slice());
   }
 
   /**
-   * Switch playout to pull mode (`fill` gets a zeroed frame of frameSamples to fill), or back to
-   * push mode with undefined. Nothing is pulled until the device reports its clock.
+   * AudioSink: switch playout to pull mode (`fill` gets a zeroed frame of frameSamples to fill), or
+   * back to push mode with undefined. Nothing is pulled until the device reports its clock.
    */
-  setPlayoutPuller(fill: ((frame: Int16Array) => void) | undefined): void {
+  setPuller(fill: ((frame: Int16Array) => void) | undefined): void {
     this.puller = fill;
     if (fill && this.statsValue.playout.reports > 0) this.topUpPlayout();
-  }
-
-  /** AudioSink: the device clock pulls playout (the media session uses this; see header). */
-  setPuller(pull: ((frame: Int16Array) => void) | undefined): void {
-    this.setPlayoutPuller(pull);
   }
 
   async close(): Promise<void> {
