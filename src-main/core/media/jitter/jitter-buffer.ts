@@ -25,8 +25,8 @@
  *   stream's first 50 packets: DelayEstimator), and the buffer keeps slack >= target.
  * - Slack is geometry, not a noisy measurement: it changes only when time-scaling moves a pull's end
  *   across a frame boundary. So a frame is shortened (one pitch period, time-scale.ts: only in
- *   silence or periodic audio) whenever the current pull, moved by that much, would still have
- *   slack >= target -- this minimises the playout delay down to what the device's pull phase allows
+ *   silence or periodic audio) whenever the pulls that will first need each of the next frames
+ *   (slackMs: any ptime against the pull size) would all still have slack >= target -- this minimises the playout delay down to what the device's pull phase allows
  *   (a device pulling 20 ms at a fixed phase makes a packet wait up to 20 ms for its pull; the
  *   headless clock aligns its phase, see media-session.ts) -- and lengthened when slack drops below
  *   target (jitter grew, or a far-end clock slower than ours).
@@ -190,7 +190,6 @@ export class JitterBuffer {
   /** The pull being served: its device time (undefined if not device-timed) and size. */
   private pullDeviceMs: number | undefined;
   private pullSamples = 0;
-  /** Slack of the latest pull that decoded a frame (device-timed only). */
   /** Slack (ms) at each of the last PHASE_SLACK_WINDOW decodes, oldest first. */
   private recentSlacksMs: number[] = [];
   /** Share of recent frames lost (EMA); decides whether FEC is worth a frame of delay. */
@@ -357,9 +356,8 @@ export class JitterBuffer {
     if (this.state !== 'playing' || this.underrun || this.recentSlacksMs.length < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
     // Time-scaling brings the slack of the pull that first needs a frame down to within one pull
     // period of the target; what is left of the excess modulo that period, only the phase removes.
-    const pullMs = (this.pullSamples * 1000) / this.sampleRate;
     const excess = Math.min(...this.recentSlacksMs) - this.targetDelayMs();
-    return excess < 0 ? undefined : excess % pullMs;
+    return excess < 0 ? undefined : excess % this.pullMs;
   }
 
   stats(): JitterBufferStats {
@@ -393,6 +391,11 @@ export class JitterBuffer {
 
   private get frameMs(): number {
     return (this.frameTs * 1000) / this.clockRate;
+  }
+
+  /** Length (ms) of the pull being served. */
+  private get pullMs(): number {
+    return (this.pullSamples * 1000) / this.sampleRate;
   }
 
   private get frameSamples(): number {
@@ -441,14 +444,13 @@ export class JitterBuffer {
   private slackMs(frameTs: number, samples: number): number | undefined {
     const minTransit = this.estimator.minTransitMs();
     if (this.pullDeviceMs === undefined || minTransit === undefined) return undefined;
-    const pullMs = (this.pullSamples * 1000) / this.sampleRate;
     let smallest = Infinity;
     // Samples queued ahead of frame k (k = 1: the next frame), counted from the end of the pull being served.
     let before = this.pendingLength + samples - this.pullSamples;
     for (let k = 1; k <= SLACK_LOOKAHEAD_FRAMES; k++, before += this.frameSamples) {
       const pullsAhead = before < 0 ? 0 : 1 + Math.floor(before / this.pullSamples);
       const arrivalMs = ((frameTs + k * this.frameTs) * 1000) / this.clockRate + minTransit;
-      smallest = Math.min(smallest, this.pullDeviceMs + pullsAhead * pullMs - arrivalMs);
+      smallest = Math.min(smallest, this.pullDeviceMs + pullsAhead * this.pullMs - arrivalMs);
     }
     return smallest;
   }
