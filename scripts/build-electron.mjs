@@ -11,12 +11,10 @@
 //
 //   node scripts/build-electron.mjs [--only main|preload] [--outdir DIR]   (default outdir dist/electron)
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bundledPackages, nodeBundleNotice } from './third-party-licenses.mjs';
+import { importMetaUrlShim, shipBesideBundle } from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const electronNode = 'node22'; // Electron 45 ships Node 22
@@ -30,9 +28,7 @@ const common = {
   external: ['electron'],
   sourcemap: 'linked',
   logLevel: 'warning',
-  // import.meta.url has no meaning in CommonJS; give bundled ESM code the file URL it expects.
-  define: { 'import.meta.url': '__importMetaUrl' },
-  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  ...importMetaUrlShim,
 };
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, outdir: { type: 'string' } } });
@@ -59,13 +55,7 @@ const builds = {
 const which = values.only ? [values.only] : ['main', 'preload'];
 const results = await Promise.all(which.map((name) => builds[name]()));
 if (which.includes('main')) {
-  // libopus as WebAssembly (src-main/core/media/codecs/libopus-wasm.ts) is looked for beside the
-  // running script first: ship the plain build from @evan/opus next to main.cjs (node_modules is
-  // not packaged, and the package's native .node files are never used).
-  mkdirSync(outdir, { recursive: true });
-  const opusWasm = createRequire(import.meta.url).resolve('@evan/opus/wasm/opus.wasm');
-  copyFileSync(opusWasm, join(outdir, 'opus.wasm'));
-  const inputs = results.flatMap(({ metafile }) => Object.keys(metafile.inputs));
-  writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), nodeBundleNotice(bundledPackages([opusWasm, ...inputs], root), root));
+  // node_modules is not packaged: opus.wasm and the licences of main.cjs and preload.cjs go beside them.
+  shipBesideBundle(outdir, results.flatMap(({ metafile }) => Object.keys(metafile.inputs)), root);
 }
 console.log(`Built ${which.map((name) => `${name}.cjs`).join(' and ')} in ${outdir}`);

@@ -7,17 +7,14 @@
 // `npm run bench` measures. `npm run headless` runs the sources through tsx instead, for
 // development: tsx keeps a module-loader thread with its own event loop alive that costs about
 // 1 % of a core in a call (measured with per-thread run time), which the shipped form does not pay.
-// CommonJS for the same reason as build-electron.mjs: package.json is "type":"module", and bundled
-// ESM code gets the file URL it expects through `import.meta.url` → __importMetaUrl.
+// CommonJS for the same reason as build-electron.mjs; what both share is in node-bundle.mjs.
 //
 //   node scripts/build-headless.mjs [--outdir DIR]   (default dist/headless)
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bundledPackages, nodeBundleNotice } from './third-party-licenses.mjs';
+import { importMetaUrlShim, shipBesideBundle } from './node-bundle.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
@@ -34,13 +31,8 @@ const { metafile } = await build({
   target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
-  define: { 'import.meta.url': '__importMetaUrl' },
-  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  ...importMetaUrlShim,
 });
-// libopus-wasm.ts looks for opus.wasm beside the running script first.
-mkdirSync(outdir, { recursive: true });
-const opusWasm = createRequire(import.meta.url).resolve('@evan/opus/wasm/opus.wasm');
-copyFileSync(opusWasm, join(outdir, 'opus.wasm'));
-writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), nodeBundleNotice(bundledPackages([opusWasm, ...Object.keys(metafile.inputs)], root), root));
+shipBesideBundle(outdir, Object.keys(metafile.inputs), root);
 // stderr: a script may pipe this command's stdout into something expecting JSON lines.
 console.error(`Built headless.cjs in ${outdir}`);
