@@ -3,9 +3,10 @@
  * decodes received RTP into an AudioSink.
  *
  * Sending (states: idle -> running -> stopped; `start` and `stop` are idempotent):
- * - One frame every `ptime` ms. Frame k is due at start + k*ptime on the monotonic clock
- *   (performance.now), and every timer is scheduled from that, not by accumulating intervals,
- *   so timer jitter does not drift the stream.
+ * - One frame every `ptime` ms. Frame k is due at start + k*ptime on the monotonic clock (the RTP
+ *   session's MediaClock: performance.now() and Node's timers, a virtual clock in tests), and every
+ *   timer is scheduled from that, not by accumulating intervals, so timer jitter does not drift the
+ *   stream.
  * - When the event loop was blocked, overdue frames are sent at once, up to MAX_CATCH_UP; frames
  *   overdue beyond that are read from the source and skipped (timestamp advances, marker on the
  *   next packet) so the RTP timeline stays true to wall time.
@@ -40,8 +41,18 @@
  *   target measured first can be inflated by the call's start (a busy event loop), and once it
  *   settles lower, time-scaling alone cannot remove the rest (slack only drops a pull period at a
  *   time). Each move, the sink sees one pull come early, nothing else (like a sound card opened at
- *   that moment). Drift is the jitter buffer's job (time-scaling), as on any device. The send clock
- *   moves with it (one frame is read and sent early), so both still fall due together.
+ *   that moment). The send clock moves with it (one frame is read and sent early), so both still
+ *   fall due together.
+ * - Far-end clock drift, on this clock: arrivals creep earlier (far end fast) or later (slow) by
+ *   tens to hundreds of ppm. Earlier: the once-a-second look moves the grid earlier in steps of
+ *   PHASE_REALIGN_MIN_MS. Later: at every pull, when the slack comes within PHASE_RETARD_BELOW_MS of
+ *   the target, the grid moves later by the shortfall plus PHASE_RETARD_CUSHION_MS (a fraction of
+ *   a ms each time). So playout (and sending) follow the far end's clock and no audio is
+ *   time-scaled for drift. Time-scaling could only absorb a slow far end a whole pull period at a
+ *   time, which the once-a-second look then moved away again: 20 ms of audio stretched EVERY
+ *   second at 500 ppm. A shortfall of PHASE_RETARD_MAX_MS or more is the jitter target jumping,
+ *   not drift: the buffer's time-scaling spreads that. With a device clock (the app), drift is
+ *   the jitter buffer's job, as on any sound card.
  * - Early tick: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
  *   a packet arrives, the tick is due within EARLY_TICK_MS and the jitter buffer can already serve
  *   that pull (JitterBuffer.canServe: the same audio as at the due time), the tick runs right then,
@@ -65,11 +76,11 @@
  * after `stop()`.
  * Node main thread only.
  */
-import { performance } from 'node:perf_hooks';
 import type { MediaSummary } from '../../common/contract/contract';
 import type { AudioSink, AudioSource } from './audio/audio-port';
 import { Resampler } from './audio/resampler';
 import type { AudioCodec, AudioEncoder } from './codecs/audio-codec';
+import type { MediaClock, MediaTimer } from './media-clock';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
 import { estimateCallQuality, type CallQuality } from './quality/e-model';
 import { RtcpSession, type RtcpStats } from './rtp/rtcp-session';
@@ -96,6 +107,15 @@ const PHASE_ALIGN_CUSHION_MS = 0.25;
 const PHASE_CHECK_PULLS = 50;
 /** ...and the grid moved again only if at least this much became removable (a settled target is a few ms off). */
 const PHASE_REALIGN_MIN_MS = 2;
+/**
+ * At every pull after the first alignment: when the slack came within this much of the target
+ * (arrivals drifting later), the grid moves later so the slack is PHASE_RETARD_CUSHION_MS above it
+ * (less than PHASE_REALIGN_MIN_MS, so the next check does not move it back)...
+ */
+const PHASE_RETARD_BELOW_MS = 0.1;
+const PHASE_RETARD_CUSHION_MS = 1;
+/** ...unless it fell short by this much or more: then the target jumped (jitter), not the far end's clock. */
+const PHASE_RETARD_MAX_MS = 2;
 /** A packet arrival runs the media tick when it falls due within this many ms (see header). */
 const EARLY_TICK_MS = 8;
 
@@ -110,7 +130,9 @@ export interface MediaSessionCounters {
   playoutRebased: number;
   /** How far (ms) the playout grid was moved earlier to follow the arrivals (see header), in all. */
   playoutPhaseAdvanceMs: number;
-  /** How many times it was moved. */
+  /** How far (ms) it was moved later to follow arrivals drifting later (a slower far-end clock), in all. */
+  playoutPhaseRetardMs: number;
+  /** How many times it was moved (either way). */
   playoutPhaseMoves: number;
   /** Media ticks run on a packet arrival, ahead of the timer (see header, "Early tick"). */
   ticksOnArrival: number;
@@ -167,6 +189,7 @@ export class MediaSession {
     framesPlayed: 0,
     playoutRebased: 0,
     playoutPhaseAdvanceMs: 0,
+    playoutPhaseRetardMs: 0,
     playoutPhaseMoves: 0,
     ticksOnArrival: 0,
     timerWakeups: 0,
@@ -197,7 +220,9 @@ export class MediaSession {
   private startTime = 0;
   private framesDone = 0;
   /** The one media timer (see header): armed while running. */
-  private timer: NodeJS.Timeout | undefined;
+  private timer: MediaTimer | undefined;
+  /** The RTP session's clock: arrivals are stamped on it, so pulls and sends are timed on it too. */
+  private readonly clock: MediaClock;
   private readonly onTimer = () => {
     this.counters.timerWakeups++;
     this.clockTick();
@@ -216,6 +241,7 @@ export class MediaSession {
 
   constructor(options: MediaSessionOptions) {
     this.rtp = options.rtp;
+    this.clock = options.rtp.clock;
     this.source = options.source;
     this.sink = options.sink;
     this.negotiated = options.negotiated;
@@ -319,7 +345,7 @@ export class MediaSession {
   start(): void {
     if (this.stateValue !== 'idle') return;
     this.stateValue = 'running';
-    this.startTime = performance.now();
+    this.startTime = this.clock.now();
     this.framesDone = 0;
     this.playoutStart = this.startTime;
     this.playoutFrames = 0;
@@ -355,7 +381,7 @@ export class MediaSession {
     }
     if (previous.ptime !== negotiated.ptime && this.stateValue === 'running') {
       // Re-base the pacing clock on the new frame duration.
-      this.startTime = performance.now();
+      this.startTime = this.clock.now();
       this.framesDone = 0;
     }
   }
@@ -368,7 +394,7 @@ export class MediaSession {
     if (this.stateValue === 'stopped') return;
     const wasRunning = this.stateValue === 'running';
     this.stateValue = 'stopped';
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.devicePlayout && wasRunning) this.sink.setPuller!(undefined);
     this.rtcp.stop(wasRunning);
@@ -381,7 +407,7 @@ export class MediaSession {
   /**
    * One tick of the playout (device) clock: PLAYOUT_MS of received audio (or silence) to the sink.
    * Called by the internal timer, or by the owner with `manualPlayout`. `deviceTimeMs`
-   * (performance.now() clock) is when the device takes the frame; the jitter buffer measures the
+   * (the media clock) is when the device takes the frame; the jitter buffer measures the
    * playout delay with it.
    */
   playoutFrame(deviceTimeMs?: number): void {
@@ -401,7 +427,7 @@ export class MediaSession {
       frame.fill(0);
       return;
     }
-    const now = performance.now();
+    const now = this.clock.now();
     let carry = this.pulledCarry;
     while (carry.length < frame.length) {
       const wanted = frame.length - carry.length;
@@ -484,14 +510,14 @@ export class MediaSession {
    * `asOf` (a due time slightly ahead of now) runs the tick early, see header "Early tick".
    */
   private clockTick(asOf?: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.stateValue !== 'running') return;
-    const now = asOf ?? performance.now();
+    const now = asOf ?? this.clock.now();
     this.sendDue(now);
     if (this.ownPlayoutClock) this.playoutDue(now);
-    const wait = this.nextDue() - performance.now();
-    this.timer = setTimeout(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
+    const wait = this.nextDue() - this.clock.now();
+    this.timer = this.clock.setTimer(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
   }
 
   private nextDue(): number {
@@ -514,7 +540,7 @@ export class MediaSession {
     if (!this.playoutPhaseAligned || !this.ownPlayoutClock || this.stateValue !== 'running') return;
     const due = this.nextDue();
     if (this.nextPlayoutDue() > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
-    if (due - performance.now() > EARLY_TICK_MS) return;
+    if (due - this.clock.now() > EARLY_TICK_MS) return;
     if (!buffer.canServe(playoutSamples(rate))) return;
     this.counters.ticksOnArrival++;
     // A hair past the due time, so float rounding cannot leave the due frame for later.
@@ -575,23 +601,48 @@ export class MediaSession {
       this.playoutFrames++;
     }
     if (this.playoutFrames >= this.nextPhaseCheck) this.alignPlayoutPhase();
+    else if (this.playoutPhaseAligned) this.followLaterArrivals();
   }
 
   /** Pull just after the fastest arrivals (see header, "Pull phase"). */
   private alignPlayoutPhase(): void {
-    const pt = this.activePayloadType;
-    const advance = pt === undefined ? undefined : this.jitterBuffers.get(pt)?.buffer.pullPhaseAdvanceMs();
-    if (advance === undefined) return;
+    const buffer = this.activeJitterBuffer();
+    const advance = buffer?.pullPhaseAdvanceMs();
+    if (!buffer || advance === undefined) return;
     this.nextPhaseCheck = this.playoutFrames + PHASE_CHECK_PULLS;
     // A little less than all of it: slack exactly at the target would be a rounding error from a stretch.
     const shift = advance - PHASE_ALIGN_CUSHION_MS;
     const worthIt = this.playoutPhaseAligned ? PHASE_REALIGN_MIN_MS : 0;
     this.playoutPhaseAligned = true;
-    if (shift <= worthIt) return;
-    this.playoutStart -= shift;
-    this.startTime -= shift;
-    this.counters.playoutPhaseAdvanceMs += shift;
+    if (shift > worthIt) this.movePlayoutGrid(buffer, -shift);
+  }
+
+  /**
+   * Arrivals drifting later (a far-end clock slower than ours): move the pulls later by the little
+   * that keeps the slack at the target, before the buffer would stretch the audio by a whole pull
+   * period for it (see header, "Pull phase"). A larger shortfall is the jitter target jumping up:
+   * the buffer's time-scaling spreads that out.
+   */
+  private followLaterArrivals(): void {
+    const buffer = this.activeJitterBuffer();
+    const excess = buffer?.slackExcessMs();
+    if (!buffer || excess === undefined || excess >= PHASE_RETARD_BELOW_MS || excess <= -PHASE_RETARD_MAX_MS) return;
+    this.movePlayoutGrid(buffer, PHASE_RETARD_CUSHION_MS - excess);
+  }
+
+  /** Moves the playout grid (and the send clock with it, so both still fall due together) by `deltaMs`; negative: earlier. */
+  private movePlayoutGrid(buffer: JitterBuffer, deltaMs: number): void {
+    this.playoutStart += deltaMs;
+    this.startTime += deltaMs;
+    buffer.pullsMoved(deltaMs);
+    if (deltaMs < 0) this.counters.playoutPhaseAdvanceMs -= deltaMs;
+    else this.counters.playoutPhaseRetardMs += deltaMs;
     this.counters.playoutPhaseMoves++;
+  }
+
+  private activeJitterBuffer(): JitterBuffer | undefined {
+    const pt = this.activePayloadType;
+    return pt === undefined ? undefined : this.jitterBuffers.get(pt)?.buffer;
   }
 
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {

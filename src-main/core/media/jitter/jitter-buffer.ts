@@ -29,7 +29,8 @@
  *   (slackMs: any ptime against the pull size) would all still have slack >= target -- this minimises the playout delay down to what the device's pull phase allows
  *   (a device pulling 20 ms at a fixed phase makes a packet wait up to 20 ms for its pull; the
  *   headless clock aligns its phase, see media-session.ts) -- and lengthened when slack drops below
- *   target (jitter grew, or a far-end clock slower than ours).
+ *   target (jitter grew, or a far-end clock slower than ours; the headless clock moves its pulls
+ *   later for that before the slack drops: pullsMoved).
  * - Playing starts (and re-anchors at a talkspurt) when the first packet's slack reaches target.
  * Without device times (pull(samples)) the buffer falls back to arrival-measured steering:
  * - target = percentile-95 jitter + one frame (the pull phase is unknown: headroom of one pull), and
@@ -350,14 +351,34 @@ export class JitterBuffer {
    * slack, i.e. the part of the playout delay no time-scaling can remove. Any ptime: the slack that
    * counts is that of each pull that first needs a frame (measured at the frame's decode), the
    * smallest over the last PHASE_SLACK_WINDOW decodes. Undefined until the stream is playing with
-   * its jitter measured (after its first 50 packets) and that many decodes were device-timed.
+   * its jitter measured (after its first 50 packets) and that many decodes were device-timed, and
+   * while the slack is short of the target (slackExcessMs < 0).
    */
   pullPhaseAdvanceMs(): number | undefined {
-    if (this.state !== 'playing' || this.underrun || this.recentSlacksMs.length < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
     // Time-scaling brings the slack of the pull that first needs a frame down to within one pull
     // period of the target; what is left of the excess modulo that period, only the phase removes.
-    const excess = Math.min(...this.recentSlacksMs) - this.targetDelayMs();
-    return excess < 0 ? undefined : excess % this.pullMs;
+    const excess = this.slackExcessMs();
+    return excess === undefined || excess < 0 ? undefined : excess % this.pullMs;
+  }
+
+  /**
+   * The smallest slack of the last PHASE_SLACK_WINDOW decodes minus the target (ms): negative when
+   * pulls come too early for the target (arrivals drifting later, or the target grew). Undefined
+   * until the stream is playing with its jitter measured and that many decodes were device-timed.
+   */
+  slackExcessMs(): number | undefined {
+    if (this.state !== 'playing' || this.underrun || this.recentSlacksMs.length < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
+    return Math.min(...this.recentSlacksMs) - this.targetDelayMs();
+  }
+
+  /**
+   * The device moved its pull grid by `deltaMs` (negative: earlier). The slacks measured so far and
+   * the playout delay statistic shift by exactly that, so neither goes on describing the old grid
+   * (a second move on stale slacks would overshoot; the smoothed delay would lag for ~16 pulls).
+   */
+  pullsMoved(deltaMs: number): void {
+    for (let i = 0; i < this.recentSlacksMs.length; i++) this.recentSlacksMs[i]! += deltaMs;
+    if (this.playoutDelayMs !== undefined) this.playoutDelayMs += deltaMs;
   }
 
   stats(): JitterBufferStats {

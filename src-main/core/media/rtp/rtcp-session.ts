@@ -19,12 +19,13 @@
  * gives the RTT (A − LSR − DLSR) and the loss/jitter the peer sees. Malformed compounds are counted
  * and logged once, never thrown.
  *
- * Clocks: arrival times for statistics are `performance.now()`; NTP timestamps come from Date.now()
+ * Clocks: arrival times for statistics and the report timer are the RTP session's clock
+ * (media-clock.ts); NTP timestamps come from Date.now()
  * (RTT only needs both ends of the subtraction on our own wall clock).
  * Ownership: owned by the MediaSession; Node main thread only.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import type { MediaTimer } from '../media-clock';
 import { RtpReceiverStatistics } from '../rtcp/receiver-statistics';
 import { decodeRtcpCompound, type RtcpReportBlock } from '../rtcp/rtcp-packet';
 import { buildCompoundReport } from '../rtcp/rtcp-report';
@@ -74,7 +75,7 @@ export class RtcpSession {
   private sender: RtpSenderStatistics | undefined;
   private receiver: RtpReceiverStatistics | undefined;
   private receiveClockRate = 8000;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: MediaTimer | undefined;
   private stopped = false;
   private readonly counts = { sent: 0, received: 0, malformed: 0 };
   private roundTrip: number | undefined;
@@ -136,7 +137,7 @@ export class RtcpSession {
   stop(bye: boolean): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (bye) this.sendReport(true);
     this.rtp.onRtcp(undefined);
@@ -144,18 +145,21 @@ export class RtcpSession {
 
   private schedule(fraction: number): void {
     const delay = this.intervalMs * fraction * (0.5 + Math.random());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.stopped) return;
-      this.sendReport(false);
-      this.schedule(1);
-    }, delay);
-    this.timer.unref();
+    this.timer = this.rtp.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        if (this.stopped) return;
+        this.sendReport(false);
+        this.schedule(1);
+      },
+      delay,
+      true,
+    );
   }
 
   private sendReport(bye: boolean): void {
     const reports: RtcpReportBlock[] = [];
-    if (this.receiver && this.receiver.snapshot().expected > 0) reports.push(this.receiver.reportBlock(performance.now()));
+    if (this.receiver && this.receiver.snapshot().expected > 0) reports.push(this.receiver.reportBlock(this.rtp.clock.now()));
     try {
       const compound = buildCompoundReport({
         ssrc: this.rtp.ssrc,
@@ -180,7 +184,7 @@ export class RtcpSession {
       return;
     }
     this.counts.received++;
-    const arrivalUnixMs = Date.now() - (performance.now() - receivedAt);
+    const arrivalUnixMs = Date.now() - (this.rtp.clock.now() - receivedAt);
     for (const packet of packets) {
       if (packet.type === 'sr') {
         // LSR/DLSR refer to the peer's stream; remember the SR even before its RTP validated.

@@ -21,11 +21,11 @@
  * Ownership: owns its RtpStreamSocket; Node main thread only.
  */
 import { randomInt } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { parseRtpPacket, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
 import type { RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
 import type { SrtpSession } from '../srtp/srtp-session';
 import { SrtpError } from '../srtp/srtp-error';
+import { systemMediaClock, type MediaClock } from '../media-clock';
 
 export interface RtpCounters {
   packetsSent: number;
@@ -38,7 +38,7 @@ export interface RtpCounters {
   rtcpSent: number;
   /** SRTP packets dropped because they failed unprotect (wrong key, replay, ...), by reason. */
   srtpDropped: Record<string, number>;
-  /** `performance.now()` when the first packet was sent / received, for benchmarks. */
+  /** `clock.now()` when the first packet was sent / received, for benchmarks. */
   firstSentAt?: number;
   firstReceivedAt?: number;
 }
@@ -52,7 +52,7 @@ export interface RtpSendState {
 export interface ReceivedRtp {
   packet: RtpPacket;
   source: TransportAddress;
-  /** `performance.now()` at arrival. */
+  /** `clock.now()` at arrival. */
   receivedAt: number;
 }
 
@@ -84,14 +84,16 @@ export class RtpSession {
   private rtcpHandler: ((data: Uint8Array, receivedAt: number) => void) | undefined;
   private resolveFirstSent!: (at: number) => void;
   private resolveFirstReceived!: (at: number) => void;
-  /** Resolves with `performance.now()` of the first packet sent. */
+  /** Resolves with `clock.now()` of the first packet sent. */
   readonly firstPacketSent: Promise<number>;
-  /** Resolves with `performance.now()` of the first valid RTP packet received. */
+  /** Resolves with `clock.now()` of the first valid RTP packet received. */
   readonly firstPacketReceived: Promise<number>;
 
   constructor(
     readonly socket: RtpStreamSocket,
     initial?: Partial<RtpSendState>,
+    /** Stamps arrivals; the media and RTCP sessions on this RTP session run on it (media-clock.ts). */
+    readonly clock: MediaClock = systemMediaClock,
   ) {
     this.state = {
       ssrc: initial?.ssrc ?? randomUint32(),
@@ -122,7 +124,7 @@ export class RtpSession {
     this.packetHandler = handler;
   }
 
-  /** Receive RTCP compounds (muxed or from port+1), with `performance.now()` at arrival. */
+  /** Receive RTCP compounds (muxed or from port+1), with `clock.now()` at arrival. */
   onRtcp(handler: ((data: Uint8Array, receivedAt: number) => void) | undefined): void {
     this.rtcpHandler = handler;
   }
@@ -163,7 +165,7 @@ export class RtpSession {
       this.counters.packetsSent++;
       this.counters.bytesSent += payload.length;
       if (this.counters.firstSentAt === undefined) {
-        this.counters.firstSentAt = performance.now();
+        this.counters.firstSentAt = this.clock.now();
         this.resolveFirstSent(this.counters.firstSentAt);
       }
     }
@@ -217,7 +219,7 @@ export class RtpSession {
         return;
       }
     }
-    this.rtcpHandler?.(data, performance.now());
+    this.rtcpHandler?.(data, this.clock.now());
   }
 
   private onDatagram(wire: Buffer, source: TransportAddress): void {
@@ -247,7 +249,7 @@ export class RtpSession {
       }
       throw error;
     }
-    const receivedAt = performance.now();
+    const receivedAt = this.clock.now();
     this.counters.packetsReceived++;
     this.counters.bytesReceived += packet.payload.length;
     if (this.counters.firstReceivedAt === undefined) {

@@ -1,0 +1,281 @@
+// The two playout clocks on a virtual clock. The headless one (ours): where its 20 ms pulls fall
+// against the arrivals (pull phase alignment), how it follows the jitter target and a far end whose
+// clock runs fast or slow. The app's (a sound card pulling on its own clock): continuous audio
+// whatever its speed against the far end. Packets go over real UDP on 127.0.0.1 into a real RtpSession, but every arrival is stamped
+// and every timer fires on the test's clock, so each run does exactly the same whatever else the
+// machine is doing (these figures are what a user hears as delay; on wall time they were at the
+// mercy of a busy CI machine).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
+import { linearToUlaw, pcmuCodec } from '../../../src-main/core/media/codecs/g711';
+import { MediaSession, type MediaSessionCounters } from '../../../src-main/core/media/media-session';
+import { serializeRtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
+import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
+import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
+import type { JitterBufferStats } from '../../../src-main/core/media/jitter/jitter-buffer';
+import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import type { MediaClock } from '../../../src-main/core/media/media-clock';
+
+const silentSource: AudioSource = {
+  sampleRate: 8000,
+  read: (frame) => frame.fill(0),
+  close: async () => undefined,
+};
+
+/** Counts what the playout clock wrote. */
+class CountingSink implements AudioSink {
+  readonly sampleRate = 8000;
+  samples = 0;
+  write(frame: Int16Array): void {
+    this.samples += frame.length;
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * The app's sound card as the media session sees it (AudioSink.setPuller): pulls `frameMs` at
+ * 48 kHz on its own clock, `speed` times as fast as ours; counts pushes, which must not happen.
+ */
+class DeviceClockedSink implements AudioSink {
+  readonly sampleRate = 48000;
+  writes = 0;
+  pulled: Int16Array[] = [];
+  private timer: { cancel(): void } | undefined;
+  constructor(
+    private readonly clock: MediaClock,
+    private readonly frameMs: number,
+    private readonly speed: number,
+  ) {}
+  write(): void {
+    this.writes++;
+  }
+  setPuller(pull: ((frame: Int16Array) => void) | undefined): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (!pull) return;
+    const start = this.clock.now();
+    const next = (frames: number) => {
+      this.timer = this.clock.setTimer(
+        () => {
+          const frame = new Int16Array((this.sampleRate * this.frameMs) / 1000);
+          pull(frame);
+          this.pulled.push(frame);
+          next(frames + 1);
+        },
+        start + ((frames + 1) * this.frameMs) / this.speed - this.clock.now(),
+      );
+    };
+    next(0);
+  }
+  async close(): Promise<void> {
+    this.timer?.cancel();
+  }
+}
+
+function recvonly(ptime: number): NegotiatedAudio {
+  return {
+    send: { codec: pcmuCodec, payloadType: 0 },
+    receive: [{ codec: pcmuCodec, payloadType: 0 }],
+    ptime,
+    remoteRtp: { address: '127.0.0.1', port: 9 },
+    rtcpMux: true,
+    direction: 'recvonly',
+  };
+}
+
+interface FarEnd {
+  ptime: number;
+  /** ms of our clock from our start to the far end's first packet leaving. */
+  firstSendMs: number;
+  /** The far end's clock against ours: 1.001 sends 0.1 % fast (its 20 ms are our 19.98 ms). */
+  clockSpeed?: number;
+  /** Network delay of packet k beyond the fastest path (ms). */
+  delayMs?: (k: number) => number;
+}
+
+interface Sample {
+  atMs: number;
+  jitterBuffer: JitterBufferStats;
+  counters: MediaSessionCounters;
+}
+
+/**
+ * A recvonly call of `durationMs` (our clock) from a far end sending a 400 Hz sine (periodic, so
+ * the jitter buffer can time-scale it), with the receiver's statistics sampled once a second.
+ */
+async function virtualCall<Sink extends AudioSink = CountingSink>(
+  far: FarEnd,
+  durationMs: number,
+  makeSink: (clock: MediaClock) => Sink = () => new CountingSink() as AudioSink as Sink,
+): Promise<{ clock: VirtualMediaClock; receiver: MediaSession; sink: Sink; samples: Sample[] }> {
+  const clock = new VirtualMediaClock();
+  const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
+  const sink = makeSink(clock);
+  const receiver = new MediaSession({ rtp: receiverRtp, negotiated: recvonly(far.ptime), source: silentSource, sink });
+  const sender = createSocket('udp4');
+  await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
+  const samples: Sample[] = [];
+  const frameSamples = far.ptime * 8;
+  const speed = far.clockSpeed ?? 1;
+  try {
+    const start = clock.now();
+    receiver.start();
+    const arrivals: { k: number; at: number }[] = [];
+    for (let k = 0; start + far.firstSendMs + (k * far.ptime) / speed < start + durationMs; k++) {
+      arrivals.push({ k, at: start + far.firstSendMs + (k * far.ptime) / speed + (far.delayMs?.(k) ?? 0) });
+    }
+    arrivals.sort((a, b) => a.at - b.at);
+    let nextSample = start + 1000;
+    for (const { k, at } of arrivals) {
+      while (nextSample <= at) {
+        clock.advanceTo(nextSample);
+        samples.push({ atMs: nextSample - start, jitterBuffer: receiver.stats().jitterBuffer!, counters: { ...receiver.counters } });
+        nextSample += 1000;
+      }
+      clock.advanceTo(at);
+      const payload = new Uint8Array(frameSamples);
+      for (let i = 0; i < frameSamples; i++) {
+        payload[i] = linearToUlaw(Math.round(8000 * Math.sin((2 * Math.PI * 400 * (k * frameSamples + i)) / 8000)));
+      }
+      const packet = { marker: k === 0, payloadType: 0, sequenceNumber: k, timestamp: k * frameSamples, ssrc: 77, csrcs: [], payload, paddingLength: 0 };
+      const before = receiverRtp.counters.packetsReceived;
+      sender.send(serializeRtpPacket(packet), receiverRtp.socket.local.port, '127.0.0.1');
+      await delivered(() => receiverRtp.counters.packetsReceived > before);
+    }
+    for (; nextSample <= start + durationMs; nextSample += 1000) {
+      clock.advanceTo(nextSample);
+      samples.push({ atMs: nextSample - start, jitterBuffer: receiver.stats().jitterBuffer!, counters: { ...receiver.counters } });
+    }
+    return { clock, receiver, sink, samples };
+  } finally {
+    receiver.stop();
+    sender.close();
+    await receiverRtp.close();
+  }
+}
+
+/** Waits (real time, the virtual clock standing still) until the datagram was handled. */
+async function delivered(done: () => boolean): Promise<void> {
+  const giveUp = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > giveUp) throw new Error('a datagram on 127.0.0.1 was not delivered within 5 s');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('playout grid (virtual clock)', () => {
+  for (const ptime of [10, 20, 30, 40]) {
+    test(`ptime ${ptime}: the 20 ms pulls move to just after the arrivals, so a frame does not wait for a pull, and the tick rides on the arrival`, async () => {
+      // Worst phase on purpose: every packet arrives 1 ms after a pull and would wait 19 ms for the
+      // next one on a fixed-phase clock.
+      const { receiver, samples } = await virtualCall({ ptime, firstSendMs: 1 }, 6000);
+      const jb = samples.at(-1)!.jitterBuffer;
+      assert.equal(jb.state, 'playing');
+      assert.ok(jb.playoutDelayMs !== undefined, 'playout delay measured');
+      // A clean link: the target is the buffer's safety margin alone.
+      assert.ok(jb.targetDelayMs < 4, `target ${jb.targetDelayMs.toFixed(1)} ms on a clean link`);
+      // Aligned, what is left is the target plus at most a pitch period of trimming (2.5 ms at
+      // 400 Hz). With ptime 10 or 30 a 20 ms pull straddles two frames every or every other time:
+      // its first samples inherently wait 10 ms for the frame that completes it.
+      const straddleMs = ptime === 10 || ptime === 30 ? 10 : 0;
+      assert.ok(receiver.counters.playoutPhaseAdvanceMs > 0, `the grid moved (${receiver.counters.playoutPhaseAdvanceMs.toFixed(1)} ms)`);
+      for (const { atMs, jitterBuffer } of samples.slice(-2)) {
+        const excess = jitterBuffer.playoutDelayMs! - jitterBuffer.targetDelayMs - straddleMs;
+        assert.ok(excess < 3, `at ${atMs} ms: playout delay ${jitterBuffer.playoutDelayMs!.toFixed(1)} ms, target ${jitterBuffer.targetDelayMs.toFixed(1)} ms`);
+      }
+      assert.equal(jb.lost + jb.late + jb.concealed + jb.underruns, 0, 'nothing lost, late, concealed or run dry');
+      // No frame shortened and the next lengthened, over and over (audible).
+      assert.ok(jb.expandedSamples <= 160, `${jb.expandedSamples} samples inserted by time-scaling on a clean link`);
+      // Aligned, the tick falls due just after the packet it needs: it runs on that arrival, as of
+      // its due time. One such tick for each pull that first needs a frame within EARLY_TICK_MS of
+      // its arrival: every pull with ptime 10 and 20, every other one with 40 (the second half of
+      // a 40 ms frame is already decoded), one in three with 30 (of the two pulls needing a new
+      // frame in 60 ms, the straddling one falls due 13 ms after its frame: the timer runs it).
+      const alignedMs = 6000 - 2000;
+      const criticalPulls = alignedMs / (ptime === 30 ? 60 : Math.max(ptime, 20));
+      assert.ok(
+        receiver.counters.ticksOnArrival > criticalPulls * 0.9,
+        `${receiver.counters.ticksOnArrival} ticks ran on a packet arrival (of ~${criticalPulls} pulls needing a new frame in the last 4 s)`,
+      );
+    });
+  }
+
+  test('after a jittery start the grid follows the jitter target down: the wait it no longer needs is removed', async () => {
+    // The first 3 s every 5th packet comes 15 ms late, so the target measured at the first
+    // alignment is ~18 ms. Then the link is clean, and once those arrivals leave the jitter window
+    // the target is the margin alone. Time-scaling cannot remove the ~15 ms now unneeded (slack only
+    // drops a whole pull period at a time); only moving the grid again can.
+    const jittery = (k: number) => (k * 20 < 3000 && k % 5 === 0 ? 15 : 0);
+    const { receiver, samples } = await virtualCall({ ptime: 20, firstSendMs: 1, delayMs: jittery }, 12000);
+    const early = samples.find((s) => s.atMs === 2000)!.jitterBuffer;
+    assert.ok(early.targetDelayMs > 15, `jittery start: target ${early.targetDelayMs.toFixed(1)} ms`);
+    for (const { atMs, jitterBuffer } of samples.slice(-2)) {
+      assert.ok(jitterBuffer.targetDelayMs < 4, `at ${atMs} ms the target settled: ${jitterBuffer.targetDelayMs.toFixed(1)} ms`);
+      assert.ok(
+        jitterBuffer.playoutDelayMs! - jitterBuffer.targetDelayMs < 3,
+        `at ${atMs} ms: playout delay ${jitterBuffer.playoutDelayMs!.toFixed(1)} ms, target ${jitterBuffer.targetDelayMs.toFixed(1)} ms`,
+      );
+    }
+    assert.ok(receiver.counters.playoutPhaseMoves >= 2, `moved again after the target settled (${receiver.counters.playoutPhaseMoves} moves)`);
+  });
+
+  for (const clockSpeed of [1.0005, 0.9995]) {
+    const fast = clockSpeed > 1;
+    test(`a far end whose clock runs ${fast ? 'fast' : 'slow'} by 500 ppm: the grid follows it, so the delay holds over a minute without time-scaling`, async () => {
+      // Arrivals creep 10 us a frame earlier or later. Time-scaling can absorb that only a whole
+      // pull period at a time: with the grid moved back after each step, it stretched 20 ms of
+      // audio EVERY SECOND for a slow far end (and the send clock, moving with the grid, ran 2 %
+      // fast). Moving the grid by the drift itself needs no time-scaling at all.
+      const { samples } = await virtualCall({ ptime: 20, firstSendMs: 7, clockSpeed }, 60000);
+      const settled = samples.find((x) => x.atMs === 5000)!;
+      const end = samples.at(-1)!;
+      for (const { atMs, jitterBuffer } of samples.filter((x) => x.atMs >= 5000)) {
+        const excess = jitterBuffer.playoutDelayMs! - jitterBuffer.targetDelayMs;
+        assert.ok(excess > -0.5 && excess < 3, `at ${atMs} ms: playout delay ${jitterBuffer.playoutDelayMs!.toFixed(1)} ms, target ${jitterBuffer.targetDelayMs.toFixed(1)} ms`);
+      }
+      const jb = end.jitterBuffer;
+      assert.equal(jb.concealed + jb.underruns + jb.lost + jb.late, 0, 'nothing concealed, run dry, lost or late');
+      assert.equal(jb.expandedSamples - settled.jitterBuffer.expandedSamples, 0, 'no audio stretched after the start');
+      assert.equal(jb.acceleratedSamples - settled.jitterBuffer.acceleratedSamples, 0, 'no audio shortened after the start');
+      // 500 ppm of the 55 s since: 27.5 ms, in steps of at most PHASE_REALIGN_MIN_MS (2 ms) one way
+      // and ~1 ms the other.
+      const advanced = end.counters.playoutPhaseAdvanceMs - settled.counters.playoutPhaseAdvanceMs;
+      const retarded = end.counters.playoutPhaseRetardMs - settled.counters.playoutPhaseRetardMs;
+      const followed = fast ? advanced - retarded : retarded - advanced;
+      assert.ok(Math.abs(followed - 27.5) < 3, `the grid moved ${followed.toFixed(1)} ms ${fast ? 'earlier' : 'later'} in 55 s (advanced ${advanced.toFixed(1)}, retarded ${retarded.toFixed(1)})`);
+    });
+  }
+
+  for (const frameMs of [20, 40]) {
+    test(`a sink with its own clock (a sound card pulling ${frameMs} ms) pulls playout at its pace: audio stays continuous with the device 1 % fast, drift absorbed by time-scaling`, async () => {
+      // The app's device: the renderer's AudioWorklet at 48 kHz, pulling ITS time, which here runs
+      // 1 % faster than the far end's clock. The session must not push on its own timer. A 40 ms
+      // pull needs two of the session's 20 ms renders.
+      let device: DeviceClockedSink | undefined;
+      const { clock, receiver, samples } = await virtualCall({ ptime: 20, firstSendMs: 7 }, 5000, (c) => (device = new DeviceClockedSink(c, frameMs, 1.01)));
+      assert.ok(device);
+      assert.equal(device.writes, 0, 'nothing pushed: the device clock alone paces playout');
+      assert.equal(device.pulled.length, Math.floor((5000 * 1.01) / frameMs), 'frames pulled by the device in 5 s at 1 % fast');
+      // After the warm-up (start-up delay trimmed, 2 s), no 10 ms of any pulled frame is silent.
+      const afterWarmUp = device.pulled.slice(2000 / frameMs);
+      const gap = (frame: Int16Array) => {
+        for (let at = 0; at + 480 <= frame.length; at += 480) if (frame.subarray(at, at + 480).every((v) => Math.abs(v) < 100)) return true;
+        return false;
+      };
+      const silent = afterWarmUp.filter(gap).length;
+      assert.equal(silent, 0, `${silent} of ${afterWarmUp.length} frames with 10 ms of silence after the warm-up`);
+      const jb = samples.at(-1)!.jitterBuffer;
+      assert.equal(jb.concealed, 0, 'nothing concealed');
+      assert.ok(jb.expandedSamples > 0, 'the device consuming 1 % faster than the far end sends is absorbed by lengthening frames');
+      assert.equal(receiver.counters.playoutPhaseMoves, 0, 'a device clock is not ours to move');
+      // virtualCall stopped the session at the end of the call: the device was released.
+      const pulledAtStop = device.pulled.length;
+      assert.equal(receiver.state, 'stopped');
+      clock.advanceTo(clock.now() + 1000);
+      assert.equal(device.pulled.length, pulledAtStop, 'stop() ends the pulls');
+    });
+  }
+});
