@@ -1,6 +1,8 @@
 // A MediaClock whose time moves only when the test says so: timers fire exactly when due, in
 // order, with now() at their due time. Media timing (pacing, playout grid, jitter buffer) then
-// does the same on every run, however busy the machine is.
+// does the same on every run, however busy the machine is. A busy process is modelled too
+// (`stall`): in Node's order, timers that fell due meanwhile run first, then the pending I/O, then
+// what waited for it (afterPendingIo).
 import type { MediaClock, MediaTimer } from '../../src-main/core/media/media-clock';
 
 interface PendingTimer {
@@ -14,6 +16,8 @@ export class VirtualMediaClock implements MediaClock {
   private time: number;
   private order = 0;
   private pending: PendingTimer[] = [];
+  private afterIo: (() => void)[] = [];
+  private stalled = false;
 
   constructor(startMs = 1000) {
     this.time = startMs;
@@ -29,18 +33,55 @@ export class VirtualMediaClock implements MediaClock {
     return { cancel: () => (timer.cancelled = true) };
   }
 
+  afterPendingIo(callback: () => void): void {
+    this.afterIo.push(callback);
+  }
+
   /** Moves time to `ms`, running every timer due by then at its due time (earliest first). */
   advanceTo(ms: number): void {
     if (ms < this.time) throw new Error(`virtual clock cannot go back from ${this.time} to ${ms}`);
-    for (;;) {
-      this.pending = this.pending.filter((t) => !t.cancelled);
-      let next: PendingTimer | undefined;
-      for (const t of this.pending) if (t.at <= ms && (!next || t.at < next.at || (t.at === next.at && t.order < next.order))) next = t;
-      if (!next) break;
+    for (let next = this.nextDue(ms); next; next = this.nextDue(ms)) {
       this.pending.splice(this.pending.indexOf(next), 1);
       this.time = Math.max(this.time, next.at);
       next.callback();
+      // Nothing was pending on the sockets: what waited for it runs at once.
+      this.runAfterIo();
     }
     this.time = ms;
+  }
+
+  /**
+   * The process was busy until `ms`: time jumps there, the timers that fell due meanwhile run late
+   * (as of `ms`), then `deliverIo` hands over what arrived during the stall (stamped `ms`), then
+   * the callbacks that waited for that I/O run.
+   */
+  async stall(ms: number, deliverIo: () => Promise<void>): Promise<void> {
+    if (this.stalled) throw new Error('already stalled');
+    if (ms < this.time) throw new Error(`virtual clock cannot go back from ${this.time} to ${ms}`);
+    this.stalled = true;
+    this.time = ms;
+    // The timers phase runs what was due when it began; timers set during it wait for the next turn.
+    const due = this.pending.filter((t) => !t.cancelled && t.at <= ms).sort((a, b) => a.at - b.at || a.order - b.order);
+    for (const timer of due) {
+      if (timer.cancelled) continue;
+      this.pending.splice(this.pending.indexOf(timer), 1);
+      timer.callback();
+    }
+    await deliverIo();
+    this.stalled = false;
+    this.runAfterIo();
+    this.advanceTo(ms);
+  }
+
+  private runAfterIo(): void {
+    if (this.stalled) return;
+    while (this.afterIo.length > 0) this.afterIo.shift()!();
+  }
+
+  private nextDue(ms: number): PendingTimer | undefined {
+    this.pending = this.pending.filter((t) => !t.cancelled);
+    let next: PendingTimer | undefined;
+    for (const t of this.pending) if (t.at <= ms && (!next || t.at < next.at || (t.at === next.at && t.order < next.order))) next = t;
+    return next;
   }
 }

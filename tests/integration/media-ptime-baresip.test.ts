@@ -38,19 +38,28 @@ describe('far-end packet times other than 20 ms, with baresip', () => {
         const { callId } = await me.client.call('call.dial', { target: bob.sipUri });
         await me.waitForCall((s) => s.callId === callId && s.state === 'connected', 10000);
         await new Promise((r) => setTimeout(r, TALK_MS));
-        const first = await me.client.call('call.stats', { callId });
-        await new Promise((r) => setTimeout(r, 2000));
-        const stats = await me.client.call('call.stats', { callId });
+        // Then 4 s in one-second slices.
+        const snapshots = [await me.client.call('call.stats', { callId })];
+        for (let i = 0; i < 4; i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          snapshots.push(await me.client.call('call.stats', { callId }));
+        }
+        const first = snapshots[0]!;
+        const stats = snapshots.at(-1)!;
         const jb = stats.jitterBuffer!;
-        const packetsIn2s = stats.packetsReceived - first.packetsReceived;
-        // The far end really sends ptime-sized packets: 2 s of them.
-        assert.ok(Math.abs(packetsIn2s - 2000 / ptime) <= 3, `${packetsIn2s} packets in 2 s from a far end at ptime ${ptime}`);
+        const packetsIn4s = stats.packetsReceived - first.packetsReceived;
+        // The far end really sends ptime-sized packets: 4 s of them.
+        assert.ok(Math.abs(packetsIn4s - 4000 / ptime) <= 4, `${packetsIn4s} packets in 4 s from a far end at ptime ${ptime}`);
         assert.equal(jb.state, 'playing');
         assert.equal(stats.packetsLost, 0, 'nothing lost on loopback');
         assert.ok(jb.concealed <= 2, `${jb.concealed} frames concealed on a clean link`);
-        // Settled: no more time-scaling in the last 2 s (one pitch period either way at most).
-        const scaledIn2s = jb.expandedSamples - first.jitterBuffer!.expandedSamples + (jb.acceleratedSamples - first.jitterBuffer!.acceleratedSamples);
-        assert.ok(scaledIn2s <= 40, `${scaledIn2s} samples inserted or removed by time-scaling in 2 s of a steady clean stream`);
+        // Settled: no time-scaling ping-pong. The warble this guards against shortened one frame and
+        // lengthened the next all the time (~7 % of the audio, ~560 samples every second); a second
+        // in which this machine was busy (a late packet: the buffer lengthens, then trims again) is
+        // adaptation, not warble. So at least 3 of the 4 seconds: one pitch period either way at most.
+        const scaled = (s: (typeof snapshots)[number]) => s.jitterBuffer!.expandedSamples + s.jitterBuffer!.acceleratedSamples;
+        const perSecond = snapshots.slice(1).map((s, i) => scaled(s) - scaled(snapshots[i]!));
+        assert.ok(perSecond.filter((n) => n <= 20).length >= 3, `samples inserted or removed by time-scaling in each of 4 s of a steady clean stream: ${perSecond.join(', ')}`);
         const straddleMs = ptime === 30 ? 10 : 0;
         assert.ok(jb.playoutDelayMs !== undefined, 'playout delay measured');
         assert.ok(

@@ -12,6 +12,8 @@
  * - A timer's callback runs once, no earlier than `delayMs` after `setTimer` on `now()`, and never
  *   after its `cancel()`; a timer may fire late (a busy event loop), and callers plan for that.
  * - A `background` timer does not by itself keep the process alive (Node's `unref`).
+ * - `afterPendingIo` runs its callback once, after the I/O that is already waiting (datagrams
+ *   received while the process was busy) has been handled, and before any timer that is not due yet.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -22,6 +24,7 @@ export interface MediaTimer {
 export interface MediaClock {
   now(): number;
   setTimer(callback: () => void, delayMs: number, background?: boolean): MediaTimer;
+  afterPendingIo(callback: () => void): void;
 }
 
 export const systemMediaClock: MediaClock = {
@@ -31,4 +34,6 @@ export const systemMediaClock: MediaClock = {
     if (background) timeout.unref();
     return { cancel: () => clearTimeout(timeout) };
   },
+  // libuv runs a loop iteration's timers before its I/O poll and immediates after it.
+  afterPendingIo: (callback) => void setImmediate(callback),
 };

@@ -62,6 +62,14 @@
  *   in Node: a timer cleared outside a timer callback still wakes the loop at its old expiry
  *   (libuv's one timer is only re-armed when it fires), so a call costs ~100 wake-ups a second.
  *
+ * - Late timer: when the process was busy (another process on the core, a GC pause), the timer and
+ *   the datagram carrying the due frame are both waiting when the loop gets to run again, and Node
+ *   runs timers BEFORE it polls sockets: the pull would conceal a frame that has arrived. So when
+ *   the timer finds a due pull the playing stream's buffer cannot serve, it first lets the pending
+ *   I/O be handled (MediaClock.afterPendingIo: setImmediate) and then ticks; a frame that is really
+ *   missing costs that one deferral. Under a busy 2-core CI machine this was the one source of
+ *   concealment (and the time-scaling recovering from it) on a clean loopback link.
+ *
  * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
  * send frame and the next playout frame, does what is due (send first, then playout) and
  * re-arms; with ptime 20 both fall due together: 50 timer wake-ups a second, not 100.
@@ -134,6 +142,8 @@ export interface MediaSessionCounters {
   playoutPhaseRetardMs: number;
   /** How many times it was moved (either way). */
   playoutPhaseMoves: number;
+  /** Timer ticks put off until pending I/O was handled (see header, "Late timer"). */
+  ticksAfterPendingIo: number;
   /** Media ticks run on a packet arrival, ahead of the timer (see header, "Early tick"). */
   ticksOnArrival: number;
   /** Times the media timer fired (see TIMER_ROUNDING_MS). */
@@ -192,6 +202,7 @@ export class MediaSession {
     playoutPhaseRetardMs: 0,
     playoutPhaseMoves: 0,
     ticksOnArrival: 0,
+    ticksAfterPendingIo: 0,
     timerWakeups: 0,
   };
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
@@ -225,8 +236,15 @@ export class MediaSession {
   private readonly clock: MediaClock;
   private readonly onTimer = () => {
     this.counters.timerWakeups++;
+    if (this.pullWouldConceal()) {
+      // See header, "Late timer": the frame may be waiting in the socket.
+      this.counters.ticksAfterPendingIo++;
+      this.clock.afterPendingIo(this.onPendingIoHandled);
+      return;
+    }
     this.clockTick();
   };
+  private readonly onPendingIoHandled = () => this.clockTick();
   private readonly manualPlayout: boolean;
   /** The sink pulls on its own clock (AudioSink.setPuller, the app's sound card): our timer only sends. */
   private readonly devicePlayout: boolean;
@@ -533,6 +551,14 @@ export class MediaSession {
   /** Device time of the next playout pull (the playout grid). */
   private nextPlayoutDue(): number {
     return this.playoutStart + this.playoutFrames * PLAYOUT_MS;
+  }
+
+  /** A playout pull is due on our clock and the playing stream's buffer lacks the audio for it. */
+  private pullWouldConceal(): boolean {
+    if (!this.ownPlayoutClock || this.stateValue !== 'running' || this.nextPlayoutDue() > this.clock.now()) return false;
+    const pt = this.activePayloadType;
+    const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
+    return entry !== undefined && entry.buffer.playing && !entry.buffer.canServe(playoutSamples(entry.codec.info.sampleRate));
   }
 
   /** After a packet was queued: run the coming tick now if that changes nothing but the wake-up. */

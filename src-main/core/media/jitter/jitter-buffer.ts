@@ -324,6 +324,11 @@ export class JitterBuffer {
     return out;
   }
 
+  /** Playing a stream (not buffering, not idle): a pull that cannot be served now conceals. */
+  get playing(): boolean {
+    return this.state === 'playing';
+  }
+
   /**
    * Whether pull(samples) would be served from received audio alone: already decoded, or playing
    * with the frames it needs queued back to back from the next one. Then pulling now or at the
