@@ -12,6 +12,14 @@
  *   next packet) so the RTP timeline stays true to wall time.
  * - When our direction does not include sending (hold, recvonly, inactive) or the peer gave port
  *   0, frames are skipped the same way.
+ * - Device capture: a source with its own clock (AudioSource.setCaptureListener: the app's
+ *   microphone through PortAudioDevice) says when audio came in; every complete codec frame of it
+ *   is sent (or skipped) right then, so the sound card's clock paces the stream and capture never
+ *   piles up or runs dry against our timer (device clocks are tens to hundreds of ppm off it). The
+ *   timer then only covers a stall: CAPTURE_STALL_MS without capture (a device unplugged, a hung
+ *   renderer) and it sends silence on the time grid above, re-based at that moment, until capture
+ *   comes back, so the far end never sees the stream stop. It wakes every CAPTURE_STALL_MS to look,
+ *   not every frame.
  *
  * Receiving (RTP -> jitter buffer -> playout clock -> sink):
  * - Packets with a payload type of our SDP are pushed into a JitterBuffer for that payload type
@@ -97,6 +105,8 @@ import { formatTransportAddress } from './rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from './sdp/offer-answer';
 
 const MAX_CATCH_UP = 5;
+/** Device capture: this long without captured audio and the timer sends silence (see header). */
+const CAPTURE_STALL_MS = 60;
 /** Duration of one playout (device) frame. */
 export const PLAYOUT_MS = 20;
 const MAX_PLAYOUT_CATCH_UP = 10;
@@ -248,6 +258,11 @@ export class MediaSession {
   private readonly manualPlayout: boolean;
   /** The sink pulls on its own clock (AudioSink.setPuller, the app's sound card): our timer only sends. */
   private readonly devicePlayout: boolean;
+  /** The source captures on its own clock (AudioSource.setCaptureListener): capture paces sending. */
+  private readonly deviceCapture: boolean;
+  /** Device capture: when audio last came in, and whether the timer is covering a stall since. */
+  private lastCaptureAt = 0;
+  private captureStalled = true;
   /** Device-clocked playout: audio rendered beyond what the last pull took (a resampler's odd length). */
   private pulledCarry = new Int16Array(0);
   private playoutStart = 0;
@@ -270,6 +285,7 @@ export class MediaSession {
     };
     this.manualPlayout = options.manualPlayout ?? false;
     this.devicePlayout = !this.manualPlayout && this.sink.setPuller !== undefined;
+    this.deviceCapture = this.source.setCaptureListener !== undefined;
     this.encoder = this.negotiated.send.codec.createEncoder();
     this.configureSourceResampler();
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
@@ -367,8 +383,12 @@ export class MediaSession {
     this.framesDone = 0;
     this.playoutStart = this.startTime;
     this.playoutFrames = 0;
+    // Until the device's first capture, the timer sends silence as after a stall.
+    this.lastCaptureAt = this.startTime;
+    this.captureStalled = true;
     this.clockTick();
     if (this.devicePlayout) this.sink.setPuller!((frame) => this.pullPlayout(frame));
+    if (this.deviceCapture) this.source.setCaptureListener!((readable) => this.onCaptured(readable));
     this.rtcp.start();
   }
 
@@ -415,6 +435,7 @@ export class MediaSession {
     this.timer?.cancel();
     this.timer = undefined;
     if (this.devicePlayout && wasRunning) this.sink.setPuller!(undefined);
+    if (this.deviceCapture && wasRunning) this.source.setCaptureListener!(undefined);
     this.rtcp.stop(wasRunning);
     this.rtp.onPacket(() => undefined);
     this.encoder.close();
@@ -532,14 +553,21 @@ export class MediaSession {
     this.timer = undefined;
     if (this.stateValue !== 'running') return;
     const now = asOf ?? this.clock.now();
-    this.sendDue(now);
+    if (this.deviceCapture && !this.captureStalled && now >= this.lastCaptureAt + CAPTURE_STALL_MS) {
+      // No capture for a while: send silence on a time grid from now on (see header).
+      this.captureStalled = true;
+      this.startTime = now;
+      this.framesDone = 0;
+    }
+    if (!this.deviceCapture || this.captureStalled) this.sendDue(now);
     if (this.ownPlayoutClock) this.playoutDue(now);
     const wait = this.nextDue() - this.clock.now();
     this.timer = this.clock.setTimer(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
   }
 
   private nextDue(): number {
-    const nextSend = this.startTime + this.framesDone * this.negotiated.ptime;
+    const nextSend =
+      this.deviceCapture && !this.captureStalled ? this.lastCaptureAt + CAPTURE_STALL_MS : this.startTime + this.framesDone * this.negotiated.ptime;
     return this.ownPlayoutClock ? Math.min(nextSend, this.nextPlayoutDue()) : nextSend;
   }
 
@@ -573,6 +601,25 @@ export class MediaSession {
     this.clockTick(due + 0.01);
   }
 
+  /** Device capture: send every complete codec frame of what came in (see header). */
+  private onCaptured(readable: number): void {
+    if (this.stateValue !== 'running') return;
+    this.lastCaptureAt = this.clock.now();
+    this.captureStalled = false;
+    const captured = new Int16Array(readable);
+    this.readSource(captured);
+    const converted = this.sourceResampler ? this.sourceResampler.process(captured) : captured;
+    const grown = new Int16Array(this.sourceFifo.length + converted.length);
+    grown.set(this.sourceFifo);
+    grown.set(converted, this.sourceFifo.length);
+    this.sourceFifo = grown;
+    const { ptime, send } = this.negotiated;
+    const frameSamples = (send.codec.info.sampleRate * ptime) / 1000;
+    let offset = 0;
+    for (; offset + frameSamples <= this.sourceFifo.length; offset += frameSamples) this.sendFrame(this.sourceFifo.subarray(offset, offset + frameSamples));
+    this.sourceFifo = this.sourceFifo.slice(offset);
+  }
+
   /** Send clock: every frame due by `now` (see header for catch-up and skipping). */
   private sendDue(now: number): void {
     const { ptime, send } = this.negotiated;
@@ -589,24 +636,29 @@ export class MediaSession {
       overdue--;
     }
     for (; overdue > 0; overdue--) {
-      const frame = this.readFrame(frameSamples);
-      if (this.sending) {
-        const payload = this.encoder.encode(frame);
-        if (payload.length === 0) {
-          // DTX: nothing worth sending for this frame; the timestamp still advances.
-          this.rtp.skip(timestampIncrement);
-        } else {
-          const timestamp = this.rtp.nextTimestamp;
-          if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) {
-            this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate);
-          }
-        }
-      } else {
-        this.rtp.skip(timestampIncrement);
-        this.counters.framesSkipped++;
-      }
+      this.sendFrame(this.readFrame(frameSamples));
       this.framesDone++;
     }
+  }
+
+  /** One codec frame of source audio: encoded and sent, or skipped (hold, DTX); the timestamp advances. */
+  private sendFrame(frame: Int16Array): void {
+    const { ptime, send } = this.negotiated;
+    const info = send.codec.info;
+    const timestampIncrement = (info.rtpClockRate * ptime) / 1000;
+    if (!this.sending) {
+      this.rtp.skip(timestampIncrement);
+      this.counters.framesSkipped++;
+      return;
+    }
+    const payload = this.encoder.encode(frame);
+    if (payload.length === 0) {
+      // DTX: nothing worth sending for this frame; the timestamp still advances.
+      this.rtp.skip(timestampIncrement);
+      return;
+    }
+    const timestamp = this.rtp.nextTimestamp;
+    if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate);
   }
 
   /** Playout clock: every frame due by `now`, re-based after a long block (see header). */

@@ -440,6 +440,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
           source.read(frame);
           if (this.recorder) this.record((recorder) => recorder.local(frame, source.sampleRate));
         },
+        // A device-clocked source stays one: the recorder still taps what is read.
+        ...(source.setCaptureListener ? { setCaptureListener: (listener: ((readable: number) => void) | undefined) => source.setCaptureListener!(listener) } : {}),
         close: () => source.close(),
       },
       sink: {

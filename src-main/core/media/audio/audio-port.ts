@@ -9,6 +9,15 @@ export interface AudioSource {
   readonly sampleRate: number;
   /** Fill `frame` with the next frame of captured audio (silence when there is none). */
   read(frame: Int16Array): void;
+  /**
+   * Optional: the source captures on its own clock (a sound card) and says when audio came in.
+   * Once given a `listener`, it calls it after each captured chunk is buffered, with how many
+   * samples `read` can now take without running dry; the reader sends as capture arrives, so the
+   * device's clock paces the outgoing stream and nothing piles up or runs dry between two clocks.
+   * `read` MUST then return exactly the buffered audio first (no start-up delay of its own), and
+   * silence beyond it. `setCaptureListener(undefined)` stops the calls.
+   */
+  setCaptureListener?(listener: ((readable: number) => void) | undefined): void;
   close(): Promise<void>;
 }
 

@@ -4,8 +4,13 @@
  * MessagePortMain in the app, a WebSocket in dev:web and tests). Protocol and its MUST rules:
  * src-renderer/src/audio/frame-protocol.ts.
  *
- * Capture (renderer -> here): frames arrive at the device's pace into a FIFO; `read` is called by
- * the media session's own timer. States: buffering (read returns silence until captureTargetMs is
+ * Capture (renderer -> here), two modes:
+ * - listened (AudioSource.setCaptureListener: what a call's media session uses): the DEVICE CLOCK
+ *   paces sending. After each captured frame the listener hears how much is buffered and reads it
+ *   all, so the FIFO never holds more than a frame and a device clock off ours cannot make it
+ *   creep up (latency, then drops) or run dry (gaps). A backlog from before the listener is skipped.
+ * - read on a timer (no listener): frames arrive at the device's pace into a FIFO; `read` is called
+ *   by the reader's own timer. States: buffering (read returns silence until captureTargetMs is
  * buffered, so timer jitter does not starve it; older audio beyond that is skipped so reading
  * starts at the target delay) -> flowing (read takes samples) -> buffering on an underrun. The FIFO is capped at captureMaxMs; overflow (device clock faster than the timer, or
  * nobody reading) drops the OLDEST samples so latency stays bounded.
@@ -90,6 +95,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
   private readonly playoutTarget: number;
   private playoutSeq = 0;
   private puller: ((frame: Int16Array) => void) | undefined;
+  private captureListener: ((readable: number) => void) | undefined;
   private closed = false;
   private readonly log: (message: string) => void;
   private readonly logged = new Set<string>();
@@ -132,6 +138,16 @@ export class PortAudioDevice implements AudioSource, AudioSink {
 
   /** AudioSource: the next `frame.length` captured samples, silence where there are none. */
   read(frame: Int16Array): void {
+    if (this.captureListener) {
+      // The listener reads what it was told is there: no start-up delay, silence beyond it.
+      const take = Math.min(frame.length, this.fifoLength);
+      this.copyOut(frame, take);
+      if (take < frame.length) {
+        frame.fill(0, take);
+        this.statsValue.capture.underruns++;
+      }
+      return;
+    }
     if (this.captureState === 'buffering' && this.fifoLength >= this.captureTarget) {
       // Start at the target delay: a backlog that piled up while nobody read is stale audio.
       this.skip(this.fifoLength - this.captureTarget);
@@ -148,6 +164,13 @@ export class PortAudioDevice implements AudioSource, AudioSink {
       this.statsValue.capture.underruns++;
       this.captureState = 'buffering';
     }
+  }
+
+  /** AudioSource: hear about every captured frame (see header, capture modes); undefined stops. */
+  setCaptureListener(listener: ((readable: number) => void) | undefined): void {
+    if (listener && !this.captureListener) this.skip(this.fifoLength); // stale: captured before anyone listened
+    this.captureListener = listener;
+    this.captureState = listener ? 'flowing' : 'buffering';
   }
 
   /** AudioSink (push mode): send one frame of far-end audio to the device. */
@@ -170,6 +193,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     if (this.closed) return;
     this.closed = true;
     this.puller = undefined;
+    this.captureListener = undefined;
     this.port.onmessage = null;
   }
 
@@ -200,6 +224,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
         this.expectedSeq = message.seq + 1;
         this.statsValue.capture.framesReceived++;
         this.copyIn(message.samples);
+        this.notifyCapture();
         return;
       case 'playout-report':
         this.statsValue.playout.report = { played: message.played, underrun: message.underrun, dropped: message.dropped, buffered: message.buffered };
@@ -217,6 +242,17 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     if (this.logged.has(kind)) return;
     this.logged.add(kind);
     this.log(message);
+  }
+
+  private notifyCapture(): void {
+    const listener = this.captureListener;
+    if (!listener) return;
+    try {
+      listener(this.fifoLength);
+    } catch (error) {
+      this.protocolError('capture-listener', `PortAudioDevice: the capture listener failed, no longer calling it: ${(error as Error).message}`);
+      this.setCaptureListener(undefined);
+    }
   }
 
   private topUpPlayout(): void {
