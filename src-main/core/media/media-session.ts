@@ -69,18 +69,19 @@
  *   playout delay grew by a frame, 6 -> 21 ms, in the in-process bench). It does NOT save a wake-up
  *   in Node: a timer cleared outside a timer callback still wakes the loop at its old expiry
  *   (libuv's one timer is only re-armed when it fires), so a call costs ~100 wake-ups a second.
- *
  * - Late timer: when the process was busy (another process on the core, a GC pause), the timer and
  *   the datagram carrying the due frame are both waiting when the loop gets to run again, and Node
  *   runs timers BEFORE it polls sockets: the pull would conceal a frame that has arrived. So when
  *   the timer finds a due pull the playing stream's buffer cannot serve, it first lets the pending
  *   I/O be handled (MediaClock.afterPendingIo: setImmediate) and then ticks; a frame that is really
- *   missing costs that one deferral. Under a busy 2-core CI machine this was the one source of
- *   concealment (and the time-scaling recovering from it) on a clean loopback link.
+ *   missing costs that one deferral. On a loaded 2-core machine this caused most of the concealment
+ *   on a clean loopback link (and the time-scaling that recovered from it).
  *
  * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
  * send frame and the next playout frame, does what is due (send first, then playout) and
- * re-arms; with ptime 20 both fall due together: 50 timer wake-ups a second, not 100.
+ * re-arms; with ptime 20 both fall due together: 50 timer wake-ups a second, not 100. In the app
+ * the sound card clocks both playout and capture: the timer then only looks for a capture stall,
+ * every CAPTURE_STALL_MS.
  *
  * RTCP: an RtcpSession sends SR/RR every ~5 s (see rtp/rtcp-session.ts), on the RTP port with
  * rtcp-mux, else from port+1 to the peer's RTCP address, and measures the RTT from the peer's
