@@ -1,0 +1,76 @@
+// The Add account form's call audio and encryption settings, in Chromium against a scripted core:
+// what the user chooses is what account.add receives, defaults send nothing (so the core's
+// defaults apply), and a choice the contract refuses is shown with the form's own words.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
+import { launchChromium, watchPageProblems } from './browser';
+import { createScriptedCore, type ScriptedCore } from './scripted-core';
+
+const UI_TIMEOUT = 10_000;
+
+describe('Add account: call audio and encryption', () => {
+  let core: ScriptedCore;
+  let devWeb: DevWeb;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+  let form: Locator;
+
+  before(async () => {
+    core = createScriptedCore();
+    devWeb = await startDevWeb({ core, log: () => undefined });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    problems = watchPageProblems(page);
+    await page.goto(devWeb.url);
+    form = page.getByRole('region', { name: 'Add account' });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await devWeb?.stop();
+  });
+
+  /** Fills address and password, submits, and returns the params account.add received. */
+  async function add(user: string): Promise<Record<string, unknown>> {
+    const before = core.calls.filter((c) => c.method === 'account.add').length;
+    await form.getByLabel('Address (AOR)').fill(`${user}@pbx.test`);
+    await form.getByLabel('Password').fill('right');
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await page.getByRole('status', { name: `Status of sip:${user}@pbx.test` }).getByText('Registered').waitFor({ timeout: UI_TIMEOUT });
+    const adds = core.calls.filter((c) => c.method === 'account.add');
+    assert.equal(adds.length, before + 1);
+    return adds.at(-1)!.params as Record<string, unknown>;
+  }
+
+  test('left alone, the form sends no codec, packet time, encryption or DTMF setting: the core defaults apply', async () => {
+    const params = await add('301');
+    for (const key of ['codecs', 'ptime', 'srtp', 'dtmfMode']) assert.ok(!(key in params), `${key} not sent: ${JSON.stringify(params)}`);
+  });
+
+  test('codec order and choice, packet time, encryption and DTMF reach account.add as chosen', async () => {
+    await form.getByText('Call audio and encryption').click();
+    await form.getByRole('checkbox', { name: 'Opus' }).uncheck();
+    // PCMA to the top of what is left: PCMA, G.722, PCMU.
+    await form.getByRole('button', { name: 'Move G.711 A-law (PCMA) up' }).click();
+    await form.getByRole('button', { name: 'Move G.711 A-law (PCMA) up' }).click();
+    await form.getByLabel('Packet time').selectOption({ label: '30 ms' });
+    await form.getByLabel('Media encryption').selectOption('mandatory');
+    await form.getByLabel('DTMF').selectOption('info');
+    const params = await add('302');
+    assert.deepEqual(params.codecs, ['PCMA', 'G722', 'PCMU']);
+    assert.equal(params.ptime, 30);
+    assert.equal(params.srtp, 'mandatory');
+    assert.equal(params.dtmfMode, 'info');
+  });
+
+  test('no codec left is refused by the core and said with the form\'s label', async () => {
+    for (const name of ['G.722', 'G.711 µ-law (PCMU)', 'G.711 A-law (PCMA)']) await form.getByRole('checkbox', { name }).uncheck();
+    await form.getByLabel('Address (AOR)').fill('303@pbx.test');
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await form.getByRole('alert').getByText('Codecs: codecs must name at least one codec').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(problems, []);
+  });
+});
