@@ -14,12 +14,14 @@
  * Receiving: packets go through DtmfReceiver; an event whose end packets were lost is closed
  * after 1 s by a timer.
  *
+ * Time: the RTP session's MediaClock (media-clock.ts), like the audio on the same stream.
+ *
  * Ownership: created and closed by the session description handler; Node main thread only.
  */
-import { performance } from 'node:perf_hooks';
 import type { DtmfDigit } from './dtmf/dtmf-digit';
 import { DtmfReceiver, type ReceivedDtmfDigit } from './dtmf/rfc4733-receiver';
 import { buildDtmfPackets } from './dtmf/rfc4733-sender';
+import type { MediaTimer } from './media-clock';
 import type { MediaSession } from './media-session';
 import type { RtpSession } from './rtp/rtp-session';
 
@@ -31,7 +33,7 @@ export class CallDtmf {
   private queue: Promise<void> = Promise.resolve();
   private receiver: DtmfReceiver | undefined;
   private receiverRate = 0;
-  private expireTimer: NodeJS.Timeout | undefined;
+  private expireTimer: MediaTimer | undefined;
   private closed = false;
 
   constructor(
@@ -53,7 +55,7 @@ export class CallDtmf {
     const run = this.queue.then(async () => {
       for (const digit of digits) {
         await this.sendOne(digit, durationMs);
-        await delay(INTER_DIGIT_GAP_MS);
+        await this.delay(INTER_DIGIT_GAP_MS);
       }
     });
     // Keep the queue alive after a failure; the caller gets the error from `run`.
@@ -63,7 +65,8 @@ export class CallDtmf {
 
   close(): void {
     this.closed = true;
-    clearInterval(this.expireTimer);
+    this.expireTimer?.cancel();
+    this.expireTimer = undefined;
     this.media.onTelephoneEvent = undefined;
   }
 
@@ -74,10 +77,11 @@ export class CallDtmf {
     const packets = buildDtmfPackets({ digit, durationMs, clockRate: te.clockRate, timestamp: this.rtp.sendState.timestamp });
     this.media.suppressAudio = true;
     try {
-      const start = performance.now();
+      const clock = this.rtp.clock;
+      const start = clock.now();
       for (const packet of packets) {
-        const wait = start + packet.sendAtMs - performance.now();
-        if (wait > 0) await delay(wait);
+        const wait = start + packet.sendAtMs - clock.now();
+        if (wait > 0) await this.delay(wait);
         if (this.closed) throw new Error('The call ended while sending DTMF');
         this.rtp.sendEvent(te.sendPayloadType, packet.payload, packet.timestamp, packet.marker);
       }
@@ -92,10 +96,10 @@ export class CallDtmf {
       this.receiver = new DtmfReceiver(rate);
       this.receiverRate = rate;
     }
-    this.expireTimer ??= setInterval(() => this.expire(), EXPIRE_CHECK_MS).unref();
+    if (!this.expireTimer) this.scheduleExpiry();
     let digits: ReceivedDtmfDigit[];
     try {
-      digits = this.receiver.receive({ payload, timestamp, marker, arrivalMs: performance.now() });
+      digits = this.receiver.receive({ payload, timestamp, marker, arrivalMs: this.rtp.clock.now() });
     } catch (error) {
       // A malformed event packet is the peer's bug; drop it, keep the call.
       this.log(`Dropped a malformed telephone-event packet: ${(error as Error).message}`);
@@ -104,11 +108,20 @@ export class CallDtmf {
     for (const digit of digits) this.onDigit(digit);
   }
 
-  private expire(): void {
-    for (const digit of this.receiver?.expire(performance.now()) ?? []) this.onDigit(digit);
+  /** Every EXPIRE_CHECK_MS while the call lasts, once a telephone-event came in. */
+  private scheduleExpiry(): void {
+    this.expireTimer = this.rtp.clock.setTimer(
+      () => {
+        if (this.closed) return;
+        for (const digit of this.receiver?.expire(this.rtp.clock.now()) ?? []) this.onDigit(digit);
+        this.scheduleExpiry();
+      },
+      EXPIRE_CHECK_MS,
+      true,
+    );
   }
-}
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => this.rtp.clock.setTimer(resolve, ms));
+  }
 }
