@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
 import { CallDtmf } from '../../../src-main/core/media/call-dtmf';
-import { pcmuCodec } from '../../../src-main/core/media/codecs/g711';
 import { MediaSession } from '../../../src-main/core/media/media-session';
 import { serializeRtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
 
 const silence: AudioSource = { sampleRate: 8000, read: (frame) => frame.fill(0), close: async () => undefined };
@@ -22,15 +22,7 @@ describe('CallDtmf (virtual clock)', () => {
     const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
     const media = new MediaSession({
       rtp,
-      negotiated: {
-        send: { codec: pcmuCodec, payloadType: 0 },
-        receive: [{ codec: pcmuCodec, payloadType: 0 }],
-        telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 },
-        ptime: 20,
-        remoteRtp: { address: '127.0.0.1', port: 9 },
-        rtcpMux: true,
-        direction: 'recvonly',
-      },
+      negotiated: pcmuNegotiation({ direction: 'recvonly', telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 } }),
       source: silence,
       sink: nowhere,
     });

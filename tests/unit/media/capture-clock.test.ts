@@ -8,12 +8,13 @@ import { createSocket } from 'node:dgram';
 import type { FramePort } from '../../../src-main/common/audio/frame-protocol';
 import type { AudioSink } from '../../../src-main/core/media/audio/audio-port';
 import { PortAudioDevice } from '../../../src-main/core/media/audio/port-audio-device';
-import { pcmuCodec, ulawToLinear } from '../../../src-main/core/media/codecs/g711';
+import { ulawToLinear } from '../../../src-main/core/media/codecs/g711';
 import { MediaSession } from '../../../src-main/core/media/media-session';
 import { parseRtpPacket, type RtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import { detectTone } from '../../harness/audio-analysis';
+import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
 
 const RATE = 48000;
@@ -56,14 +57,7 @@ async function captureCall(speed: number, durationMs: number, gap?: { atMs: numb
   const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
   const media = new MediaSession({
     rtp,
-    negotiated: {
-      send: { codec: pcmuCodec, payloadType: 0 },
-      receive: [{ codec: pcmuCodec, payloadType: 0 }],
-      ptime: 20,
-      remoteRtp: { address: '127.0.0.1', port: receiver.address().port },
-      rtcpMux: true,
-      direction: 'sendonly',
-    },
+    negotiated: pcmuNegotiation({ direction: 'sendonly', remoteRtp: { address: '127.0.0.1', port: receiver.address().port } }),
     source: device,
     sink: idleDeviceSink,
   });

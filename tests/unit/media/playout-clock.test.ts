@@ -9,13 +9,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
-import { linearToUlaw, pcmuCodec } from '../../../src-main/core/media/codecs/g711';
+import { linearToUlaw } from '../../../src-main/core/media/codecs/g711';
 import { MediaSession, type MediaSessionCounters } from '../../../src-main/core/media/media-session';
 import { serializeRtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
-import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 import type { JitterBufferStats } from '../../../src-main/core/media/jitter/jitter-buffer';
+import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
 import type { MediaClock } from '../../../src-main/core/media/media-clock';
 
@@ -75,17 +75,6 @@ class DeviceClockedSink implements AudioSink {
   }
 }
 
-function recvonly(ptime: number): NegotiatedAudio {
-  return {
-    send: { codec: pcmuCodec, payloadType: 0 },
-    receive: [{ codec: pcmuCodec, payloadType: 0 }],
-    ptime,
-    remoteRtp: { address: '127.0.0.1', port: 9 },
-    rtcpMux: true,
-    direction: 'recvonly',
-  };
-}
-
 interface FarEnd {
   ptime: number;
   /** ms of our clock from our start to the far end's first packet leaving. */
@@ -116,7 +105,7 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
   const clock = new VirtualMediaClock();
   const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
   const sink = makeSink(clock);
-  const receiver = new MediaSession({ rtp: receiverRtp, negotiated: recvonly(far.ptime), source: silentSource, sink });
+  const receiver = new MediaSession({ rtp: receiverRtp, negotiated: pcmuNegotiation({ direction: 'recvonly', ptime: far.ptime }), source: silentSource, sink });
   const sender = createSocket('udp4');
   await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
   const samples: Sample[] = [];
