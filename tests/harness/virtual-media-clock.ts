@@ -12,6 +12,21 @@ interface PendingTimer {
   cancelled: boolean;
 }
 
+/** Due order: earliest first, then in the order they were set (as Node runs equal timers). */
+const byDue = (a: PendingTimer, b: PendingTimer) => a.at - b.at || a.order - b.order;
+
+/**
+ * Waits in real time, the virtual clock standing still, until `done()` (e.g. the datagrams sent
+ * over 127.0.0.1 were handled); `what` names what did not happen in the error after 5 s.
+ */
+export async function waitForIo(done: () => boolean, what: () => string): Promise<void> {
+  const giveUp = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > giveUp) throw new Error(`${what()} within 5 s`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 export class VirtualMediaClock implements MediaClock {
   private time: number;
   private order = 0;
@@ -61,7 +76,7 @@ export class VirtualMediaClock implements MediaClock {
     this.stalled = true;
     this.time = ms;
     // The timers phase runs what was due when it began; timers set during it wait for the next turn.
-    const due = this.pending.filter((t) => !t.cancelled && t.at <= ms).sort((a, b) => a.at - b.at || a.order - b.order);
+    const due = this.pending.filter((t) => !t.cancelled && t.at <= ms).sort(byDue);
     for (const timer of due) {
       if (timer.cancelled) continue;
       this.pending.splice(this.pending.indexOf(timer), 1);
@@ -81,7 +96,7 @@ export class VirtualMediaClock implements MediaClock {
   private nextDue(ms: number): PendingTimer | undefined {
     this.pending = this.pending.filter((t) => !t.cancelled);
     let next: PendingTimer | undefined;
-    for (const t of this.pending) if (t.at <= ms && (!next || t.at < next.at || (t.at === next.at && t.order < next.order))) next = t;
+    for (const t of this.pending) if (t.at <= ms && (!next || byDue(t, next) < 0)) next = t;
     return next;
   }
 }

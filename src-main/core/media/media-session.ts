@@ -522,18 +522,21 @@ export class MediaSession {
       return frame;
     }
     const chunk = Math.max(1, Math.round((this.source.sampleRate * this.negotiated.ptime) / 1000));
-    while (this.sourceFifo.length < samples) {
-      const input = new Int16Array(chunk);
-      this.readSource(input);
-      const converted = this.sourceResampler.process(input);
-      const grown = new Int16Array(this.sourceFifo.length + converted.length);
-      grown.set(this.sourceFifo);
-      grown.set(converted, this.sourceFifo.length);
-      this.sourceFifo = grown;
-    }
+    while (this.sourceFifo.length < samples) this.readIntoSourceFifo(chunk);
     const frame = this.sourceFifo.slice(0, samples);
     this.sourceFifo = this.sourceFifo.slice(samples);
     return frame;
+  }
+
+  /** `samples` of source audio, at the codec's rate, appended to sourceFifo. */
+  private readIntoSourceFifo(samples: number): void {
+    const input = new Int16Array(samples);
+    this.readSource(input);
+    const converted = this.sourceResampler ? this.sourceResampler.process(input) : input;
+    const grown = new Int16Array(this.sourceFifo.length + converted.length);
+    grown.set(this.sourceFifo);
+    grown.set(converted, this.sourceFifo.length);
+    this.sourceFifo = grown;
   }
 
   private readSource(frame: Int16Array): void {
@@ -585,8 +588,7 @@ export class MediaSession {
   /** A playout pull is due on our clock and the playing stream's buffer lacks the audio for it. */
   private pullWouldConceal(): boolean {
     if (!this.ownPlayoutClock || this.stateValue !== 'running' || this.nextPlayoutDue() > this.clock.now()) return false;
-    const pt = this.activePayloadType;
-    const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
+    const entry = this.activeJitter();
     return entry !== undefined && entry.buffer.playing && !entry.buffer.canServe(playoutSamples(entry.codec.info.sampleRate));
   }
 
@@ -607,13 +609,7 @@ export class MediaSession {
     if (this.stateValue !== 'running') return;
     this.lastCaptureAt = this.clock.now();
     this.captureStalled = false;
-    const captured = new Int16Array(readable);
-    this.readSource(captured);
-    const converted = this.sourceResampler ? this.sourceResampler.process(captured) : captured;
-    const grown = new Int16Array(this.sourceFifo.length + converted.length);
-    grown.set(this.sourceFifo);
-    grown.set(converted, this.sourceFifo.length);
-    this.sourceFifo = grown;
+    this.readIntoSourceFifo(readable);
     const { ptime, send } = this.negotiated;
     const frameSamples = (send.codec.info.sampleRate * ptime) / 1000;
     let offset = 0;
@@ -685,7 +681,7 @@ export class MediaSession {
 
   /** Pull just after the fastest arrivals (see header, "Pull phase"). */
   private alignPlayoutPhase(): void {
-    const buffer = this.activeJitterBuffer();
+    const buffer = this.activeJitter()?.buffer;
     const advance = buffer?.pullPhaseAdvanceMs();
     if (!buffer || advance === undefined) return;
     this.nextPhaseCheck = this.playoutFrames + PHASE_CHECK_PULLS;
@@ -703,7 +699,7 @@ export class MediaSession {
    * the buffer's time-scaling spreads that out.
    */
   private followLaterArrivals(): void {
-    const buffer = this.activeJitterBuffer();
+    const buffer = this.activeJitter()?.buffer;
     const excess = buffer?.slackExcessMs();
     if (!buffer || excess === undefined || excess >= PHASE_RETARD_BELOW_MS || excess <= -PHASE_RETARD_MAX_MS) return;
     this.movePlayoutGrid(buffer, PHASE_RETARD_CUSHION_MS - excess);
@@ -719,9 +715,10 @@ export class MediaSession {
     this.counters.playoutPhaseMoves++;
   }
 
-  private activeJitterBuffer(): JitterBuffer | undefined {
+  /** The jitter buffer (and its codec) of the payload type that arrived last: the one playout pulls from. */
+  private activeJitter(): { codec: AudioCodec; buffer: JitterBuffer } | undefined {
     const pt = this.activePayloadType;
-    return pt === undefined ? undefined : this.jitterBuffers.get(pt)?.buffer;
+    return pt === undefined ? undefined : this.jitterBuffers.get(pt);
   }
 
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {

@@ -11,7 +11,7 @@ import { serializeRtpPacket } from '../../../src-main/core/media/rtp/rtp-packet'
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
-import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { VirtualMediaClock, waitForIo } from '../../harness/virtual-media-clock';
 
 const silence: AudioSource = { sampleRate: 8000, read: (frame) => frame.fill(0), close: async () => undefined };
 const nowhere: AudioSink = { sampleRate: 8000, write: () => undefined, close: async () => undefined };
@@ -41,11 +41,7 @@ describe('CallDtmf (virtual clock)', () => {
         new DataView(payload.buffer).setUint16(2, 160 * (i + 1));
         const before = rtp.counters.packetsReceived;
         sender.send(serializeRtpPacket({ marker: i === 0, payloadType: 101, sequenceNumber: i, timestamp: 8000, ssrc: 9, csrcs: [], payload, paddingLength: 0 }), rtp.socket.local.port, '127.0.0.1');
-        const giveUp = Date.now() + 5000;
-        while (rtp.counters.packetsReceived === before) {
-          if (Date.now() > giveUp) throw new Error('a datagram on 127.0.0.1 was not delivered within 5 s');
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        await waitForIo(() => rtp.counters.packetsReceived > before, () => 'a datagram on 127.0.0.1 was not delivered');
       }
       clock.advanceTo(start + 800);
       assert.deepEqual(digits, [], 'still held 660 ms after the last update');

@@ -15,7 +15,7 @@ import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import { detectTone } from '../../harness/audio-analysis';
 import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
-import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { VirtualMediaClock, waitForIo } from '../../harness/virtual-media-clock';
 
 const RATE = 48000;
 const CAPTURE_MS = 10;
@@ -68,13 +68,11 @@ async function captureCall(speed: number, durationMs: number, gap?: { atMs: numb
   let lastSent = { count: 0, at: 0 };
   const start = clock.now();
   /** Real time passes (virtual time stands still) until what was sent has arrived. */
-  const drain = async () => {
-    const giveUp = Date.now() + 5000;
-    while (packets.length < rtp.counters.packetsSent) {
-      if (Date.now() > giveUp) throw new Error(`${packets.length} of ${rtp.counters.packetsSent} datagrams arrived on 127.0.0.1`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
+  const drain = () =>
+    waitForIo(
+      () => packets.length >= rtp.counters.packetsSent,
+      () => `only ${packets.length} of ${rtp.counters.packetsSent} datagrams arrived on 127.0.0.1`,
+    );
   const watchSends = () => {
     const sent = rtp.counters.packetsSent;
     if (sent !== lastSent.count) {

@@ -16,7 +16,7 @@ import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { JitterBufferStats } from '../../../src-main/core/media/jitter/jitter-buffer';
 import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
-import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { VirtualMediaClock, waitForIo } from '../../harness/virtual-media-clock';
 import type { MediaClock } from '../../../src-main/core/media/media-clock';
 
 const silentSource: AudioSource = {
@@ -127,7 +127,7 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
       const packet = { marker: k === 0, payloadType: 0, sequenceNumber: k, timestamp: k * frameSamples, ssrc: 77, csrcs: [], payload, paddingLength: 0 };
       const before = receiverRtp.counters.packetsReceived;
       sender.send(serializeRtpPacket(packet), receiverRtp.socket.local.port, '127.0.0.1');
-      await delivered(() => receiverRtp.counters.packetsReceived > before);
+      await waitForIo(() => receiverRtp.counters.packetsReceived > before, () => 'a datagram on 127.0.0.1 was not delivered');
     };
     let nextSample = start + 1000;
     const advanceTo = (at: number) => {
@@ -159,15 +159,6 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
     receiver.stop();
     sender.close();
     await receiverRtp.close();
-  }
-}
-
-/** Waits (real time, the virtual clock standing still) until the datagram was handled. */
-async function delivered(done: () => boolean): Promise<void> {
-  const giveUp = Date.now() + 5000;
-  while (!done()) {
-    if (Date.now() > giveUp) throw new Error('a datagram on 127.0.0.1 was not delivered within 5 s');
-    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
