@@ -3,43 +3,33 @@
 // defaults apply), and a choice the contract refuses is shown with the form's own words.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
-import { launchChromium, watchPageProblems } from './browser';
-import { createScriptedCore, type ScriptedCore } from './scripted-core';
+import type { Locator, Page } from 'playwright-core';
+import { addAccountThroughForm, openScriptedApp, type ScriptedApp } from './scripted-app';
+import type { ScriptedCore } from './scripted-core';
 
 const UI_TIMEOUT = 10_000;
 
 describe('Add account: call audio and encryption', () => {
+  let app: ScriptedApp;
   let core: ScriptedCore;
-  let devWeb: DevWeb;
-  let browser: Browser;
   let page: Page;
   let problems: string[];
   let form: Locator;
 
   before(async () => {
-    core = createScriptedCore();
-    devWeb = await startDevWeb({ core, log: () => undefined });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
-    problems = watchPageProblems(page);
-    await page.goto(devWeb.url);
+    app = await openScriptedApp({ width: 1000, height: 900 });
+    ({ core, page, problems } = app);
     form = page.getByRole('region', { name: 'Add account' });
   });
 
   after(async () => {
-    await browser?.close();
-    await devWeb?.stop();
+    await app?.close();
   });
 
-  /** Fills address and password, submits, and returns the params account.add received. */
+  /** Adds an account through the form and returns the params account.add received. */
   async function add(user: string): Promise<Record<string, unknown>> {
     const before = core.calls.filter((c) => c.method === 'account.add').length;
-    await form.getByLabel('Address (AOR)').fill(`${user}@pbx.test`);
-    await form.getByLabel('Password').fill('right');
-    await form.getByRole('button', { name: 'Add account' }).click();
-    await page.getByRole('status', { name: `Status of sip:${user}@pbx.test` }).getByText('Registered').waitFor({ timeout: UI_TIMEOUT });
+    await addAccountThroughForm(page, user);
     const adds = core.calls.filter((c) => c.method === 'account.add');
     assert.equal(adds.length, before + 1);
     return adds.at(-1)!.params as Record<string, unknown>;

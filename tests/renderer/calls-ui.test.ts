@@ -2,37 +2,27 @@
 // (scripted-core.ts) so an incoming call can be made to arrive on demand.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
-import { createScriptedCore, type ScriptedCore } from './scripted-core';
-import { launchChromium, saveScreenshot, watchPageProblems } from './browser';
+import type { Page } from 'playwright-core';
+import type { ScriptedCore } from './scripted-core';
+import { addAccountThroughForm, openScriptedApp, type ScriptedApp } from './scripted-app';
+import { saveScreenshot } from './browser';
 
 const UI_TIMEOUT = 10_000;
 
 describe('renderer call controls (scripted core)', () => {
+  let app: ScriptedApp;
   let core: ScriptedCore;
-  let devWeb: DevWeb;
-  let browser: Browser;
   let page: Page;
   let problems: string[];
 
   before(async () => {
-    core = createScriptedCore();
-    devWeb = await startDevWeb({ core, log: () => undefined });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1000, height: 720 } });
-    problems = watchPageProblems(page);
-    await page.goto(devWeb.url);
-    const form = page.getByRole('region', { name: 'Add account' });
-    await form.getByLabel('Address (AOR)').fill('201@pbx.test');
-    await form.getByLabel('Password').fill('right');
-    await form.getByRole('button', { name: 'Add account' }).click();
-    await page.getByRole('status', { name: 'Status of sip:201@pbx.test' }).getByText('Registered').waitFor({ timeout: UI_TIMEOUT });
+    app = await openScriptedApp({ width: 1000, height: 720 });
+    ({ core, page, problems } = app);
+    await addAccountThroughForm(page, '201');
   });
 
   after(async () => {
-    await browser?.close();
-    await devWeb?.stop();
+    await app?.close();
   });
 
   test('a bare user@host typed as AOR is sent as a sip: URI with the chosen transport', () => {
