@@ -203,12 +203,12 @@ interface NodeFloor {
   stop(): Promise<void>;
 }
 
-/** Two node-io-floor.mjs processes exchanging 50 packets/s each way over loopback; we measure the first. */
+/** Two node-io-floor.mjs processes exchanging 50 packets/s each way over loopback; we measure the paced one. */
 async function startNodeFloor(): Promise<NodeFloor> {
   const script = join(fileURLToPath(import.meta.url), '..', 'node-io-floor.mjs');
   const a = await freeUdpPort();
   const b = await freePortOtherThan(() => freeUdpPort(), [a]);
-  const children: ChildProcess[] = [a, b].map((local, i) => spawn(process.execPath, [script, String(local), String(i === 0 ? b : a)], { stdio: ['pipe', 'ignore', 'inherit'] }));
+  const children: ChildProcess[] = [a, b].map((local, i) => spawn(process.execPath, [script, String(local), String(i === 0 ? b : a), i === 0 ? 'paced' : 'clock'], { stdio: ['pipe', 'ignore', 'inherit'] }));
   const pid = children[0]!.pid;
   if (pid === undefined) throw new Error('could not start node-io-floor.mjs');
   await sleep(1000);
@@ -267,7 +267,7 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
   const withFloor = figures.filter((f) => f.nodeFloor);
   if (withFloor.length > 0) {
     rows.push(
-      summaryRow(cpu, `bare Node ${process.version}: only a call's packet I/O (20 ms timer, 50 pkt/s each way), during the ${withFloor[0]!.codec} call`, '%', withFloor.map((f) => ({ ours: f.nodeFloor!.cpuPercent, theirs: f.baresip?.cpuPercent })), {
+      summaryRow(cpu, `bare Node ${process.version}: only a call's packet I/O (50 pkt/s each way, paced by arrivals as the headless), during the ${withFloor[0]!.codec} call`, '%', withFloor.map((f) => ({ ours: f.nodeFloor!.cpuPercent, theirs: f.baresip?.cpuPercent })), {
         note: "tests/bench/node-io-floor.mjs, no media work: the least any Node program spends here; ratio against baresip's whole call",
       }),
     );

@@ -1,16 +1,21 @@
 /**
- * The least CPU any Node program can spend on one call's packet I/O: a 20 ms timer that sends one
- * 172-byte datagram (a G.711 RTP packet) per tick to a peer doing the same, and a 'message'
- * handler that receives the peer's. No media work at all. Run in pairs by call-cpu-bench.ts:
- *   node node-io-floor.mjs LOCAL_PORT PEER_PORT
+ * The least CPU a Node program spends on one call's packet I/O, woken as the headless is: one
+ * 172-byte datagram (a G.711 RTP packet) each way every 20 ms, no media work at all. Run in pairs
+ * by call-cpu-bench.ts, which measures the `paced` one:
+ *   node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced
+ * - clock: sends on a 20 ms timer (the far end, like baresip's audio clock);
+ * - paced: sends one packet per packet received, as the headless does once the far end's packets
+ *   pace it (media-session.ts, "Pacing"), with the same 60 ms watchdog that would send on its own
+ *   if they stopped. One wake-up a frame plus the watchdog's.
  * Loopback only. Exits when stdin closes (the bench ends it).
  */
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 
-const [localPort, peerPort] = process.argv.slice(2).map(Number);
-if (!Number.isInteger(localPort) || !Number.isInteger(peerPort)) {
-  process.stderr.write('usage: node node-io-floor.mjs LOCAL_PORT PEER_PORT\n');
+const [localPort, peerPort] = process.argv.slice(2, 4).map(Number);
+const role = process.argv[4];
+if (!Number.isInteger(localPort) || !Number.isInteger(peerPort) || (role !== 'clock' && role !== 'paced')) {
+  process.stderr.write('usage: node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced\n');
   process.exit(2);
 }
 const socket = createSocket('udp4');
@@ -18,22 +23,38 @@ socket.on('error', (error) => {
   process.stderr.write(`node-io-floor: ${error.message}\n`);
   process.exit(1);
 });
+const packet = Buffer.alloc(172);
 let received = 0;
-socket.on('message', () => received++);
+let sent = 0;
+let lastArrival = 0;
+const send = () => {
+  sent++;
+  socket.send(packet, peerPort, '127.0.0.1');
+};
+socket.on('message', () => {
+  received++;
+  lastArrival = performance.now();
+  if (role === 'paced') send();
+});
 socket.bind(localPort, '127.0.0.1', () => {
-  const packet = Buffer.alloc(172);
   const start = performance.now();
-  let frames = 0;
-  const tick = () => {
-    frames++;
-    socket.send(packet, peerPort, '127.0.0.1');
-    timer = setTimeout(tick, start + frames * 20 - performance.now());
-  };
-  let timer = setTimeout(tick, 20);
+  let timer;
+  if (role === 'clock') {
+    const tick = () => {
+      send();
+      timer = setTimeout(tick, start + sent * 20 - performance.now());
+    };
+    timer = setTimeout(tick, 20);
+  } else {
+    // The watchdog: without arrivals for a frame and more, send on its own.
+    timer = setInterval(() => {
+      if (performance.now() - lastArrival > 30) send();
+    }, 60);
+  }
   process.stdin.resume();
   process.stdin.on('end', () => {
     clearTimeout(timer);
     socket.close();
-    process.stdout.write(`${JSON.stringify({ sent: frames, received })}\n`);
+    process.stdout.write(`${JSON.stringify({ sent, received })}\n`);
   });
 });

@@ -2,7 +2,9 @@
 // order, with now() at their due time. Media timing (pacing, playout grid, jitter buffer) then
 // does the same on every run, however busy the machine is. A busy process is modelled too
 // (`stall`): in Node's order, timers that fell due meanwhile run first, then the pending I/O, then
-// what waited for it (afterPendingIo).
+// what waited for it (afterPendingIo). It counts the loop's wake-ups for timers as Node has them
+// (`timerWakeups`): Node keeps ONE libuv timer at the earliest expiry it was given and re-arms it
+// only when it fires, so a timer cleared before its expiry still wakes the loop then.
 import type { MediaClock, MediaTimer } from '../../src-main/core/media/media-clock';
 
 interface PendingTimer {
@@ -33,6 +35,10 @@ export class VirtualMediaClock implements MediaClock {
   private pending: PendingTimer[] = [];
   private afterIo: (() => void)[] = [];
   private stalled = false;
+  /** Where Node's one libuv timer is armed (see header). */
+  private wakeAt = Infinity;
+  /** Times the loop woke for a timer, cleared ones included (see header). */
+  timerWakeups = 0;
 
   constructor(startMs = 1000) {
     this.time = startMs;
@@ -45,6 +51,7 @@ export class VirtualMediaClock implements MediaClock {
   setTimer(callback: () => void, delayMs: number): MediaTimer {
     const timer: PendingTimer = { at: this.time + Math.max(0, delayMs), order: this.order++, callback, cancelled: false };
     this.pending.push(timer);
+    this.wakeAt = Math.min(this.wakeAt, timer.at);
     return { cancel: () => (timer.cancelled = true) };
   }
 
@@ -55,12 +62,17 @@ export class VirtualMediaClock implements MediaClock {
   /** Moves time to `ms`, running every timer due by then at its due time (earliest first). */
   advanceTo(ms: number): void {
     if (ms < this.time) throw new Error(`virtual clock cannot go back from ${this.time} to ${ms}`);
-    for (let next = this.nextDue(ms); next; next = this.nextDue(ms)) {
-      this.pending.splice(this.pending.indexOf(next), 1);
-      this.time = Math.max(this.time, next.at);
-      next.callback();
-      // Nothing was pending on the sockets: what waited for it runs at once.
-      this.runAfterIo();
+    while (this.wakeAt <= ms) {
+      const wake = this.wakeAt;
+      this.timerWakeups++;
+      for (let next = this.nextDue(wake); next; next = this.nextDue(wake)) {
+        this.pending.splice(this.pending.indexOf(next), 1);
+        this.time = Math.max(this.time, next.at);
+        next.callback();
+        // Nothing was pending on the sockets: what waited for it runs at once.
+        this.runAfterIo();
+      }
+      this.rearm();
     }
     this.time = ms;
   }
@@ -85,7 +97,15 @@ export class VirtualMediaClock implements MediaClock {
     await deliverIo();
     this.stalled = false;
     this.runAfterIo();
+    // The process was awake throughout: what fell due in the stall woke nothing more.
+    this.rearm();
     this.advanceTo(ms);
+  }
+
+  /** After running its timers, Node re-arms its libuv timer at the earliest one still set (see header). */
+  private rearm(): void {
+    this.pending = this.pending.filter((t) => !t.cancelled);
+    this.wakeAt = Math.min(Infinity, ...this.pending.map((t) => t.at));
   }
 
   private runAfterIo(): void {

@@ -64,11 +64,28 @@
  * - Early tick: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
  *   a packet arrives, the tick is due within EARLY_TICK_MS and the jitter buffer can already serve
  *   that pull (JitterBuffer.canServe: the same audio as at the due time), the tick runs right then,
- *   as of its due time, and the timer is re-armed for the next one. This keeps the pull from
- *   missing a packet that is being delivered while the timer fires (without it the clean-link
- *   playout delay grew by a frame, 6 -> 21 ms, in the in-process bench). It does NOT save a wake-up
- *   in Node: a timer cleared outside a timer callback still wakes the loop at its old expiry
- *   (libuv's one timer is only re-armed when it fires), so a call costs ~100 wake-ups a second.
+ *   as of its due time. This keeps the pull from missing a packet that is being delivered while the
+ *   timer fires (without it the clean-link playout delay grew by a frame, 6 -> 21 ms, in the
+ *   in-process bench).
+ * - Pacing (MediaPacing), because every wake-up of a Node process costs ~0.15 ms of CPU here
+ *   (more than the media work of a G.711 frame) and a timer cleared outside its own callback
+ *   still wakes the loop at its old expiry (libuv's one timer is only re-armed when it fires):
+ *   - 'timer' (the start): a timer armed for every due tick; early ticks still leave it waking the
+ *     loop, so a call costs two wake-ups a frame (the packet and the timer).
+ *   - 'arrivals': the packets pace the ticks. Entered after ARRIVAL_PACING_AFTER ticks in a row
+ *     ran on arrivals, with the send clock due together with the pulls (ptime 20) and no capture
+ *     device clocking the sends. No timer per frame: a watchdog wakes every ARRIVAL_WATCHDOG_MS,
+ *     so one wake-up a frame plus the watchdog's. Sending then follows the far end's packets as the
+ *     playout grid already does (it is the far end's clock the headless follows); an outgoing
+ *     packet leaves up to EARLY_TICK_MS before its grid time, never after it.
+ *   - arrivals -> timer, the same moment: an arrival that does not complete its coming pull (a
+ *     lost, late or reordered packet), an overdue tick an arrival or the watchdog finds (the far
+ *     end stopped sending: hold, silence suppression, a stall; the watchdog's look catches up what
+ *     fell due, at most ARRIVAL_WATCHDOG_MS late, once), a renegotiation. Paced by arrivals, a lost
+ *     packet delays one of ours by less than a frame; so after each such failure the arrivals must
+ *     run twice as many clean ticks in a row before they pace again (up to
+ *     ARRIVAL_PACING_BACKOFF_MAX times), and a lossy link stays on the timer.
+ *   The app does not use it: its sound card clocks playout and capture.
  * - Late timer: when the process was busy (another process on the core, a GC pause), the timer and
  *   the datagram carrying the due frame are both waiting when the loop gets to run again, and Node
  *   runs timers BEFORE it polls sockets: the pull would conceal a frame that has arrived. So when
@@ -79,7 +96,8 @@
  *
  * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
  * send frame and the next playout frame, does what is due (send first, then playout) and
- * re-arms; with ptime 20 both fall due together: 50 timer wake-ups a second, not 100. In the app
+ * re-arms; with ptime 20 both fall due together: 50 timer wake-ups a second, not 100 (and, paced
+ * by arrivals, only the watchdog's). In the app
  * the sound card clocks both playout and capture: the timer then only looks for a capture stall,
  * every CAPTURE_STALL_MS.
  *
@@ -137,6 +155,19 @@ const PHASE_RETARD_CUSHION_MS = 1;
 const PHASE_RETARD_MAX_MS = 2;
 /** A packet arrival runs the media tick when it falls due within this many ms (see header). */
 const EARLY_TICK_MS = 8;
+/** Clean ticks on arrivals in a row before the arrivals pace the media (see header, "Pacing"): 1 s... */
+const ARRIVAL_PACING_AFTER = 50;
+/** ...twice that after each time they failed to, up to this many times that (a lossy link stays on the timer). */
+const ARRIVAL_PACING_BACKOFF_MAX = 32;
+/** Paced by arrivals, the watchdog looks this often for a tick the arrivals did not run. */
+const ARRIVAL_WATCHDOG_MS = 60;
+
+/**
+ * What wakes the media ticks of a session with its own playout clock (see header, "Pacing").
+ * Transitions: timer -> arrivals (ARRIVAL_PACING_AFTER clean early ticks in a row);
+ * arrivals -> timer (a tick the arrivals did not run on time, a renegotiation).
+ */
+export type MediaPacing = 'timer' | 'arrivals';
 
 export type MediaSessionState = 'idle' | 'running' | 'stopped';
 
@@ -157,8 +188,11 @@ export interface MediaSessionCounters {
   ticksAfterPendingIo: number;
   /** Media ticks run on a packet arrival, ahead of the timer (see header, "Early tick"). */
   ticksOnArrival: number;
-  /** Times the media timer fired (see TIMER_ROUNDING_MS). */
+  /** Times the media timer (or, paced by arrivals, the watchdog) fired (see TIMER_ROUNDING_MS). */
   timerWakeups: number;
+  /** Times the arrivals took over pacing from the timer, and gave it back (see header, "Pacing"). */
+  pacedByArrivals: number;
+  pacedByTimer: number;
 }
 
 export interface MediaSessionOptions {
@@ -215,6 +249,8 @@ export class MediaSession {
     ticksOnArrival: 0,
     ticksAfterPendingIo: 0,
     timerWakeups: 0,
+    pacedByArrivals: 0,
+    pacedByTimer: 0,
   };
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
   onTelephoneEvent: ((payload: Uint8Array, timestamp: number, marker: boolean) => void) | undefined;
@@ -241,12 +277,17 @@ export class MediaSession {
   private sourceFifo = new Int16Array(0);
   private startTime = 0;
   private framesDone = 0;
-  /** The one media timer (see header): armed while running. */
+  /** The one media timer (see header): armed while running; paced by arrivals, the watchdog. */
   private timer: MediaTimer | undefined;
+  private pacingValue: MediaPacing = 'timer';
+  /** Ticks run on arrivals since the timer last ran one, and how many it takes to pace by them (see header, "Pacing"). */
+  private arrivalTicksInARow = 0;
+  private arrivalPacingAfter = ARRIVAL_PACING_AFTER;
   /** The RTP session's clock: arrivals are stamped on it, so pulls and sends are timed on it too. */
   private readonly clock: MediaClock;
   private readonly onTimer = () => {
     this.counters.timerWakeups++;
+    this.arrivalTicksInARow = 0;
     if (this.pullWouldConceal()) {
       // See header, "Late timer": the frame may be waiting in the socket.
       this.counters.ticksAfterPendingIo++;
@@ -256,6 +297,18 @@ export class MediaSession {
     this.clockTick();
   };
   private readonly onPendingIoHandled = () => this.clockTick();
+  /** Paced by arrivals: a tick they did not run hands pacing back to the timer (see header, "Pacing"). */
+  private readonly onWatchdog = () => {
+    this.counters.timerWakeups++;
+    this.timer = undefined;
+    if (this.stateValue !== 'running' || this.pacingValue !== 'arrivals') return;
+    if (this.nextDue() > this.clock.now()) {
+      this.armTimer();
+      return;
+    }
+    this.arrivalsFailedToPace();
+    this.onTimer();
+  };
   private readonly manualPlayout: boolean;
   /** The sink pulls on its own clock (AudioSink.setPuller, the app's sound card): our timer only sends. */
   private readonly devicePlayout: boolean;
@@ -303,6 +356,11 @@ export class MediaSession {
 
   get state(): MediaSessionState {
     return this.stateValue;
+  }
+
+  /** What wakes the media ticks (see header, "Pacing"). */
+  get pacing(): MediaPacing {
+    return this.pacingValue;
   }
 
   get firstPacketSent(): Promise<number> {
@@ -422,6 +480,11 @@ export class MediaSession {
       // Re-base the pacing clock on the new frame duration.
       this.startTime = this.clock.now();
       this.framesDone = 0;
+    }
+    if (this.pacingValue === 'arrivals' && this.stateValue === 'running') {
+      // Direction, ptime or codec may have changed what arrives: the timer paces until it is steady again.
+      this.usePacing('timer');
+      this.armTimer();
     }
   }
 
@@ -553,8 +616,10 @@ export class MediaSession {
    * `asOf` (a due time slightly ahead of now) runs the tick early, see header "Early tick".
    */
   private clockTick(asOf?: number): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    if (this.pacingValue === 'timer') {
+      this.timer?.cancel();
+      this.timer = undefined;
+    }
     if (this.stateValue !== 'running') return;
     const now = asOf ?? this.clock.now();
     if (this.deviceCapture && !this.captureStalled && now >= this.lastCaptureAt + CAPTURE_STALL_MS) {
@@ -565,8 +630,30 @@ export class MediaSession {
     }
     if (!this.deviceCapture || this.captureStalled) this.sendDue(now);
     if (this.ownPlayoutClock) this.playoutDue(now);
+    this.armTimer();
+  }
+
+  /** The timer for the next due tick; paced by arrivals, the watchdog unless it is already armed. */
+  private armTimer(): void {
+    if (this.pacingValue === 'arrivals') {
+      this.timer ??= this.clock.setTimer(this.onWatchdog, ARRIVAL_WATCHDOG_MS);
+      return;
+    }
+    this.timer?.cancel();
     const wait = this.nextDue() - this.clock.now();
     this.timer = this.clock.setTimer(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
+  }
+
+  /** Switches what paces the ticks; the caller arms the timer it needs (see header, "Pacing"). */
+  private usePacing(pacing: MediaPacing): void {
+    if (this.pacingValue === pacing) return;
+    this.pacingValue = pacing;
+    this.arrivalTicksInARow = 0;
+    // Leaving 'timer', the frame timer is no longer wanted; leaving 'arrivals', the watchdog.
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (pacing === 'arrivals') this.counters.pacedByArrivals++;
+    else this.counters.pacedByTimer++;
   }
 
   private nextDue(): number {
@@ -592,16 +679,52 @@ export class MediaSession {
     return entry !== undefined && entry.buffer.playing && !entry.buffer.canServe(playoutSamples(entry.codec.info.sampleRate));
   }
 
-  /** After a packet was queued: run the coming tick now if that changes nothing but the wake-up. */
+  /**
+   * After a packet was queued: run the coming tick now if that changes nothing but the wake-up
+   * (see header, "Early tick"), and hand pacing to the arrivals or back to the timer ("Pacing").
+   */
   private tickEarlyIfServed(buffer: JitterBuffer, rate: number): void {
     if (!this.playoutPhaseAligned || !this.ownPlayoutClock || this.stateValue !== 'running') return;
     const due = this.nextDue();
-    if (this.nextPlayoutDue() > due + 0.001) return; // the send clock alone falls due first: leave it to the timer
-    if (due - this.clock.now() > EARLY_TICK_MS) return;
-    if (!buffer.canServe(playoutSamples(rate))) return;
+    const now = this.clock.now();
+    if (this.pacingValue === 'timer') {
+      if (this.sendDueWithPull() && this.tickIfServed(buffer, rate, due, now) && ++this.arrivalTicksInARow >= this.arrivalPacingAfter && this.arrivalsCanPace()) {
+        this.usePacing('arrivals');
+        this.armTimer();
+      }
+      return;
+    }
+    if (due - now > EARLY_TICK_MS) return; // not the packet the coming pull needs (ptime 10: the first half)
+    if (due >= now && this.tickIfServed(buffer, rate, due, now)) return;
+    // Overdue, or this packet does not complete the pull: the timer paces, from this tick on.
+    this.arrivalsFailedToPace();
+    if (!this.tickIfServed(buffer, rate, due, now)) this.armTimer();
+  }
+
+  /** Runs the tick due within EARLY_TICK_MS (or overdue) now, as of its due time, if the buffer can serve its pull. */
+  private tickIfServed(buffer: JitterBuffer, rate: number, due: number, now: number): boolean {
+    if (due - now > EARLY_TICK_MS || !buffer.canServe(playoutSamples(rate))) return false;
     this.counters.ticksOnArrival++;
     // A hair past the due time, so float rounding cannot leave the due frame for later.
-    this.clockTick(due + 0.01);
+    this.clockTick(Math.max(due + 0.01, now));
+    return true;
+  }
+
+  /** A tick the arrivals did not run on time: the timer paces, and longer before they may again (see header, "Pacing"). */
+  private arrivalsFailedToPace(): void {
+    this.usePacing('timer');
+    this.arrivalPacingAfter = Math.min(this.arrivalPacingAfter * 2, ARRIVAL_PACING_AFTER * ARRIVAL_PACING_BACKOFF_MAX);
+  }
+
+  /** The next tick is a playout pull (a send may fall due with it), not a send alone. */
+  private sendDueWithPull(): boolean {
+    return this.nextPlayoutDue() <= this.nextDue() + 0.001;
+  }
+
+  /** Every send falls due with a pull, and no capture device clocks the sends (see header, "Pacing"). */
+  private arrivalsCanPace(): boolean {
+    const nextSend = this.startTime + this.framesDone * this.negotiated.ptime;
+    return !this.deviceCapture && this.negotiated.ptime === PLAYOUT_MS && Math.abs(nextSend - this.nextPlayoutDue()) < 0.001;
   }
 
   /** Device capture: send every complete codec frame of what came in (see header). */

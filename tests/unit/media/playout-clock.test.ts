@@ -85,12 +85,18 @@ interface FarEnd {
   delayMs?: (k: number) => number;
   /** Our process busy (ms of our clock from our start): nothing runs, datagrams wait in the socket. */
   stalls?: { atMs: number; forMs: number }[];
+  /** Packets the far end never sends (lost, or it stopped sending). */
+  drop?: (k: number) => boolean;
+  /** We send too (sendrecv), not only receive. */
+  weSend?: boolean;
 }
 
 interface Sample {
   atMs: number;
   jitterBuffer: JitterBufferStats;
   counters: MediaSessionCounters;
+  /** The loop's wake-ups for timers so far (VirtualMediaClock.timerWakeups). */
+  timerWakeups: number;
 }
 
 /**
@@ -101,21 +107,30 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
   far: FarEnd,
   durationMs: number,
   makeSink: (clock: MediaClock) => Sink = () => new CountingSink() as AudioSink as Sink,
-): Promise<{ clock: VirtualMediaClock; receiver: MediaSession; sink: Sink; samples: Sample[] }> {
+): Promise<{ clock: VirtualMediaClock; receiver: MediaSession; sink: Sink; samples: Sample[]; sentAtMs: number[] }> {
   const clock = new VirtualMediaClock();
   const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
   const sink = makeSink(clock);
-  const receiver = new MediaSession({ rtp: receiverRtp, negotiated: pcmuNegotiation({ direction: 'recvonly', ptime: far.ptime }), source: silentSource, sink });
+  const direction = far.weSend ? 'sendrecv' : 'recvonly';
+  const receiver = new MediaSession({ rtp: receiverRtp, negotiated: pcmuNegotiation({ direction, ptime: far.ptime }), source: silentSource, sink });
+  // When each of our packets left, on our clock from our start.
+  const sentAtMs: number[] = [];
+  const sendFrame = receiverRtp.sendFrame.bind(receiverRtp);
+  receiverRtp.sendFrame = (...args) => {
+    sentAtMs.push(clock.now() - start);
+    return sendFrame(...args);
+  };
   const sender = createSocket('udp4');
   await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
   const samples: Sample[] = [];
   const frameSamples = far.ptime * 8;
   const speed = far.clockSpeed ?? 1;
+  const start = clock.now();
   try {
-    const start = clock.now();
     receiver.start();
     const arrivals: { k: number; at: number }[] = [];
     for (let k = 0; start + far.firstSendMs + (k * far.ptime) / speed < start + durationMs; k++) {
+      if (far.drop?.(k)) continue;
       arrivals.push({ k, at: start + far.firstSendMs + (k * far.ptime) / speed + (far.delayMs?.(k) ?? 0) });
     }
     arrivals.sort((a, b) => a.at - b.at);
@@ -133,7 +148,7 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
     const advanceTo = (at: number) => {
       for (; nextSample <= at; nextSample += 1000) {
         clock.advanceTo(nextSample);
-        samples.push({ atMs: nextSample - start, jitterBuffer: receiver.stats().jitterBuffer!, counters: { ...receiver.counters } });
+        samples.push({ atMs: nextSample - start, jitterBuffer: receiver.stats().jitterBuffer!, counters: { ...receiver.counters }, timerWakeups: clock.timerWakeups });
       }
       clock.advanceTo(at);
     };
@@ -154,7 +169,7 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
       await send(arrivals[next]!);
     }
     advanceTo(start + durationMs);
-    return { clock, receiver, sink, samples };
+    return { clock, receiver, sink, samples, sentAtMs };
   } finally {
     receiver.stop();
     sender.close();
@@ -228,7 +243,10 @@ describe('playout grid (virtual clock)', () => {
       const settled = samples.find((x) => x.atMs === 3000)!.jitterBuffer;
       const jb = samples.at(-1)!.jitterBuffer;
       if (process.env.DBG) console.log(ptime, jb, receiver.counters);
-      assert.ok(receiver.counters.ticksAfterPendingIo >= stalls.length, `${receiver.counters.ticksAfterPendingIo} ticks waited for the socket`);
+      // Paced by the timer, the late timer defers its tick; paced by arrivals, the late arrival
+      // itself runs the tick (and hands pacing back to the timer).
+      const { ticksAfterPendingIo, pacedByTimer } = receiver.counters;
+      assert.ok(ticksAfterPendingIo + pacedByTimer >= stalls.length, `${ticksAfterPendingIo} ticks waited for the socket, ${pacedByTimer} ran on the late arrival`);
       assert.equal(jb.concealed + jb.underruns, 0, `${jb.concealed} frames concealed, ${jb.underruns} underruns`);
       const scaled = jb.expandedSamples + jb.acceleratedSamples - settled.expandedSamples - settled.acceleratedSamples;
       assert.equal(scaled, 0, `${scaled} samples time-scaled after the start`);
@@ -291,4 +309,62 @@ describe('playout grid (virtual clock)', () => {
       assert.equal(device.pulled.length, pulledAtStop, 'stop() ends the pulls');
     });
   }
+});
+
+/** Gaps between our packets leaving (ms), from `fromMs` of the call on. */
+function sendIntervals(sentAtMs: number[], fromMs: number): number[] {
+  const after = sentAtMs.filter((at) => at >= fromMs);
+  return after.slice(1).map((at, i) => at - after[i]!);
+}
+
+describe('pacing by arrivals (virtual clock)', () => {
+  test('a clean call: its packets pace our ticks, so the loop wakes once a frame for them and ~17 times a second for a timer, and we still send every 20 ms', async () => {
+    // Each wake-up of a Node process costs more CPU than a G.711 frame's media work; a timer
+    // cleared after an early tick still wakes the loop (two wake-ups a frame before).
+    const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true }, 8000);
+    assert.equal(receiver.pacing, 'arrivals');
+    assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [1, 0], 'paced by arrivals once, for good');
+    const at4 = samples.find((x) => x.atMs === 4000)!;
+    const at8 = samples.find((x) => x.atMs === 8000)!;
+    const wakeupsPerSecond = (at8.timerWakeups - at4.timerWakeups) / 4;
+    assert.ok(wakeupsPerSecond < 20, `${wakeupsPerSecond} timer wake-ups a second (50 a frame-timer would take)`);
+    // Sending goes on as before: one packet per 20 ms, none late or bunched.
+    const gaps = sendIntervals(sentAtMs, 2000);
+    assert.ok(gaps.length >= 299, `${gaps.length + 1} packets sent in the last 6 s`);
+    assert.ok(gaps.every((gap) => Math.abs(gap - 20) < 1), `send intervals ${Math.min(...gaps).toFixed(2)}-${Math.max(...gaps).toFixed(2)} ms`);
+    assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
+    const jb = at8.jitterBuffer;
+    assert.equal(jb.lost + jb.late + jb.concealed + jb.underruns, 0, 'nothing lost, late, concealed or run dry');
+    assert.equal(jb.expandedSamples + jb.acceleratedSamples - samples.find((x) => x.atMs === 3000)!.jitterBuffer.expandedSamples - samples.find((x) => x.atMs === 3000)!.jitterBuffer.acceleratedSamples, 0, 'no time-scaling once settled');
+  });
+
+  test('the far end stops sending for a second (hold, silence suppression): we keep sending, one packet at most a watchdog period late, then on the timer grid; its packets pace us again when they are back', async () => {
+    const silent = (k: number) => k >= 200 && k < 250; // 4.0-5.0 s
+    const { receiver, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, drop: silent }, 10000);
+    assert.ok(receiver.counters.pacedByTimer >= 1, 'the timer took over');
+    assert.equal(receiver.pacing, 'arrivals', 'paced by arrivals again after they came back');
+    assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
+    const gaps = sendIntervals(sentAtMs, 2000);
+    // Our stream never stops: the longest wait the far end sees is the watchdog's look (60 ms)...
+    assert.ok(Math.max(...gaps) <= 60 + 20, `longest gap between our packets ${Math.max(...gaps).toFixed(1)} ms`);
+    // ...once: through the silence the timer sends every 20 ms.
+    const during = sendIntervals(sentAtMs.filter((at) => at >= 4200 && at < 4900), 0);
+    assert.ok(during.length >= 30 && during.every((gap) => Math.abs(gap - 20) <= 2), `send intervals during the silence ${during.map((g) => g.toFixed(1)).join(' ')}`);
+    assert.ok(sentAtMs.length >= 10000 / 20 - 2, `${sentAtMs.length} packets sent in 10 s`);
+  });
+
+  test('a lossy link stays on the timer: a lost packet delays at most one of ours, by less than a frame, and the next try at pacing by arrivals waits twice as long', async () => {
+    // One packet lost every 1.5 s from 3 s on: after the first loss (paced by arrivals) the
+    // arrivals need 2 s of clean ticks, which never come.
+    const lost = (k: number) => k >= 150 && (k - 150) % 75 === 0;
+    const { receiver, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, drop: lost }, 10000);
+    assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [1, 1], 'paced by arrivals until the first loss, then by the timer');
+    assert.equal(receiver.pacing, 'timer');
+    // Paced by the timer, a loss already moves one send by the few ms between the early tick (on
+    // the arrival) and the timer's (after the due time): ~25 ms. Paced by arrivals, by up to a frame.
+    const gaps = sendIntervals(sentAtMs, 2000);
+    const late = gaps.filter((gap) => gap > 26);
+    assert.ok(late.length <= 1 && gaps.every((gap) => gap <= 40.5), `send intervals over 26 ms: ${late.map((g) => g.toFixed(1)).join(' ')}`);
+    assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
+  });
 });
