@@ -5,6 +5,7 @@
  *   --quick                 fewer repetitions, shorter calls (about a minute and a half)
  *   --runs N                registrations and call setups per softphone (default 10; quick 3)
  *   --call-seconds S        length of each CPU/RSS call (default 30; quick 8)
+ *   --settle-seconds S      phones idle after registering, before each such call (default 30; quick 0; see call-cpu-bench.ts)
  *   --only LIST             comma list of: media, jitter, register, setup, calls (default all)
  *   --codecs LIST           comma list of codec names for the media and calls sections (default all)
  *   --repeat N              calls per codec in the calls section, interleaved; rows give medians (default 3; quick 1)
@@ -44,6 +45,7 @@ function parseOptions() {
       quick: { type: 'boolean' },
       runs: { type: 'string' },
       'call-seconds': { type: 'string' },
+      'settle-seconds': { type: 'string' },
       only: { type: 'string' },
       codecs: { type: 'string' },
       repeat: { type: 'string' },
@@ -51,18 +53,21 @@ function parseOptions() {
     },
   });
   const quick = Boolean(values.quick);
-  const positive = (name: string, text: string | undefined, fallback: number): number => {
+  const integer = (name: string, text: string | undefined, fallback: number, least: number): number => {
     if (text === undefined) return fallback;
     const n = Number(text);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
+    if (!Number.isInteger(n) || n < least) throw new Error(`--${name} must be an integer of at least ${least}, got ${JSON.stringify(text)}`);
     return n;
   };
+  const positive = (name: string, text: string | undefined, fallback: number) => integer(name, text, fallback, 1);
+  const nonNegative = (name: string, text: string | undefined, fallback: number) => integer(name, text, fallback, 0);
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
   for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`--only: unknown section ${JSON.stringify(s)} (have ${SECTIONS.join(', ')})`);
   return {
     quick,
     runs: positive('runs', values.runs, quick ? 3 : 10),
     callSeconds: positive('call-seconds', values['call-seconds'], quick ? 8 : 30),
+    settleSeconds: nonNegative('settle-seconds', values['settle-seconds'], quick ? 0 : 30),
     repeat: positive('repeat', values.repeat, quick ? 1 : 3),
     audioSeconds: quick ? 5 : 30,
     repetitions: quick ? 2 : 3,
@@ -181,6 +186,7 @@ async function main(): Promise<number> {
             dir,
             log,
             callSeconds: options.callSeconds,
+            settleSeconds: options.settleSeconds,
             repeat: options.repeat,
             headlessBundle,
             codecs: codecs.map((c) => ({

@@ -62,6 +62,13 @@ export interface CallCpuOptions {
   dir: string;
   codecs: CallCodec[];
   callSeconds: number;
+  /**
+   * Both phones idle this long after registering before the calls. A Node process just started
+   * runs V8's memory reducer: up to three full garbage collections ~8 s apart once start-up
+   * allocation dies down (~60 ms of CPU each here), which a desktop phone started at login has
+   * long done before its calls, and which would otherwise land in a call's window.
+   */
+  settleSeconds: number;
   log: (line: string) => void;
 }
 
@@ -131,17 +138,20 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number
   let floor: NodeFloor | undefined;
   const result: CallCpuFigures = { codec: codec.name, round };
   try {
+    if (codec.wiredInSwitchboard) {
+      alice = startSwitchboard(pbx, 'alice', ourSignal, join(options.dir, `cpu-call-received-${codec.name}.wav`), options.headlessBundle);
+      await alice.waitForAccount('registered', 20_000);
+    }
+    const registered = performance.now();
     const carol = await startBaresipPhone(pbx, 'carol', theirSignal, [codec.name], true);
     started.push(carol);
     const dave = await startBaresipPhone(pbx, 'dave', theirSignal, [codec.name], true);
     started.push(dave);
     const bob = await startBaresipPhone(pbx, 'bob', theirSignal, [codec.name]);
     started.push(bob);
-    if (codec.wiredInSwitchboard) {
-      alice = startSwitchboard(pbx, 'alice', ourSignal, join(options.dir, `cpu-call-received-${codec.name}.wav`), options.headlessBundle);
-      await alice.waitForAccount('registered', 20_000);
-    }
     const phone = alice;
+    // Phones start long before their calls: see CallCpuOptions.settleSeconds.
+    await sleep(registered + options.settleSeconds * 1000 - performance.now());
 
     // Both calls up (concurrently), then one common measurement window.
     const oursUp = phone
@@ -262,7 +272,8 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
     }
     const failed = runs.filter((f) => f.error || (codec.wiredInSwitchboard && !ok(f))).length;
     const note = [...notes].map((n) => (repeated && failed < runs.length ? `${failed} of ${runs.length} runs: ${n}` : n)).join('; ') || undefined;
-    rows.push(summaryRow(cpu, `in a ${options.callSeconds} s call with ${codec.name}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
+    const settled = options.settleSeconds > 0 ? `, phones up ${options.settleSeconds} s before` : '';
+    rows.push(summaryRow(cpu, `in a ${options.callSeconds} s call with ${codec.name}${settled}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
   }
   const withFloor = figures.filter((f) => f.nodeFloor);
   if (withFloor.length > 0) {

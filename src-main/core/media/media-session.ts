@@ -62,9 +62,9 @@
  *   not drift: the buffer's time-scaling spreads that. With a device clock (the app), drift is
  *   the jitter buffer's job, as on any sound card.
  * - Early tick: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
- *   a packet arrives, the tick is due within EARLY_TICK_MS and the jitter buffer can already serve
- *   that pull (JitterBuffer.canServe: the same audio as at the due time), the tick runs right then,
- *   as of its due time. This keeps the pull from missing a packet that is being delivered while the
+ *   a packet arrives, the tick is due within EARLY_TICK_MS (more with a higher jitter target, see
+ *   there) and the jitter buffer can already serve that pull (JitterBuffer.canServe: the same audio
+ *   as at the due time), the tick runs right then, as of its due time. This keeps the pull from missing a packet that is being delivered while the
  *   timer fires (without it the clean-link playout delay grew by a frame, 6 -> 21 ms, in the
  *   in-process bench).
  * - Pacing (MediaPacing), because every wake-up of a Node process costs ~0.15 ms of CPU here
@@ -77,7 +77,7 @@
  *     device clocking the sends. No timer per frame: a watchdog wakes every ARRIVAL_WATCHDOG_MS,
  *     so one wake-up a frame plus the watchdog's. Sending then follows the far end's packets as the
  *     playout grid already does (it is the far end's clock the headless follows); an outgoing
- *     packet leaves up to EARLY_TICK_MS before its grid time, never after it.
+ *     packet leaves up to EARLY_TICK_MAX_MS before its grid time, never after it.
  *   - arrivals -> timer, the same moment: an arrival that does not complete its coming pull (a
  *     lost, late or reordered packet), an overdue tick an arrival or the watchdog finds (the far
  *     end stopped sending: hold, silence suppression, a stall; the watchdog's look catches up what
@@ -153,8 +153,15 @@ const PHASE_RETARD_BELOW_MS = 0.1;
 const PHASE_RETARD_CUSHION_MS = 1;
 /** ...unless it fell short by this much or more: then the target jumped (jitter), not the far end's clock. */
 const PHASE_RETARD_MAX_MS = 2;
-/** A packet arrival runs the media tick when it falls due within this many ms (see header). */
+/**
+ * A packet arrival runs the media tick when it falls due within this many ms (see header), or within
+ * the jitter target plus EARLY_TICK_MARGIN_MS when that is more (an aligned grid puts the pull about
+ * the target after the fastest arrivals: Opus from baresip needs ~10 ms), but never EARLY_TICK_MAX_MS
+ * or more: less than a pull period, so a burst of packets cannot run the pull after next ahead.
+ */
 const EARLY_TICK_MS = 8;
+const EARLY_TICK_MARGIN_MS = 3;
+const EARLY_TICK_MAX_MS = 15;
 /** Clean ticks on arrivals in a row before the arrivals pace the media (see header, "Pacing"): 1 s... */
 const ARRIVAL_PACING_AFTER = 50;
 /** ...twice that after each time they failed to, up to this many times that (a lossy link stays on the timer). */
@@ -694,16 +701,16 @@ export class MediaSession {
       }
       return;
     }
-    if (due - now > EARLY_TICK_MS) return; // not the packet the coming pull needs (ptime 10: the first half)
+    if (due - now > this.earlyTickMs(buffer)) return; // not the packet the coming pull needs (ptime 10: the first half)
     if (due >= now && this.tickIfServed(buffer, rate, due, now)) return;
     // Overdue, or this packet does not complete the pull: the timer paces, from this tick on.
     this.arrivalsFailedToPace();
     if (!this.tickIfServed(buffer, rate, due, now)) this.armTimer();
   }
 
-  /** Runs the tick due within EARLY_TICK_MS (or overdue) now, as of its due time, if the buffer can serve its pull. */
+  /** Runs the tick due within earlyTickMs (or overdue) now, as of its due time, if the buffer can serve its pull. */
   private tickIfServed(buffer: JitterBuffer, rate: number, due: number, now: number): boolean {
-    if (due - now > EARLY_TICK_MS || !buffer.canServe(playoutSamples(rate))) return false;
+    if (due - now > this.earlyTickMs(buffer) || !buffer.canServe(playoutSamples(rate))) return false;
     this.counters.ticksOnArrival++;
     // A hair past the due time, so float rounding cannot leave the due frame for later.
     this.clockTick(Math.max(due + 0.01, now));
@@ -714,6 +721,11 @@ export class MediaSession {
   private arrivalsFailedToPace(): void {
     this.usePacing('timer');
     this.arrivalPacingAfter = Math.min(this.arrivalPacingAfter * 2, ARRIVAL_PACING_AFTER * ARRIVAL_PACING_BACKOFF_MAX);
+  }
+
+  /** How long before its due time an arrival may run the tick (see EARLY_TICK_MS). */
+  private earlyTickMs(buffer: JitterBuffer): number {
+    return Math.min(EARLY_TICK_MAX_MS, Math.max(EARLY_TICK_MS, buffer.targetDelayMs() + EARLY_TICK_MARGIN_MS));
   }
 
   /** The next tick is a playout pull (a send may fall due with it), not a send alone. */

@@ -338,6 +338,23 @@ describe('pacing by arrivals (virtual clock)', () => {
     assert.equal(jb.expandedSamples + jb.acceleratedSamples - samples.find((x) => x.atMs === 3000)!.jitterBuffer.expandedSamples - samples.find((x) => x.atMs === 3000)!.jitterBuffer.acceleratedSamples, 0, 'no time-scaling once settled');
   });
 
+  test('a far end whose packets come unevenly (jitter target ~9 ms, as Opus from baresip): they still pace our ticks', async () => {
+    // Every 5th packet 6 ms late: the grid sits ~9 ms after the fastest arrivals, beyond the 8 ms
+    // an arrival used to be allowed to run its tick early, so the timer ran four ticks in five.
+    const uneven = (k: number) => (k % 5 === 0 ? 6 : 0);
+    const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, delayMs: uneven }, 8000);
+    const at8 = samples.find((x) => x.atMs === 8000)!;
+    assert.ok(at8.jitterBuffer.targetDelayMs > 8, `target ${at8.jitterBuffer.targetDelayMs.toFixed(1)} ms`);
+    assert.equal(receiver.pacing, 'arrivals');
+    const wakeupsPerSecond = (at8.timerWakeups - samples.find((x) => x.atMs === 4000)!.timerWakeups) / 4;
+    assert.ok(wakeupsPerSecond < 20, `${wakeupsPerSecond} timer wake-ups a second`);
+    // Our packets leave on the far end's arrivals: their unevenness, never a missing or bunched frame.
+    const gaps = sendIntervals(sentAtMs, 2000);
+    assert.ok(gaps.length >= 299 && gaps.every((gap) => gap > 12 && gap < 28), `send intervals ${Math.min(...gaps).toFixed(1)}-${Math.max(...gaps).toFixed(1)} ms`);
+    const jb = at8.jitterBuffer;
+    assert.equal(jb.lost + jb.late + jb.concealed + jb.underruns, 0, 'nothing lost, late, concealed or run dry');
+  });
+
   test('the far end stops sending for a second (hold, silence suppression): we keep sending, one packet at most a watchdog period late, then on the timer grid; its packets pace us again when they are back', async () => {
     const silent = (k: number) => k >= 200 && k < 250; // 4.0-5.0 s
     const { receiver, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, drop: silent }, 10000);

@@ -55,7 +55,7 @@ import type { AudioCodec, AudioDecoder } from '../codecs/audio-codec';
 import { DelayEstimator } from './delay-estimator';
 import { GenericPlc } from './generic-plc';
 import { RtpUnwrapper } from './rtp-unwrapper';
-import { lengthenFrame, shortenFrame } from './time-scale';
+import { lengthenFrame, SHORTEN_MIN_MS, shortenFrame } from './time-scale';
 
 export interface RtpAudioPacket {
   seq: number;
@@ -440,7 +440,8 @@ export class JitterBuffer {
     this.playoutDelayMs = this.playoutDelayMs === undefined ? measured : this.playoutDelayMs + DELAY_SMOOTHING * (measured - this.playoutDelayMs);
   }
 
-  private targetDelayMs(): number {
+  /** The delay (ms) the buffer steers for: the slack each pull keeps over its frame's fastest arrival when device-timed. */
+  targetDelayMs(): number {
     if (this.pullDeviceMs === undefined) return this.estimator.targetDelayMs(this.frameMs);
     // A lossy stream from a codec with in-band FEC: keep the next packet here when a frame is due,
     // so a lost frame can be rebuilt from it instead of concealed (one frame more delay, only then).
@@ -609,7 +610,8 @@ export class JitterBuffer {
       out = this.steerSlack(pcm, frameTs, slack);
     } else if (this.delayMs !== undefined) {
       const target = this.targetDelayMs();
-      if (this.delayMs > target + ACCELERATE_ABOVE_MS) {
+      // (Shortening that would leave the delay below the band is not searched for.)
+      if (this.delayMs > target + ACCELERATE_ABOVE_MS && this.delayMs - SHORTEN_MIN_MS >= target - EXPAND_BELOW_MS) {
         const shorter = shortenFrame(pcm, this.sampleRate);
         const removed = shorter ? pcm.length - shorter.length : 0;
         const removedMs = (removed * 1000) / this.sampleRate;
@@ -643,6 +645,11 @@ export class JitterBuffer {
       this.counters.expandedSamples += longer.length - pcm.length;
       return longer;
     }
+    // Slack drops a pull period at a time: when even the shortest cut would take it below the
+    // target (the steady state), the pitch search is not run, at every pull, for nothing.
+    const shortestCut = Math.round((this.sampleRate * SHORTEN_MIN_MS) / 1000);
+    const afterShortest = this.slackMs(frameTs, pcm.length - shortestCut);
+    if (afterShortest === undefined || afterShortest < target) return pcm;
     const shorter = shortenFrame(pcm, this.sampleRate);
     if (!shorter) return pcm;
     const removed = pcm.length - shorter.length;

@@ -17,8 +17,14 @@ import { findPitch, rms } from './pitch';
 export const SILENCE_RMS = 100;
 const PERIODIC_THRESHOLD = 0.85;
 
+/**
+ * The least `shortenFrame` ever removes (ms): the shortest pitch period it looks for. A caller that
+ * could not use that much less audio need not run its pitch search at all.
+ */
+export const SHORTEN_MIN_MS = 2.5;
+
 function chooseLag(frame: Int16Array, sampleRate: number): number | null {
-  const minLag = Math.round(sampleRate * 0.0025);
+  const minLag = Math.round((sampleRate * SHORTEN_MIN_MS) / 1000);
   const maxLag = Math.min(Math.round(sampleRate * 0.015), Math.floor(frame.length / 2));
   if (maxLag < minLag) return null;
   if (rms(frame) < SILENCE_RMS) return maxLag;
