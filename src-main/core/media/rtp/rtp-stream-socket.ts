@@ -49,15 +49,23 @@ function isPlausibleRtpOrRtcp(data: Buffer): boolean {
  * dgram resolves the destination of every send, even an IP literal, through dns.lookup, which
  * answers on the next tick: a deferred callback per RTP packet. Media destinations come from SDP
  * and are IP addresses, so answer those synchronously; anything else goes to the real resolver.
+ * The last literal is remembered: isIP runs a regular expression, and a stream sends to one address.
  */
+let lastLiteral = { hostname: '', family: 0 };
 function literalFirstLookup(
   hostname: string,
   options: LookupOneOptions | number,
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+  if (hostname !== lastLiteral.hostname) {
+    const family = isIP(hostname);
+    if (family === 0) {
+      dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+      return;
+    }
+    lastLiteral = { hostname, family };
+  }
+  callback(null, hostname, lastLiteral.family);
 }
 
 /** Check a send's outcome once per this many datagrams (see `send`). */
