@@ -279,7 +279,7 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
   if (withFloor.length > 0) {
     rows.push(
       summaryRow(cpu, `bare Node ${process.version}: only a call's packet I/O (50 pkt/s each way, paced by arrivals as the headless), during the ${withFloor[0]!.codec} call`, '%', withFloor.map((f) => ({ ours: f.nodeFloor!.cpuPercent, theirs: f.baresip?.cpuPercent })), {
-        note: "tests/bench/node-io-floor.mjs, no media work: the least any Node program spends here; ratio against baresip's whole call",
+        note: "tests/bench/node-io-floor.mjs, no media work: the least a Node program woken as the headless is spends here; ratio against baresip's whole call",
       }),
     );
   }

@@ -103,7 +103,8 @@
  *
  * RTCP: an RtcpSession sends SR/RR every ~5 s (see rtp/rtcp-session.ts), on the RTP port with
  * rtcp-mux, else from port+1 to the peer's RTCP address, and measures the RTT from the peer's
- * reports. `stats()` returns everything a user or test wants to know about the media of the call,
+ * reports. The loss the peer reports on our stream goes to the encoder (AudioEncoder.setExpectedLoss):
+ * Opus then spends in-band FEC on the loss there is, none on a clean link. `stats()` returns everything a user or test wants to know about the media of the call,
  * including an E-model R-factor/MOS estimate.
  *
  * Ownership: the session owns its encoder, jitter buffers (each owns its decoder), resamplers and
@@ -284,6 +285,8 @@ export class MediaSession {
   private sourceFifo = new Int16Array(0);
   private startTime = 0;
   private framesDone = 0;
+  /** The far end's last two loss reports on our stream, percent (see onLossReported). */
+  private reportedLoss: number[] = [];
   /** The one media timer (see header): armed while running; paced by arrivals, the watchdog. */
   private timer: MediaTimer | undefined;
   private pacingValue: MediaPacing = 'timer';
@@ -358,6 +361,7 @@ export class MediaSession {
       log: this.log,
       ...(options.cname !== undefined ? { cname: options.cname } : {}),
       ...(options.rtcpIntervalMs !== undefined ? { intervalMs: options.rtcpIntervalMs } : {}),
+      onRemoteReport: (report) => this.onLossReported(report.fractionLost * 100),
     });
   }
 
@@ -472,6 +476,7 @@ export class MediaSession {
     if (previous.send.codec !== negotiated.send.codec) {
       this.encoder.close();
       this.encoder = negotiated.send.codec.createEncoder();
+      this.tellEncoderLoss();
       this.configureSourceResampler();
     }
     for (const [pt, entry] of this.jitterBuffers) {
@@ -638,6 +643,25 @@ export class MediaSession {
     if (!this.deviceCapture || this.captureStalled) this.sendDue(now);
     if (this.ownPlayoutClock) this.playoutDue(now);
     this.armTimer();
+  }
+
+  /**
+   * The far end reported loss on our stream (RTCP): encoders with loss-dependent redundancy (Opus
+   * in-band FEC) spend it on that loss, the larger of the last two reports so one clean interval
+   * does not drop the protection a lossy link still needs.
+   */
+  private onLossReported(percent: number): void {
+    this.reportedLoss = [...this.reportedLoss.slice(-1), percent];
+    this.tellEncoderLoss();
+  }
+
+  private tellEncoderLoss(): void {
+    if (this.reportedLoss.length === 0 || !this.encoder.setExpectedLoss) return;
+    try {
+      this.encoder.setExpectedLoss(Math.max(...this.reportedLoss));
+    } catch (error) {
+      this.logOnce('encoder-loss', `The encoder refused the reported loss: ${(error as Error).message}`);
+    }
   }
 
   /** The timer for the next due tick; paced by arrivals, the watchdog unless it is already armed. */

@@ -95,8 +95,12 @@ describe('Opus codec (libopus wasm)', () => {
     dec.close();
   });
 
-  test('in-band FEC: a lost frame is rebuilt from the next packet, far closer to it than concealment', () => {
-    // A gliding two-tone signal (voice-like: SILK, where libopus puts its FEC), 60 frames.
+  /**
+   * A gliding two-tone signal (voice-like: SILK, where libopus puts its FEC), 60 frames encoded by
+   * an encoder `setUp` may configure; frame 40 is lost and repaired from frame 41 (FEC) or by
+   * concealment: how close each comes (dB) to what a decoder without loss made of it.
+   */
+  const repairOfALostFrame = (setUp: (enc: ReturnType<typeof opusCodec.createEncoder>) => void = () => undefined) => {
     const frames = 60;
     const x = new Int16Array(FRAME * frames);
     for (let i = 0; i < x.length; i++) {
@@ -104,9 +108,9 @@ describe('Opus codec (libopus wasm)', () => {
       x[i] = Math.round(7000 * Math.sin(2 * Math.PI * (300 + 80 * Math.sin(2 * Math.PI * 3 * t)) * t) + 3000 * Math.sin(2 * Math.PI * 900 * t));
     }
     const enc = opusCodec.createEncoder();
+    setUp(enc);
     const packets = Array.from({ length: frames }, (_, k) => enc.encode(x.subarray(k * FRAME, (k + 1) * FRAME)));
     enc.close();
-    // Reference: what a decoder without loss makes of frame `lost`.
     const lost = 40;
     const clean = opusCodec.createDecoder();
     let reference: Int16Array = new Int16Array(0);
@@ -131,13 +135,26 @@ describe('Opus codec (libopus wasm)', () => {
     };
     const fec = run((dec) => dec.recover!(packets[lost + 1]!, FRAME));
     const plc = run((dec) => dec.conceal!(FRAME));
+    return { fec, fecSnr: errorDb(fec.repaired), plcSnr: errorDb(plc.repaired) };
+  };
+
+  test('in-band FEC: a lost frame is rebuilt from the next packet, far closer to it than concealment', () => {
+    const { fec, fecSnr, plcSnr } = repairOfALostFrame();
     assert.equal(fec.repaired.length, FRAME);
-    const fecSnr = errorDb(fec.repaired);
-    const plcSnr = errorDb(plc.repaired);
     assert.ok(fecSnr > 6 && fecSnr > plcSnr + 6, `FEC ${fecSnr.toFixed(1)} dB vs concealment ${plcSnr.toFixed(1)} dB against the lost frame`);
     // The frame after the rebuilt one follows on without a click.
     const maxSlope = (10000 * 2 * Math.PI * 1000) / 48000;
     assert.ok(Math.abs(fec.after[0]! - fec.repaired[FRAME - 1]!) < 2 * maxSlope, 'no click after the rebuilt frame');
+  });
+
+  test('the far end reporting no loss turns the FEC off (the bits go to the audio); reported loss turns it back on', () => {
+    const clean = repairOfALostFrame((enc) => enc.setExpectedLoss!(0));
+    assert.ok(clean.fecSnr < clean.plcSnr + 1, `no loss reported: "FEC" ${clean.fecSnr.toFixed(1)} dB, concealment ${clean.plcSnr.toFixed(1)} dB`);
+    const lossy = repairOfALostFrame((enc) => {
+      enc.setExpectedLoss!(0);
+      enc.setExpectedLoss!(15);
+    });
+    assert.ok(lossy.fecSnr > lossy.plcSnr + 6, `15 % reported: FEC ${lossy.fecSnr.toFixed(1)} dB, concealment ${lossy.plcSnr.toFixed(1)} dB`);
   });
 
   test('recover() after an off-grain concealment crossfades into the rebuilt frame; the next decode is not crossfaded', () => {

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
 import { pcmuCodec } from '../../../src-main/core/media/codecs/g711';
 import { MediaSession } from '../../../src-main/core/media/media-session';
-import { decodeRtcpCompound } from '../../../src-main/core/media/rtcp/rtcp-packet';
+import { createSocket } from 'node:dgram';
+import type { AudioCodec } from '../../../src-main/core/media/codecs/audio-codec';
+import { decodeRtcpCompound, encodeRtcpCompound } from '../../../src-main/core/media/rtcp/rtcp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
@@ -76,4 +78,42 @@ describe('RTCP in a media session', () => {
       }
     });
   }
+
+  test("the peer's loss reports on our stream reach the encoder (Opus in-band FEC follows them), the larger of the last two", async () => {
+    const told: number[] = [];
+    // PCMU with an encoder that, like Opus', takes the expected loss.
+    const codec: AudioCodec = {
+      info: pcmuCodec.info,
+      createDecoder: () => pcmuCodec.createDecoder(),
+      createEncoder: () => Object.assign(pcmuCodec.createEncoder(), { setExpectedLoss: (percent: number) => void told.push(percent) }),
+    };
+    const a = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const peer = createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const media = new MediaSession({
+      rtp: a,
+      negotiated: { ...negotiated(peer.address().port, true), send: { codec, payloadType: 0 }, receive: [{ codec, payloadType: 0 }] },
+      source: tone,
+      sink: discard,
+      manualPlayout: true,
+    });
+    const report = (fractionLost: number) =>
+      encodeRtcpCompound([
+        { type: 'rr', ssrc: 4242, reports: [{ ssrc: a.ssrc, fractionLost, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lastSenderReport: 0, delaySinceLastSenderReport: 0 }] },
+        { type: 'sdes', chunks: [{ ssrc: 4242, items: [{ type: 1, text: 'peer@127.0.0.1' }] }] },
+      ]);
+    try {
+      media.start();
+      for (const [i, fractionLost] of [64, 0, 0].entries()) {
+        peer.send(report(fractionLost), a.socket.local.port, '127.0.0.1');
+        await until(`report ${i + 1} to reach the encoder`, () => told.length === i + 1);
+      }
+      // 64/256 = 25 %, then a clean interval (25 % still: the larger of the last two), then 0.
+      assert.deepEqual(told, [25, 25, 0]);
+    } finally {
+      media.stop();
+      peer.close();
+      await a.close();
+    }
+  });
 });

@@ -22,6 +22,11 @@ export interface AudioCodecInfo {
 export interface AudioEncoder {
   /** Encode exactly one frame of mono PCM at `info.sampleRate` (e.g. 160 samples for 20 ms of G.711). */
   encode(pcm: Int16Array): Uint8Array;
+  /**
+   * The loss (percent) the far end reports on what we send (RTCP), for codecs whose redundancy
+   * depends on it (Opus in-band FEC: none on a clean link, more on a lossy one). Optional.
+   */
+  setExpectedLoss?(percent: number): void;
   close(): void;
 }
 

@@ -64,6 +64,8 @@ export interface RtcpSessionOptions {
   cname?: string;
   intervalMs?: number;
   log: (message: string) => void;
+  /** Each report the peer sends about our stream (after `stats().remote` took it). */
+  onRemoteReport?: (report: RemoteReceptionReport) => void;
 }
 
 export class RtcpSession {
@@ -71,6 +73,7 @@ export class RtcpSession {
   private readonly cname: string;
   private readonly intervalMs: number;
   private readonly log: (message: string) => void;
+  private readonly onRemoteReport: ((report: RemoteReceptionReport) => void) | undefined;
   private mux: boolean;
   private sender: RtpSenderStatistics | undefined;
   private receiver: RtpReceiverStatistics | undefined;
@@ -89,6 +92,7 @@ export class RtcpSession {
     this.cname = options.cname ?? `switchboard-${randomBytes(6).toString('hex')}`;
     this.intervalMs = options.intervalMs ?? RTCP_INTERVAL_MS;
     this.log = options.log;
+    this.onRemoteReport = options.onRemoteReport;
     this.rtp.onRtcp((data, receivedAt) => this.onCompound(data, receivedAt));
   }
 
@@ -212,5 +216,6 @@ export class RtcpSession {
       cumulativeLost: block.cumulativeLost,
       jitterMs: (block.jitter / this.sendClockRate) * 1000,
     };
+    this.onRemoteReport?.({ ...this.remote });
   }
 }
