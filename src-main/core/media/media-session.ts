@@ -64,9 +64,9 @@
  * - Early tick: once aligned, the tick falls due a few ms after the packet it needs arrives. So when
  *   a packet arrives, the tick is due within EARLY_TICK_MS (more with a higher jitter target, see
  *   there) and the jitter buffer can already serve that pull (JitterBuffer.canServe: the same audio
- *   as at the due time), the tick runs right then, as of its due time. This keeps the pull from missing a packet that is being delivered while the
- *   timer fires (without it the clean-link playout delay grew by a frame, 6 -> 21 ms, in the
- *   in-process bench).
+ *   as at the due time), the tick runs right then, as of its due time. This keeps the pull from
+ *   missing a packet that is being delivered while the timer fires (without it the clean-link
+ *   playout delay grew by a frame, 6 -> 21 ms, in the in-process bench).
  * - Pacing (MediaPacing), because every wake-up of a Node process costs ~0.15 ms of CPU here
  *   (more than the media work of a G.711 frame) and a timer cleared outside its own callback
  *   still wakes the loop at its old expiry (libuv's one timer is only re-armed when it fires):
@@ -97,15 +97,15 @@
  * Timer: ONE timer drives both clocks (send and playout). It wakes at the earlier of the next
  * send frame and the next playout frame, does what is due (send first, then playout) and
  * re-arms; with ptime 20 both fall due together: 50 timer wake-ups a second, not 100 (and, paced
- * by arrivals, only the watchdog's). In the app
- * the sound card clocks both playout and capture: the timer then only looks for a capture stall,
- * every CAPTURE_STALL_MS.
+ * by arrivals, only the watchdog's). In the app the sound card clocks both playout and capture:
+ * the timer then only looks for a capture stall, every CAPTURE_STALL_MS.
  *
  * RTCP: an RtcpSession sends SR/RR every ~5 s (see rtp/rtcp-session.ts), on the RTP port with
  * rtcp-mux, else from port+1 to the peer's RTCP address, and measures the RTT from the peer's
- * reports. The loss the peer reports on our stream goes to the encoder (AudioEncoder.setExpectedLoss):
- * Opus then spends in-band FEC on the loss there is, none on a clean link. `stats()` returns everything a user or test wants to know about the media of the call,
- * including an E-model R-factor/MOS estimate.
+ * reports. The loss the peer reports on our stream goes to the encoder
+ * (AudioEncoder.setExpectedLoss): Opus then spends in-band FEC on the loss there is, none on a
+ * clean link. `stats()` returns everything a user or test wants to know about the media of the
+ * call, including an E-model R-factor/MOS estimate.
  *
  * Ownership: the session owns its encoder, jitter buffers (each owns its decoder), resamplers and
  * RtcpSession. It does NOT own the RtpSession, source or sink: whoever created them closes them
@@ -298,13 +298,7 @@ export class MediaSession {
   private readonly onTimer = () => {
     this.counters.timerWakeups++;
     this.arrivalTicksInARow = 0;
-    if (this.pullWouldConceal()) {
-      // See header, "Late timer": the frame may be waiting in the socket.
-      this.counters.ticksAfterPendingIo++;
-      this.clock.afterPendingIo(this.onPendingIoHandled);
-      return;
-    }
-    this.clockTick();
+    this.tickFromTimer();
   };
   private readonly onPendingIoHandled = () => this.clockTick();
   /** Paced by arrivals: a tick they did not run hands pacing back to the timer (see header, "Pacing"). */
@@ -317,7 +311,7 @@ export class MediaSession {
       return;
     }
     this.arrivalsFailedToPace();
-    this.onTimer();
+    this.tickFromTimer();
   };
   private readonly manualPlayout: boolean;
   /** The sink pulls on its own clock (AudioSink.setPuller, the app's sound card): our timer only sends. */
@@ -688,9 +682,13 @@ export class MediaSession {
   }
 
   private nextDue(): number {
-    const nextSend =
-      this.deviceCapture && !this.captureStalled ? this.lastCaptureAt + CAPTURE_STALL_MS : this.startTime + this.framesDone * this.negotiated.ptime;
+    const nextSend = this.deviceCapture && !this.captureStalled ? this.lastCaptureAt + CAPTURE_STALL_MS : this.nextSendDue();
     return this.ownPlayoutClock ? Math.min(nextSend, this.nextPlayoutDue()) : nextSend;
+  }
+
+  /** Media time of the next frame on the send grid (timed sending). */
+  private nextSendDue(): number {
+    return this.startTime + this.framesDone * this.negotiated.ptime;
   }
 
   /** Playout is paced by our timer (headless WAV devices), not by the owner or the sink. */
@@ -701,6 +699,16 @@ export class MediaSession {
   /** Device time of the next playout pull (the playout grid). */
   private nextPlayoutDue(): number {
     return this.playoutStart + this.playoutFrames * PLAYOUT_MS;
+  }
+
+  /** The tick a timer (or the watchdog) woke for; see header, "Late timer": the frame may be waiting in the socket. */
+  private tickFromTimer(): void {
+    if (this.pullWouldConceal()) {
+      this.counters.ticksAfterPendingIo++;
+      this.clock.afterPendingIo(this.onPendingIoHandled);
+      return;
+    }
+    this.clockTick();
   }
 
   /** A playout pull is due on our clock and the playing stream's buffer lacks the audio for it. */
@@ -759,8 +767,7 @@ export class MediaSession {
 
   /** Every send falls due with a pull, and no capture device clocks the sends (see header, "Pacing"). */
   private arrivalsCanPace(): boolean {
-    const nextSend = this.startTime + this.framesDone * this.negotiated.ptime;
-    return !this.deviceCapture && this.negotiated.ptime === PLAYOUT_MS && Math.abs(nextSend - this.nextPlayoutDue()) < 0.001;
+    return !this.deviceCapture && this.negotiated.ptime === PLAYOUT_MS && Math.abs(this.nextSendDue() - this.nextPlayoutDue()) < 0.001;
   }
 
   /** Device capture: send every complete codec frame of what came in (see header). */

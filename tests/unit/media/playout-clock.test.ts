@@ -99,6 +99,23 @@ interface Sample {
   timerWakeups: number;
 }
 
+/** The sample taken at `atMs` of the call. */
+function sampleAt(samples: Sample[], atMs: number): Sample {
+  const sample = samples.find((x) => x.atMs === atMs);
+  if (!sample) throw new Error(`no sample at ${atMs} ms`);
+  return sample;
+}
+
+/** Samples time-scaled (inserted or removed) by the jitter buffer between two of its stats. */
+function timeScaledBetween(from: JitterBufferStats, to: JitterBufferStats): number {
+  return to.expandedSamples + to.acceleratedSamples - from.expandedSamples - from.acceleratedSamples;
+}
+
+/** The loop's timer wake-ups a second between two samples. */
+function timerWakeupsPerSecond(from: Sample, to: Sample): number {
+  return ((to.timerWakeups - from.timerWakeups) * 1000) / (to.atMs - from.atMs);
+}
+
 /**
  * A recvonly call of `durationMs` (our clock) from a far end sending a 400 Hz sine (periodic, so
  * the jitter buffer can time-scale it), with the receiver's statistics sampled once a second.
@@ -240,15 +257,14 @@ describe('playout grid (virtual clock)', () => {
       // source of concealment on a clean loopback link on a busy CI machine.
       const stalls = Array.from({ length: 5 }, (_, i) => ({ atMs: 3000 + 1600 * i, forMs: 15 }));
       const { receiver, samples } = await virtualCall({ ptime, firstSendMs: 1, stalls }, 11000);
-      const settled = samples.find((x) => x.atMs === 3000)!.jitterBuffer;
+      const settled = sampleAt(samples, 3000).jitterBuffer;
       const jb = samples.at(-1)!.jitterBuffer;
-      if (process.env.DBG) console.log(ptime, jb, receiver.counters);
       // Paced by the timer, the late timer defers its tick; paced by arrivals, the late arrival
       // itself runs the tick (and hands pacing back to the timer).
       const { ticksAfterPendingIo, pacedByTimer } = receiver.counters;
       assert.ok(ticksAfterPendingIo + pacedByTimer >= stalls.length, `${ticksAfterPendingIo} ticks waited for the socket, ${pacedByTimer} ran on the late arrival`);
       assert.equal(jb.concealed + jb.underruns, 0, `${jb.concealed} frames concealed, ${jb.underruns} underruns`);
-      const scaled = jb.expandedSamples + jb.acceleratedSamples - settled.expandedSamples - settled.acceleratedSamples;
+      const scaled = timeScaledBetween(settled, jb);
       assert.equal(scaled, 0, `${scaled} samples time-scaled after the start`);
     });
   }
@@ -324,9 +340,8 @@ describe('pacing by arrivals (virtual clock)', () => {
     const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true }, 8000);
     assert.equal(receiver.pacing, 'arrivals');
     assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [1, 0], 'paced by arrivals once, for good');
-    const at4 = samples.find((x) => x.atMs === 4000)!;
-    const at8 = samples.find((x) => x.atMs === 8000)!;
-    const wakeupsPerSecond = (at8.timerWakeups - at4.timerWakeups) / 4;
+    const at8 = sampleAt(samples, 8000);
+    const wakeupsPerSecond = timerWakeupsPerSecond(sampleAt(samples, 4000), at8);
     assert.ok(wakeupsPerSecond < 20, `${wakeupsPerSecond} timer wake-ups a second (50 a frame-timer would take)`);
     // Sending goes on as before: one packet per 20 ms, none late or bunched.
     const gaps = sendIntervals(sentAtMs, 2000);
@@ -335,7 +350,7 @@ describe('pacing by arrivals (virtual clock)', () => {
     assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
     const jb = at8.jitterBuffer;
     assert.equal(jb.lost + jb.late + jb.concealed + jb.underruns, 0, 'nothing lost, late, concealed or run dry');
-    assert.equal(jb.expandedSamples + jb.acceleratedSamples - samples.find((x) => x.atMs === 3000)!.jitterBuffer.expandedSamples - samples.find((x) => x.atMs === 3000)!.jitterBuffer.acceleratedSamples, 0, 'no time-scaling once settled');
+    assert.equal(timeScaledBetween(sampleAt(samples, 3000).jitterBuffer, jb), 0, 'no time-scaling once settled');
   });
 
   test('a far end whose packets come unevenly (jitter target ~9 ms, as Opus from baresip): they still pace our ticks', async () => {
@@ -343,10 +358,10 @@ describe('pacing by arrivals (virtual clock)', () => {
     // an arrival used to be allowed to run its tick early, so the timer ran four ticks in five.
     const uneven = (k: number) => (k % 5 === 0 ? 6 : 0);
     const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, delayMs: uneven }, 8000);
-    const at8 = samples.find((x) => x.atMs === 8000)!;
+    const at8 = sampleAt(samples, 8000);
     assert.ok(at8.jitterBuffer.targetDelayMs > 8, `target ${at8.jitterBuffer.targetDelayMs.toFixed(1)} ms`);
     assert.equal(receiver.pacing, 'arrivals');
-    const wakeupsPerSecond = (at8.timerWakeups - samples.find((x) => x.atMs === 4000)!.timerWakeups) / 4;
+    const wakeupsPerSecond = timerWakeupsPerSecond(sampleAt(samples, 4000), at8);
     assert.ok(wakeupsPerSecond < 20, `${wakeupsPerSecond} timer wake-ups a second`);
     // Our packets leave on the far end's arrivals: their unevenness, never a missing or bunched frame.
     const gaps = sendIntervals(sentAtMs, 2000);

@@ -55,7 +55,7 @@ import type { AudioCodec, AudioDecoder } from '../codecs/audio-codec';
 import { DelayEstimator } from './delay-estimator';
 import { GenericPlc } from './generic-plc';
 import { RtpUnwrapper } from './rtp-unwrapper';
-import { lengthenFrame, SHORTEN_MIN_MS, shortenFrame } from './time-scale';
+import { lengthenFrame, SHORTEN_MIN_MS, shortenFrame, shortestCutSamples } from './time-scale';
 
 export interface RtpAudioPacket {
   seq: number;
@@ -647,8 +647,7 @@ export class JitterBuffer {
     }
     // Slack drops a pull period at a time: when even the shortest cut would take it below the
     // target (the steady state), the pitch search is not run, at every pull, for nothing.
-    const shortestCut = Math.round((this.sampleRate * SHORTEN_MIN_MS) / 1000);
-    const afterShortest = this.slackMs(frameTs, pcm.length - shortestCut);
+    const afterShortest = this.slackMs(frameTs, pcm.length - shortestCutSamples(this.sampleRate));
     if (afterShortest === undefined || afterShortest < target) return pcm;
     const shorter = shortenFrame(pcm, this.sampleRate);
     if (!shorter) return pcm;

@@ -23,8 +23,13 @@ const PERIODIC_THRESHOLD = 0.85;
  */
 export const SHORTEN_MIN_MS = 2.5;
 
+/** SHORTEN_MIN_MS in samples at `sampleRate`: the shortest lag (and cut) shortenFrame uses. */
+export function shortestCutSamples(sampleRate: number): number {
+  return Math.round((sampleRate * SHORTEN_MIN_MS) / 1000);
+}
+
 function chooseLag(frame: Int16Array, sampleRate: number): number | null {
-  const minLag = Math.round((sampleRate * SHORTEN_MIN_MS) / 1000);
+  const minLag = shortestCutSamples(sampleRate);
   const maxLag = Math.min(Math.round(sampleRate * 0.015), Math.floor(frame.length / 2));
   if (maxLag < minLag) return null;
   if (rms(frame) < SILENCE_RMS) return maxLag;
