@@ -13,6 +13,12 @@
  * A codec that Switchboard cannot negotiate yet (not among the codecs its calls offer) still gets
  * baresip's figure; Switchboard's is then missing with the reason.
  *
+ * Two calls per set of phones, one after the other in the same processes: the first call after
+ * start-up, and the second. They differ for Switchboard: V8 compiles the per-packet code to its
+ * optimizing tier only as a call makes it hot (50 packets a second), which takes the first tens of
+ * seconds of the first call; a desktop phone's later calls run on the optimized code. baresip
+ * (compiled C) costs the same in both.
+ *
  * Switchboard runs as it ships for scripting: the bundled headless (scripts/build-headless.mjs,
  * plain `node headless.cjs`), not the sources under tsx (whose loader thread alone costs ~1 % here).
  *
@@ -76,6 +82,8 @@ export interface CallCpuFigures {
   codec: string;
   /** 0-based round of --repeat this run belongs to. */
   round: number;
+  /** 1: the phones' first call after start-up; 2: the call after it, same processes (see header). */
+  callNumber: 1 | 2;
   /** Bare Node doing only this call's packet I/O (node-io-floor.mjs), same window: first codec only. */
   nodeFloor?: { cpuPercent: number; error?: string };
   /** Why this codec's calls could not be measured at all. */
@@ -115,28 +123,27 @@ export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: Fig
       const of = options.repeat > 1 ? ` (run ${round + 1} of ${options.repeat})` : '';
       log(`  ${options.callSeconds} s calls with ${codec.name}${of}${codec.wiredInSwitchboard ? '' : ' (baresip only: not in Switchboard calls)'}`);
       try {
-        figures.push(await oneCodec({ ...options, withNodeFloor: codec === options.codecs[0] }, codec, round));
+        figures.push(...(await oneCodec({ ...options, withNodeFloor: codec === options.codecs[0] }, codec, round)));
       } catch (error) {
         // One codec failing (a peer that would not set up the call) must not cost the others.
         const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
         log(`  ${codec.name} calls failed: ${message}`);
-        figures.push({ codec: codec.name, round, error: message });
+        figures.push({ codec: codec.name, round, callNumber: 1, error: message }, { codec: codec.name, round, callNumber: 2, error: message });
       }
     }
   }
   return { rows: toRows(figures, options), raw: figures };
 }
 
-async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number): Promise<CallCpuFigures> {
+async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number): Promise<CallCpuFigures[]> {
   const { pbx } = options;
-  // baresip's aufile MUST outlast the call. The headless loops its input, so it gets a 10 s file at
+  // baresip's aufile MUST outlast each call. The headless loops its input, so it gets a 10 s file at
   // the codec's rate: no resampling or loading of a long file at call start inside the figures.
   const theirSignal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-${codec.channels}ch.wav`), codec.sampleRate, options.callSeconds + 30, codec.channels);
   const ourSignal = speechLikeWav(join(options.dir, `signal-${codec.sampleRate}-10s.wav`), codec.sampleRate, 10);
   const started: TestBaresip[] = [];
   let alice: HeadlessSwitchboard | undefined;
-  let floor: NodeFloor | undefined;
-  const result: CallCpuFigures = { codec: codec.name, round };
+  const results: CallCpuFigures[] = [];
   try {
     if (codec.wiredInSwitchboard) {
       alice = startSwitchboard(pbx, 'alice', ourSignal, join(options.dir, `cpu-call-received-${codec.name}.wav`), options.headlessBundle);
@@ -149,11 +156,32 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number
     started.push(dave);
     const bob = await startBaresipPhone(pbx, 'bob', theirSignal, [codec.name]);
     started.push(bob);
-    const phone = alice;
     // Phones start long before their calls: see CallCpuOptions.settleSeconds.
     await sleep(registered + options.settleSeconds * 1000 - performance.now());
+    for (const callNumber of [1, 2] as const) {
+      results.push(await callPair(options, { codec: codec.name, round, callNumber }, alice, bob, { withNodeFloor: callNumber === 1 && options.withNodeFloor === true, withStats: callNumber === 2 }));
+    }
+  } finally {
+    await alice?.stop();
+    for (const far of started.reverse()) await far.stop();
+  }
+  return results;
+}
 
-    // Both calls up (concurrently), then one common measurement window.
+/**
+ * One measured call on each side, concurrently: Switchboard (`phone`) calls carol while baresip
+ * (`bob`) calls dave, one common CPU window, then both hang up.
+ */
+async function callPair(
+  options: CallCpuOptions,
+  result: CallCpuFigures,
+  phone: HeadlessSwitchboard | undefined,
+  bob: TestBaresip,
+  what: { withNodeFloor: boolean; withStats: boolean },
+): Promise<CallCpuFigures> {
+  const { pbx } = options;
+  let floor: NodeFloor | undefined;
+  try {
     const oursUp = phone
       ? switchboardCall(phone, pbx.aor('carol')).then(
           (callId) => ({ callId }),
@@ -162,20 +190,21 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number
       : undefined;
     const bobUp = bob.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 15_000);
     await bob.dial(pbx.aor('dave'));
-    await bobUp;
+    const bobCall = (await bobUp).id;
+    if (bobCall === undefined) throw new Error('baresip reported CALL_ESTABLISHED without a call id');
     const outcome = await oursUp;
     let ourCallId: string | undefined;
     if (outcome && 'error' in outcome) result.switchboard = { cpuPercent: NaN, rssMiB: NaN, error: outcome.error };
     else ourCallId = outcome?.callId;
     await sleep(1000);
     const pids = [baresipPid(bob), ...(phone && ourCallId !== undefined ? [switchboardPid(phone)] : [])];
-    if (options.withNodeFloor) floor = await startNodeFloor();
+    if (what.withNodeFloor) floor = await startNodeFloor();
     if (floor) pids.push(floor.pid);
     const jitterBufferDelayMs: number[] = [];
     const playoutDelayMs: number[] = [];
     // Nothing talks to either phone inside the CPU window: baresip is not polled either.
     const measured = await measureWindow(pids, options.callSeconds);
-    if (phone && ourCallId !== undefined) {
+    if (phone && ourCallId !== undefined && what.withStats) {
       // Switchboard's receive jitter buffer in this real call, after the window (one stats request a second).
       for (let i = 0; i < STATS_SAMPLES; i++) {
         const stats = await phone.client.call('call.stats', { callId: ourCallId });
@@ -197,13 +226,12 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number
       await phone.client.call('call.hangup', { callId });
       await phone.waitForCall((c) => c.callId === callId && c.state === 'ended', 10_000);
     }
-    const bobClosed = bob.waitForEvent((e) => e.type === 'CALL_CLOSED', 10_000, { includePast: true });
+    // includePast: the far end may have closed it already; the id tells this call from the last one.
+    const bobClosed = bob.waitForEvent((e) => e.type === 'CALL_CLOSED' && e.id === bobCall, 10_000, { includePast: true });
     await bob.hangup();
     await bobClosed;
   } finally {
     await floor?.stop();
-    await alice?.stop();
-    for (const far of started.reverse()) await far.stop();
   }
   return result;
 }
@@ -262,18 +290,22 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
     return { ...r, ratio: summary.ratio, note: [`median of ${runs.length} runs, ratio = median per-run ratio${spread}`, extra.note].filter(Boolean).join('; ') };
   };
   const byCodec = options.codecs.map((codec) => ({ codec, runs: figures.filter((f) => f.codec === codec.name) })).filter((c) => c.runs.length > 0);
-  for (const { codec, runs } of byCodec) {
-    const notes = new Set<string>();
-    for (const f of runs) {
-      if (f.error) notes.add(`NOT MEASURED: ${f.error}`);
-      else if (!codec.wiredInSwitchboard) notes.add('Switchboard: codec not offered in calls yet');
-      else if (f.switchboard?.error) notes.add(`Switchboard: ${f.switchboard.error}`);
-      else if (ok(f)?.negotiatedCodec && ok(f)!.negotiatedCodec!.toLowerCase() !== f.codec.toLowerCase()) notes.add(`Switchboard negotiated ${ok(f)!.negotiatedCodec}!`);
+  for (const { codec, runs: allRuns } of byCodec) {
+    for (const callNumber of [1, 2] as const) {
+      const runs = allRuns.filter((f) => f.callNumber === callNumber);
+      const notes = new Set<string>();
+      for (const f of runs) {
+        if (f.error) notes.add(`NOT MEASURED: ${f.error}`);
+        else if (!codec.wiredInSwitchboard) notes.add('Switchboard: codec not offered in calls yet');
+        else if (f.switchboard?.error) notes.add(`Switchboard: ${f.switchboard.error}`);
+        else if (ok(f)?.negotiatedCodec && ok(f)!.negotiatedCodec!.toLowerCase() !== f.codec.toLowerCase()) notes.add(`Switchboard negotiated ${ok(f)!.negotiatedCodec}!`);
+      }
+      const failed = runs.filter((f) => f.error || (codec.wiredInSwitchboard && !ok(f))).length;
+      const note = [...notes].map((n) => (repeated && failed < runs.length ? `${failed} of ${runs.length} runs: ${n}` : n)).join('; ') || undefined;
+      const settled = options.settleSeconds > 0 ? `, phones up ${options.settleSeconds} s before` : '';
+      const which = callNumber === 1 ? `first call after start-up${settled}` : 'second call, same processes';
+      rows.push(summaryRow(cpu, `${options.callSeconds} s call with ${codec.name}: ${which}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
     }
-    const failed = runs.filter((f) => f.error || (codec.wiredInSwitchboard && !ok(f))).length;
-    const note = [...notes].map((n) => (repeated && failed < runs.length ? `${failed} of ${runs.length} runs: ${n}` : n)).join('; ') || undefined;
-    const settled = options.settleSeconds > 0 ? `, phones up ${options.settleSeconds} s before` : '';
-    rows.push(summaryRow(cpu, `in a ${options.callSeconds} s call with ${codec.name}${settled}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
   }
   const withFloor = figures.filter((f) => f.nodeFloor);
   if (withFloor.length > 0) {
@@ -283,9 +315,10 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
       }),
     );
   }
-  for (const { codec, runs } of byCodec) {
+  for (const { codec, runs: allRuns } of byCodec) {
+    const runs = allRuns.filter((f) => f.callNumber === 2);
     if (!runs.some((f) => ok(f) || f.baresip)) continue;
-    rows.push(summaryRow(memory, `in a call with ${codec.name} (median)`, 'MiB', runs.map((f) => ({ ours: ok(f)?.rssMiB, theirs: f.baresip?.rssMiB })), codec === byCodec[0]!.codec ? { note: 'caller side of the call, sampled every second' } : {}));
+    rows.push(summaryRow(memory, `in a call with ${codec.name} (median)`, 'MiB', runs.map((f) => ({ ours: ok(f)?.rssMiB, theirs: f.baresip?.rssMiB })), codec === byCodec[0]!.codec ? { note: 'caller side of the second call, sampled every second' } : {}));
   }
   return rows;
 }
