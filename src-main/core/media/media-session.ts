@@ -344,7 +344,7 @@ export class MediaSession {
     this.manualPlayout = options.manualPlayout ?? false;
     this.devicePlayout = !this.manualPlayout && this.sink.setPuller !== undefined;
     this.deviceCapture = this.source.setCaptureListener !== undefined;
-    this.encoder = this.negotiated.send.codec.createEncoder();
+    this.encoder = this.negotiated.send.codec.createEncoder(this.negotiated.send.peerFmtp);
     this.configureSourceResampler();
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
@@ -467,9 +467,10 @@ export class MediaSession {
       previous.remoteRtcp?.address !== negotiated.remoteRtcp?.address || previous.remoteRtcp?.port !== negotiated.remoteRtcp?.port;
     if (rtcpChanged) this.rtp.socket.rtcp?.setRemote(negotiated.remoteRtcp);
     this.rtcp.setMux(negotiated.rtcpMux);
-    if (previous.send.codec !== negotiated.send.codec) {
+    if (previous.send.codec !== negotiated.send.codec || previous.send.peerFmtp !== negotiated.send.peerFmtp) {
+      // A new codec, or the far end now asks something else of our encoder (its fmtp).
       this.encoder.close();
-      this.encoder = negotiated.send.codec.createEncoder();
+      this.encoder = negotiated.send.codec.createEncoder(negotiated.send.peerFmtp);
       this.tellEncoderLoss();
       this.configureSourceResampler();
     }

@@ -100,14 +100,14 @@ describe('Opus codec (libopus wasm)', () => {
    * an encoder `setUp` may configure; frame 40 is lost and repaired from frame 41 (FEC) or by
    * concealment: how close each comes (dB) to what a decoder without loss made of it.
    */
-  const repairOfALostFrame = (setUp: (enc: ReturnType<typeof opusCodec.createEncoder>) => void = () => undefined) => {
+  const repairOfALostFrame = (setUp: (enc: ReturnType<typeof opusCodec.createEncoder>) => void = () => undefined, peerFmtp?: string) => {
     const frames = 60;
     const x = new Int16Array(FRAME * frames);
     for (let i = 0; i < x.length; i++) {
       const t = i / 48000;
       x[i] = Math.round(7000 * Math.sin(2 * Math.PI * (300 + 80 * Math.sin(2 * Math.PI * 3 * t)) * t) + 3000 * Math.sin(2 * Math.PI * 900 * t));
     }
-    const enc = opusCodec.createEncoder();
+    const enc = opusCodec.createEncoder(peerFmtp);
     setUp(enc);
     const packets = Array.from({ length: frames }, (_, k) => enc.encode(x.subarray(k * FRAME, (k + 1) * FRAME)));
     enc.close();
@@ -155,6 +155,62 @@ describe('Opus codec (libopus wasm)', () => {
       enc.setExpectedLoss!(15);
     });
     assert.ok(lossy.fecSnr > lossy.plcSnr + 6, `15 % reported: FEC ${lossy.fecSnr.toFixed(1)} dB, concealment ${lossy.plcSnr.toFixed(1)} dB`);
+  });
+
+  test("in-band FEC only for a far end whose fmtp says its decoder uses it (useinbandfec=1; RFC 7587: absent means 0)", () => {
+    const lossy = (enc: ReturnType<typeof opusCodec.createEncoder>) => enc.setExpectedLoss!(15);
+    const silent = repairOfALostFrame(lossy, 'stereo=1;sprop-stereo=1');
+    assert.ok(silent.fecSnr < silent.plcSnr + 1, `no useinbandfec: "FEC" ${silent.fecSnr.toFixed(1)} dB, concealment ${silent.plcSnr.toFixed(1)} dB`);
+    const zero = repairOfALostFrame(lossy, 'useinbandfec=0');
+    assert.ok(zero.fecSnr < zero.plcSnr + 1, `useinbandfec=0: "FEC" ${zero.fecSnr.toFixed(1)} dB, concealment ${zero.plcSnr.toFixed(1)} dB`);
+    const asked = repairOfALostFrame(lossy, 'minptime=10; UseInbandFec=1');
+    assert.ok(asked.fecSnr > asked.plcSnr + 6, `useinbandfec=1: FEC ${asked.fecSnr.toFixed(1)} dB, concealment ${asked.plcSnr.toFixed(1)} dB`);
+  });
+
+  /** 2 s of a voice-like glide with a 9 kHz component, encoded for a far end with `peerFmtp`. */
+  const packetsFor = (peerFmtp?: string) => {
+    const enc = opusCodec.createEncoder(peerFmtp);
+    const packets: Uint8Array[] = [];
+    for (let k = 0; k < 100; k++) {
+      const frame = new Int16Array(FRAME);
+      for (let i = 0; i < FRAME; i++) {
+        const t = (k * FRAME + i) / 48000;
+        frame[i] = Math.round(6000 * Math.sin(2 * Math.PI * (300 + 80 * Math.sin(2 * Math.PI * 3 * t)) * t) + 2000 * Math.sin(2 * Math.PI * 9000 * t));
+      }
+      packets.push(enc.encode(frame));
+    }
+    enc.close();
+    return packets;
+  };
+  /** Audio bandwidth (Hz) a packet codes, from its TOC byte's configuration (RFC 6716 section 3.1). */
+  const codedBandwidthHz = (packet: Uint8Array) => {
+    const config = packet[0]! >> 3;
+    const band = config < 12 ? Math.floor(config / 4) : config < 16 ? (config < 14 ? 3 : 4) : [0, 2, 3, 4][Math.floor((config - 16) / 4)]!;
+    return [4000, 6000, 8000, 12000, 20000][band]!;
+  };
+  const meanBytes = (packets: Uint8Array[]) => packets.reduce((sum, p) => sum + p.length, 0) / packets.length;
+
+  test("the far end's maxaveragebitrate sets our target; one above libopus' own choice changes nothing", () => {
+    const kbps = (peerFmtp: string) => (meanBytes(packetsFor(peerFmtp)) * 8 * 50) / 1000;
+    const own = kbps('');
+    const capped = kbps('maxaveragebitrate=12000');
+    // libopus' constrained VBR lands near its target over a few seconds (above it on this tonal signal).
+    assert.ok(own > 40, `uncapped: ${own.toFixed(1)} kbit/s`);
+    assert.ok(capped <= 12 * 1.35 && capped < own / 3, `capped at 12 kbit/s: ${capped.toFixed(1)} kbit/s`);
+    assert.deepEqual(packetsFor('maxaveragebitrate=256000').map((p) => p.length), packetsFor('').map((p) => p.length));
+    // Below RFC 7587's range: clamped to its 6000 floor rather than refused.
+    assert.ok(kbps('maxaveragebitrate=100') < capped, 'the lowest bitrate');
+  });
+
+  test("the far end's maxplaybackrate: nothing coded above what it renders; cbr=1: every packet the same size", () => {
+    const own = packetsFor('');
+    assert.ok(own.some((p) => codedBandwidthHz(p) > 8000), 'fullband or super-wideband by default');
+    const wideband = packetsFor('maxplaybackrate=16000');
+    assert.ok(wideband.every((p) => codedBandwidthHz(p) <= 8000), `coded bandwidths ${[...new Set(wideband.map(codedBandwidthHz))].join(', ')} Hz`);
+    assert.ok(packetsFor('maxplaybackrate=8000').every((p) => codedBandwidthHz(p) <= 4000), 'narrowband');
+    assert.ok(new Set(own.map((p) => p.length)).size > 1, 'variable bitrate by default');
+    const cbr = packetsFor('cbr=1');
+    assert.equal(new Set(cbr.slice(1).map((p) => p.length)).size, 1, `sizes ${[...new Set(cbr.map((p) => p.length))].join(', ')}`);
   });
 
   test('recover() after an off-grain concealment crossfades into the rebuilt frame; the next decode is not crossfaded', () => {

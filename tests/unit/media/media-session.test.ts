@@ -133,6 +133,25 @@ describe('MediaSession', () => {
     }
   });
 
+  test("the encoder follows the far end's fmtp for our send codec, also when a re-INVITE changes only that", async () => {
+    const remote = await peer();
+    const asked: (string | undefined)[] = [];
+    const codec = { ...pcmuCodec, createEncoder: (peerFmtp?: string) => (asked.push(peerFmtp), pcmuCodec.createEncoder()) };
+    const withFmtp = (peerFmtp: string) => negotiated(remote.port, { send: { codec, payloadType: 0, peerFmtp } });
+    const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const media = new MediaSession({ rtp, negotiated: withFmtp('maxaveragebitrate=20000'), source: new CountingSource(8000), sink: new CaptureSink(8000) });
+    try {
+      media.start();
+      media.update(withFmtp('maxaveragebitrate=20000')); // same codec, same ask: the encoder keeps its state
+      media.update(withFmtp('maxaveragebitrate=12000'));
+      assert.deepEqual(asked, ['maxaveragebitrate=20000', 'maxaveragebitrate=12000']);
+    } finally {
+      media.stop();
+      await rtp.close();
+      remote.socket.close();
+    }
+  });
+
   test('recvonly sends nothing; switching to sendrecv starts sending with the marker bit', async () => {
     const remote = await peer();
     const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), { timestamp: 1000 });

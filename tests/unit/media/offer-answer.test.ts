@@ -187,3 +187,21 @@ describe('negotiateAnswer (offerer side)', () => {
     assert.equal(negotiateAnswer(ourOffer, answer, { address: '127.0.0.1', codecs: registry.preferred() }).direction, 'sendonly');
   });
 });
+
+describe("the far end's fmtp for the codec we send with (what its decoder asks of our encoder)", () => {
+  const opusOffer = offer('m=audio 5004 RTP/AVP 111 0', ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 maxaveragebitrate=20000;useinbandfec=1', 'a=fmtp:0 ignored=1']);
+
+  test('answering: the offer\'s fmtp of the chosen payload type, not another one', () => {
+    const { negotiated } = answerOffer(parseSdp(opusOffer), local({ codecs: registry.preferred(['opus', 'PCMU']) }));
+    assert.equal(negotiated.send.codec.info.encodingName, 'opus');
+    assert.equal(negotiated.send.peerFmtp, 'maxaveragebitrate=20000;useinbandfec=1');
+  });
+
+  test("offering: the answer's fmtp; '' when the peer's SDP has none for it (RFC 7587 defaults then apply)", () => {
+    const ourOffer = createOffer(local({ codecs: registry.preferred(['opus', 'PCMU']) }));
+    const withFmtp = negotiateAnswer(ourOffer, parseSdp(opusOffer.replace(' 111 0', ' 111')), { address: '127.0.0.1', codecs: registry.preferred(['opus', 'PCMU']) });
+    assert.equal(withFmtp.send.peerFmtp, 'maxaveragebitrate=20000;useinbandfec=1');
+    const without = negotiateAnswer(ourOffer, parseSdp(offer('m=audio 5004 RTP/AVP 111', ['a=rtpmap:111 opus/48000/2'])), { address: '127.0.0.1', codecs: registry.preferred(['opus']) });
+    assert.equal(without.send.peerFmtp, '');
+  });
+});

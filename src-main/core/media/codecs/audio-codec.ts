@@ -46,6 +46,12 @@ export interface AudioDecoder {
 
 export interface AudioCodec {
   readonly info: AudioCodecInfo;
-  createEncoder(): AudioEncoder;
+  /**
+   * `peerFmtp`: the a=fmtp parameters the far end's SDP gives our send payload type (what its
+   * decoder asks for, e.g. RFC 7587's maxaveragebitrate; '' = it said nothing, which for some
+   * parameters means their default). Undefined: no peer SDP, the encoder's own defaults. Codecs
+   * without such parameters ignore it.
+   */
+  createEncoder(peerFmtp?: string): AudioEncoder;
   createDecoder(): AudioDecoder;
 }

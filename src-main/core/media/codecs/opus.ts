@@ -17,8 +17,10 @@
  *   many samples, rounded up to libopus' 2.5 ms grain (the rest is handed out by the next call).
  *   When a packet follows, libopus joins its concealment to it; only that unplayed rest, if any, is
  *   crossfaded into the decoded (or recovered) audio, since libopus ran ahead of what was played.
- * - FEC: the encoder embeds in-band FEC (OPUS_SET_INBAND_FEC, expected loss 10 %) so peers can
- *   recover our lost frames; recover(nextPayload, samples) rebuilds the frame lost before a received
+ * - FEC: the encoder embeds in-band FEC (OPUS_SET_INBAND_FEC, in proportion to the expected loss:
+ *   10 % until the far end reports its loss) so peers can recover our lost frames, when the peer's
+ *   fmtp says its decoder uses it (useinbandfec=1; see encoderSettings for what else of the peer's
+ *   fmtp the encoder follows); recover(nextPayload, samples) rebuilds the frame lost before a received
  *   packet from that packet's FEC (opus_decode(..., decode_fec=1)); libopus conceals instead when the
  *   packet carries none (CELT-only packets, or a sender without FEC). `samples` must be a multiple of
  *   2.5 ms (every Opus frame is) and at most 120 ms, else RangeError.
@@ -44,12 +46,30 @@ import {
   type OpusEncoderHandle,
 } from './libopus-wasm';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './audio-codec';
+import { parseFmtpParameters } from '../sdp/fmtp-parameters';
 
 /** libopus CTL request numbers (opus_defines.h). */
 const OPUS_SET_BITRATE = 4002;
+const OPUS_SET_MAX_BANDWIDTH = 4004;
+const OPUS_SET_VBR = 4006;
 const OPUS_SET_INBAND_FEC = 4012;
 const OPUS_SET_PACKET_LOSS_PERC = 4014;
 const OPUS_SET_DTX = 4016;
+/** OPUS_SET_MAX_BANDWIDTH values, by the highest audio frequency x2 they carry (opus_defines.h). */
+const BANDWIDTH_BY_PLAYBACK_RATE: readonly (readonly [maxRate: number, bandwidth: number])[] = [
+  [8000, 1101], // narrowband
+  [12000, 1102], // mediumband
+  [16000, 1103], // wideband
+  [24000, 1104], // super-wideband
+];
+/** RFC 7587 section 6.1: maxaveragebitrate is 6000..510000. */
+const MIN_BITRATE = 6000;
+const MAX_BITRATE = 510000;
+/**
+ * libopus' own bitrate for what we send (OPUS_AUTO: 60 * frames per second + sample rate * channels,
+ * opus_encoder.c), which a peer's maxaveragebitrate above it leaves alone.
+ */
+const AUTO_BITRATE_20MS_MONO = 60 * 50 + SAMPLE_RATE;
 /** Packets this short carry no audio and are not sent when DTX is on (RFC 7587 §3.1.3). */
 const DTX_MAX_PACKET_BYTES = 2;
 /** Crossfade from concealment back into decoded audio (2.5 ms) to avoid a click at the join. */
@@ -82,18 +102,53 @@ export interface OpusCodecOptions {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * What the far end's decoder asks of our encoder in its fmtp (RFC 7587 section 6.1), applied over
+ * our own options:
+ * - useinbandfec: FEC only for a peer that says useinbandfec=1 (absent means 0: it would discard
+ *   it, so the bits and the encoding CPU go to the audio). Undefined peer (no SDP): our option.
+ * - maxaveragebitrate: the sender SHOULD NOT exceed it; our bitrate is capped to it (6000..510000).
+ * - maxplaybackrate: no audio coded above what it renders (OPUS_SET_MAX_BANDWIDTH).
+ * - cbr=1: constant bitrate.
+ * Not followed: usedtx (a preference; DTX stays our own option), stereo (we always send mono,
+ * which every Opus receiver decodes). Values that are not numbers are ignored.
+ */
+function encoderSettings(options: OpusCodecOptions, peerFmtp: string | undefined) {
+  const peer = peerFmtp === undefined ? undefined : parseFmtpParameters(peerFmtp);
+  const number = (name: string) => {
+    const value = peer?.get(name);
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+  };
+  const fec = options.fec !== false && (peer === undefined || peer.get('useinbandfec') === '1');
+  const peerMaxBitrate = number('maxaveragebitrate');
+  let bitrate = options.bitrate;
+  if (peerMaxBitrate !== undefined) {
+    const cap = Math.min(MAX_BITRATE, Math.max(MIN_BITRATE, peerMaxBitrate));
+    if (cap < (bitrate ?? AUTO_BITRATE_20MS_MONO)) bitrate = cap;
+  }
+  const playbackRate = number('maxplaybackrate');
+  const maxBandwidth = playbackRate === undefined ? undefined : BANDWIDTH_BY_PLAYBACK_RATE.find(([rate]) => playbackRate <= rate)?.[1];
+  return { fec, bitrate, maxBandwidth, cbr: peer?.get('cbr') === '1' };
+}
+
 class OpusEncoderImpl implements AudioEncoder {
   private handle: OpusEncoderHandle | undefined;
   private expectedLoss: number;
 
-  constructor(private readonly options: OpusCodecOptions) {
+  constructor(
+    private readonly options: OpusCodecOptions,
+    peerFmtp: string | undefined,
+  ) {
     const handle = createEncoder(OPUS_APPLICATION_VOIP);
+    const settings = encoderSettings(options, peerFmtp);
     this.expectedLoss = options.expectedLossPercent ?? 10;
     try {
-      encoderCtl(handle, OPUS_SET_INBAND_FEC, options.fec === false ? 0 : 1);
+      encoderCtl(handle, OPUS_SET_INBAND_FEC, settings.fec ? 1 : 0);
       encoderCtl(handle, OPUS_SET_PACKET_LOSS_PERC, this.expectedLoss);
       if (options.dtx) encoderCtl(handle, OPUS_SET_DTX, 1);
-      if (options.bitrate !== undefined) encoderCtl(handle, OPUS_SET_BITRATE, options.bitrate);
+      if (settings.bitrate !== undefined) encoderCtl(handle, OPUS_SET_BITRATE, settings.bitrate);
+      if (settings.maxBandwidth !== undefined) encoderCtl(handle, OPUS_SET_MAX_BANDWIDTH, settings.maxBandwidth);
+      if (settings.cbr) encoderCtl(handle, OPUS_SET_VBR, 0);
     } catch (error) {
       destroyEncoder(handle);
       throw new Error(`Opus encoder setup failed: ${messageOf(error)}`, { cause: error });
@@ -222,7 +277,7 @@ export function createOpusCodec(options: OpusCodecOptions = {}): AudioCodec {
       channels: 2,
       fmtp: options.dtx ? 'minptime=10;useinbandfec=1;usedtx=1' : 'minptime=10;useinbandfec=1',
     },
-    createEncoder: () => new OpusEncoderImpl(options),
+    createEncoder: (peerFmtp) => new OpusEncoderImpl(options, peerFmtp),
     createDecoder: () => new OpusDecoderImpl(),
   };
 }

@@ -87,6 +87,13 @@ export interface LocalMediaOptions {
 export interface NegotiatedCodec {
   codec: AudioCodec;
   payloadType: number;
+  /**
+   * For the codec we send with: the a=fmtp parameters the PEER's SDP gives this payload type, i.e.
+   * what its decoder asks of our encoder (RFC 7587: maxaveragebitrate, useinbandfec, ...); '' when
+   * its SDP has no fmtp for it. Set by negotiation; absent where no peer SDP exists (tests, tools),
+   * which leaves the encoder at its own defaults.
+   */
+  peerFmtp?: string;
 }
 
 export interface TelephoneEventParams {
@@ -158,6 +165,11 @@ function formatOf(media: SdpMedia, format: string): (PayloadFormat & { payloadTy
   if (rtpmap) return { payloadType, encodingName: rtpmap.encodingName, clockRate: rtpmap.clockRate, channels: rtpmap.channels ?? 1 };
   const known = staticAudioPayloadTypes.get(payloadType);
   return known ? { payloadType, ...known } : undefined;
+}
+
+/** The a=fmtp parameters `media` gives payload type `payloadType`, '' if none. */
+function fmtpOf(media: SdpMedia, payloadType: number): string {
+  return media.fmtps.find((f) => f.payloadType === payloadType)?.parameters ?? '';
 }
 
 function sameFormat(codec: AudioCodec, format: PayloadFormat): boolean {
@@ -373,7 +385,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
   // Old-style hold (RFC 2543 c=0.0.0.0): the peer does not want our audio.
   if (isUnspecified(remote.rtp.address)) direction = direction === 'sendrecv' ? 'recvonly' : direction === 'sendonly' ? 'inactive' : direction;
   const negotiated: NegotiatedAudio = {
-    send: { codec: choice.chosen.codec, payloadType: choice.chosen.payloadType },
+    send: { codec: choice.chosen.codec, payloadType: choice.chosen.payloadType, peerFmtp: fmtpOf(offeredMedia, choice.chosen.payloadType) },
     receive: [{ codec: choice.chosen.codec, payloadType: choice.chosen.payloadType }],
     ptime: sendPtime(offeredMedia),
     remoteRtp: remote.rtp,
@@ -439,7 +451,7 @@ export function negotiateAnswer(
     if (!codec) continue;
     receive.push({ codec, payloadType: mine.payloadType });
     // The answerer's order is its preference; send with the first usable one.
-    send ??= { codec, payloadType: format.payloadType };
+    send ??= { codec, payloadType: format.payloadType, peerFmtp: fmtpOf(theirs, format.payloadType) };
   }
   if (!send) throw new SdpNegotiationError(`Answer contains no codec we offered (answered: ${describeFormats(theirs)})`);
   if (telephoneEvent && telephoneEvent.clockRate !== send.codec.info.rtpClockRate) telephoneEvent = undefined;
