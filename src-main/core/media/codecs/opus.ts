@@ -52,6 +52,14 @@ import { parseFmtpParameters } from '../sdp/fmtp-parameters';
 const OPUS_SET_BITRATE = 4002;
 const OPUS_SET_MAX_BANDWIDTH = 4004;
 const OPUS_SET_VBR = 4006;
+const OPUS_SET_COMPLEXITY = 4010;
+/**
+ * Encoder complexity (0-10). libopus' default is 10; 9 is what WebRTC uses on desktops. 10 adds a
+ * signal-analysis pass that changed not one byte of our test signals (voice-like glides, chords,
+ * noise, sweeps) and costs ~15 % of the encoding CPU (measured here: 1.95 -> 1.66 % of a core per
+ * second of audio).
+ */
+const DEFAULT_COMPLEXITY = 9;
 const OPUS_SET_INBAND_FEC = 4012;
 const OPUS_SET_PACKET_LOSS_PERC = 4014;
 const OPUS_SET_DTX = 4016;
@@ -88,6 +96,8 @@ export interface OpusCodecOptions {
   dtx?: boolean;
   /** Target bitrate in bit/s; default is libopus' own (51 kbit/s for 20 ms mono at 48 kHz). */
   bitrate?: number;
+  /** Encoder complexity 0-10 (CPU against quality); default DEFAULT_COMPLEXITY. */
+  complexity?: number;
   /**
    * Expected packet loss in percent, tunes in-band FEC redundancy, until the far end reports the
    * real loss (setExpectedLoss). Default 10.
@@ -145,6 +155,7 @@ class OpusEncoderImpl implements AudioEncoder {
     try {
       encoderCtl(handle, OPUS_SET_INBAND_FEC, settings.fec ? 1 : 0);
       encoderCtl(handle, OPUS_SET_PACKET_LOSS_PERC, this.expectedLoss);
+      encoderCtl(handle, OPUS_SET_COMPLEXITY, options.complexity ?? DEFAULT_COMPLEXITY);
       if (options.dtx) encoderCtl(handle, OPUS_SET_DTX, 1);
       if (settings.bitrate !== undefined) encoderCtl(handle, OPUS_SET_BITRATE, settings.bitrate);
       if (settings.maxBandwidth !== undefined) encoderCtl(handle, OPUS_SET_MAX_BANDWIDTH, settings.maxBandwidth);
