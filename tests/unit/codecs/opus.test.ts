@@ -284,7 +284,7 @@ describe('Opus codec (libopus wasm)', () => {
     };
     const ours = encodeWith(createOpusCodec());
     assert.deepEqual(ours, encodeWith(createOpusCodec({ complexity: 9 })));
-    // (9 and 10 code these signals alike; 10 adds an analysis pass that costs ~15 % more CPU, see opus.ts.)
+    // (9 and 10 code these signals alike; 10 adds an analysis pass that can cost more CPU, see opus.ts.)
     assert.notDeepEqual(ours, encodeWith(createOpusCodec({ complexity: 5 })), 'the option reaches libopus');
     assert.throws(() => createOpusCodec({ complexity: 11 }).createEncoder(), /Opus encoder setup failed: .*invalid argument/);
   });

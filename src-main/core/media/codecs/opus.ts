@@ -56,8 +56,8 @@ const OPUS_SET_COMPLEXITY = 4010;
 /**
  * Encoder complexity (0-10). libopus' default is 10; 9 is what WebRTC uses on desktops. 10 adds a
  * signal-analysis pass that changed not one byte of our test signals (voice-like glides, chords,
- * noise, sweeps) and costs ~15 % of the encoding CPU (measured here: 1.95 -> 1.66 % of a core per
- * second of audio).
+ * noise, sweeps) and cost ~15 % more encoding CPU on some of them (a gliding tone with noise:
+ * 1.95 -> 1.66 % of a core per second of audio), nothing measurable on the bench's speech-like one.
  */
 const DEFAULT_COMPLEXITY = 9;
 const OPUS_SET_INBAND_FEC = 4012;

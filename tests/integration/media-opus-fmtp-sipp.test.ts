@@ -1,0 +1,84 @@
+/**
+ * The far end's Opus fmtp (RFC 7587 6.1) shapes what we send, seen on the wire: SIPp calls the
+ * headless Switchboard (auto-answering, serverless account) offering only Opus with given fmtp
+ * parameters and media at this test's UDP socket, which reads every Opus packet we send: its
+ * TOC byte says which audio bandwidth it codes (RFC 6716 3.1), its size what bitrate we spend.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+import { toneWav } from '../harness/audio-analysis';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
+import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { startManagedProcess, tail } from '../harness/child-processes';
+import { freeUdpPort, LOOPBACK } from '../harness/ports';
+
+const SIPP = '/usr/bin/sipp';
+const SCENARIO = 'uac-offer-opus-fmtp.xml';
+
+let dir: string;
+let callee: HeadlessSwitchboard;
+let calleePort: number;
+
+before(async () => {
+  assert.ok(existsSync(SIPP), 'sipp is installed');
+  dir = makeTempDir('sb-opus-fmtp-');
+  copyFileSync(join(repoRoot, 'tests/fixtures/sipp', SCENARIO), join(dir, SCENARIO));
+  const tone = toneWav(join(dir, 'tone.wav'), { frequencyHz: 440, seconds: 30, sampleRate: 48000, amplitude: 0.3 });
+  calleePort = await freeUdpPort();
+  callee = startHeadless(['--account', 'sip:callee@127.0.0.1', '--no-register', '--listen', `${LOOPBACK}:${calleePort}`, '--auto-answer', '--audio-in', tone, '--codecs', 'opus,PCMU']);
+  await callee.waitForAccount('ready', 10000);
+});
+
+after(async () => {
+  await callee?.stop();
+  if (dir) removeTempDir(dir);
+});
+
+/** Audio bandwidth (Hz) an Opus packet codes, from its TOC configuration (RFC 6716 section 3.1). */
+function codedBandwidthHz(toc: number): number {
+  const config = toc >> 3;
+  const band = config < 12 ? Math.floor(config / 4) : config < 16 ? (config < 14 ? 3 : 4) : [0, 2, 3, 4][Math.floor((config - 16) / 4)]!;
+  return [4000, 6000, 8000, 12000, 20000][band]!;
+}
+
+/** One SIPp call offering Opus with `fmtp`; the Opus payloads we sent to its media address. */
+async function callWith(fmtp: string): Promise<Uint8Array[]> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+  const payloads: Uint8Array[] = [];
+  socket.on('message', (data) => {
+    // RTP (not RTCP) with payload type 96, fixed 12-byte header (we send no CSRCs or extensions).
+    if (data.length > 12 && data[0]! >> 6 === 2 && (data[1]! & 0x7f) === 96) payloads.push(new Uint8Array(data.subarray(12)));
+  });
+  try {
+    const sippPort = await freeUdpPort();
+    const proc = startManagedProcess('sipp', SIPP, ['-sf', SCENARIO, '-i', LOOPBACK, '-p', String(sippPort), '-m', '1', '-nostdin', '-trace_err', '-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp, `${LOOPBACK}:${calleePort}`], { cwd: dir });
+    const timer = setTimeout(() => void proc.stop(1000), 30000);
+    const { code } = await proc.exited;
+    clearTimeout(timer);
+    assert.equal(code, 0, `SIPp call with fmtp ${fmtp} completed:\n${tail(proc.logs())}`);
+  } finally {
+    socket.close();
+  }
+  assert.ok(payloads.length > 150, `about 4 s of Opus came: ${payloads.length} packets`);
+  return payloads;
+}
+
+const kbps = (payloads: Uint8Array[]) => (payloads.reduce((sum, p) => sum + p.length, 0) * 8 * 50) / payloads.length / 1000;
+const bandwidths = (payloads: Uint8Array[]) => [...new Set(payloads.map((p) => codedBandwidthHz(p[0]!)))].sort((a, b) => a - b);
+
+describe("the far end's Opus fmtp, on the wire (SIPp offers, the headless answers)", () => {
+  test('maxaveragebitrate and maxplaybackrate cap what we send; without them we send libopus\' own fullband rate', async () => {
+    const free = await callWith('useinbandfec=1');
+    assert.ok(bandwidths(free).some((hz) => hz > 8000), `uncapped: coded bandwidths ${bandwidths(free).join(', ')} Hz`);
+    assert.ok(kbps(free) > 30, `uncapped: ${kbps(free).toFixed(1)} kbit/s`);
+
+    const capped = await callWith('maxaveragebitrate=12000;maxplaybackrate=16000');
+    assert.deepEqual(bandwidths(capped).filter((hz) => hz > 8000), [], `wideband at most: coded bandwidths ${bandwidths(capped).join(', ')} Hz`);
+    // libopus' constrained VBR lands near its target over a few seconds; the first packets may run over.
+    assert.ok(kbps(capped.slice(25)) <= 12 * 1.35, `capped at 12 kbit/s: ${kbps(capped.slice(25)).toFixed(1)} kbit/s`);
+  });
+});
