@@ -14,6 +14,7 @@ import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { startManagedProcess, tail } from '../harness/child-processes';
 import { freeUdpPort, LOOPBACK } from '../harness/ports';
+import { opusCodedBandwidthHz } from '../harness/opus-toc';
 
 const SIPP = '/usr/bin/sipp';
 const SCENARIO = 'uac-offer-opus-fmtp.xml';
@@ -36,13 +37,6 @@ after(async () => {
   await callee?.stop();
   if (dir) removeTempDir(dir);
 });
-
-/** Audio bandwidth (Hz) an Opus packet codes, from its TOC configuration (RFC 6716 section 3.1). */
-function codedBandwidthHz(toc: number): number {
-  const config = toc >> 3;
-  const band = config < 12 ? Math.floor(config / 4) : config < 16 ? (config < 14 ? 3 : 4) : [0, 2, 3, 4][Math.floor((config - 16) / 4)]!;
-  return [4000, 6000, 8000, 12000, 20000][band]!;
-}
 
 /** One SIPp call offering Opus with `fmtp`; the Opus payloads we sent to its media address. */
 async function callWith(fmtp: string): Promise<Uint8Array[]> {
@@ -68,7 +62,7 @@ async function callWith(fmtp: string): Promise<Uint8Array[]> {
 }
 
 const kbps = (payloads: Uint8Array[]) => (payloads.reduce((sum, p) => sum + p.length, 0) * 8 * 50) / payloads.length / 1000;
-const bandwidths = (payloads: Uint8Array[]) => [...new Set(payloads.map((p) => codedBandwidthHz(p[0]!)))].sort((a, b) => a - b);
+const bandwidths = (payloads: Uint8Array[]) => [...new Set(payloads.map((p) => opusCodedBandwidthHz(p[0]!)))].sort((a, b) => a - b);
 
 describe("the far end's Opus fmtp, on the wire (SIPp offers, the headless answers)", () => {
   test('maxaveragebitrate and maxplaybackrate cap what we send; without them we send libopus\' own fullband rate', async () => {

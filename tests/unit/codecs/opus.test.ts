@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { libopusHeapBytes } from '../../../src-main/core/media/codecs/libopus-wasm';
 import { createOpusCodec, opusCodec, opusDecoderSupportsFec } from '../../../src-main/core/media/codecs/opus';
 import { dominantFrequency, rmsOf, sine } from './signal';
+import { opusCodedBandwidthHz } from '../../harness/opus-toc';
 
 const FRAME = 960; // 20 ms at 48 kHz
 
@@ -182,12 +183,7 @@ describe('Opus codec (libopus wasm)', () => {
     enc.close();
     return packets;
   };
-  /** Audio bandwidth (Hz) a packet codes, from its TOC byte's configuration (RFC 6716 section 3.1). */
-  const codedBandwidthHz = (packet: Uint8Array) => {
-    const config = packet[0]! >> 3;
-    const band = config < 12 ? Math.floor(config / 4) : config < 16 ? (config < 14 ? 3 : 4) : [0, 2, 3, 4][Math.floor((config - 16) / 4)]!;
-    return [4000, 6000, 8000, 12000, 20000][band]!;
-  };
+  const codedBandwidthHz = (packet: Uint8Array) => opusCodedBandwidthHz(packet[0]!);
   const meanBytes = (packets: Uint8Array[]) => packets.reduce((sum, p) => sum + p.length, 0) / packets.length;
 
   test("the far end's maxaveragebitrate sets our target; one above libopus' own choice changes nothing", () => {
