@@ -11,11 +11,11 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
-import { startManagedProcess, tail } from '../harness/child-processes';
+import { tail } from '../harness/child-processes';
+import { runSippUac, SIPP } from '../harness/sipp';
 import { freeUdpPort, LOOPBACK } from '../harness/ports';
 import type { EventPayload } from '../../src-main/common/contract/contract';
 
-const SIPP = '/usr/bin/sipp';
 let dir: string;
 let callee: HeadlessSwitchboard;
 let calleePort: number;
@@ -40,17 +40,8 @@ test('INFO dtmf-relay digits arrive as call.dtmf events; other INFO bodies get 4
   const media = createSocket('udp4'); // where our RTP goes; we only need it to exist
   await new Promise<void>((resolve) => media.bind(0, LOOPBACK, resolve));
   try {
-    const sippPort = await freeUdpPort();
-    const proc = startManagedProcess(
-      'sipp',
-      SIPP,
-      ['-sf', 'uac-info-dtmf.xml', '-i', LOOPBACK, '-p', String(sippPort), '-m', '1', '-nostdin', '-trace_err', '-set', 'porta', String(media.address().port), `${LOOPBACK}:${calleePort}`],
-      { cwd: dir },
-    );
-    const timer = setTimeout(() => void proc.stop(1000), 30000);
-    const { code } = await proc.exited;
-    clearTimeout(timer);
-    assert.equal(code, 0, `SIPp got 200, 200, 415 for its INFOs:\n${tail(proc.logs())}`);
+    const { code, logs } = await runSippUac(dir, 'uac-info-dtmf.xml', calleePort, ['-set', 'porta', String(media.address().port)]);
+    assert.equal(code, 0, `SIPp got 200, 200, 415 for its INFOs:\n${tail(logs)}`);
     const ended = await callee.waitForCall((c) => c.state === 'ended', 10000);
     assert.deepEqual(
       received.map((e) => ({ ...e })),

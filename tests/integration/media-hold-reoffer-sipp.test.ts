@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { toneWav } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
-import { startManagedProcess, tail } from '../harness/child-processes';
+import { tail } from '../harness/child-processes';
+import { runSippUac, SIPP } from '../harness/sipp';
 import { freeUdpPort, LOOPBACK } from '../harness/ports';
 
-const SIPP = '/usr/bin/sipp';
 
 let dir: string;
 let callee: HeadlessSwitchboard;
@@ -40,13 +40,8 @@ after(async () => {
   if (dir) removeTempDir(dir);
 });
 
-async function runSipp(scenario: string, extra: string[] = []): Promise<{ code: number | null; logs: string }> {
-  const sippPort = await freeUdpPort();
-  const proc = startManagedProcess('sipp', SIPP, ['-sf', scenario, '-i', LOOPBACK, '-p', String(sippPort), '-m', '1', '-nostdin', '-trace_err', ...extra, `${LOOPBACK}:${calleePort}`], { cwd: dir });
-  const timer = setTimeout(() => void proc.stop(1000), 30000);
-  const { code } = await proc.exited;
-  clearTimeout(timer);
-  return { code, logs: proc.logs() };
+function runSipp(scenario: string, extra: string[] = []): Promise<{ code: number | null; logs: string }> {
+  return runSippUac(dir, scenario, calleePort, extra);
 }
 
 interface Listener {

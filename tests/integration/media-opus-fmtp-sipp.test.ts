@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { toneWav } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
-import { startManagedProcess, tail } from '../harness/child-processes';
+import { tail } from '../harness/child-processes';
+import { runSippUac, SIPP } from '../harness/sipp';
 import { freeUdpPort, LOOPBACK } from '../harness/ports';
 import { opusCodedBandwidthHz } from '../harness/opus-toc';
 
-const SIPP = '/usr/bin/sipp';
 const SCENARIO = 'uac-offer-opus-fmtp.xml';
 
 let dir: string;
@@ -48,12 +48,8 @@ async function callWith(fmtp: string): Promise<Uint8Array[]> {
     if (data.length > 12 && data[0]! >> 6 === 2 && (data[1]! & 0x7f) === 96) payloads.push(new Uint8Array(data.subarray(12)));
   });
   try {
-    const sippPort = await freeUdpPort();
-    const proc = startManagedProcess('sipp', SIPP, ['-sf', SCENARIO, '-i', LOOPBACK, '-p', String(sippPort), '-m', '1', '-nostdin', '-trace_err', '-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp, `${LOOPBACK}:${calleePort}`], { cwd: dir });
-    const timer = setTimeout(() => void proc.stop(1000), 30000);
-    const { code } = await proc.exited;
-    clearTimeout(timer);
-    assert.equal(code, 0, `SIPp call with fmtp ${fmtp} completed:\n${tail(proc.logs())}`);
+    const { code, logs } = await runSippUac(dir, SCENARIO, calleePort, ['-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp]);
+    assert.equal(code, 0, `SIPp call with fmtp ${fmtp} completed:\n${tail(logs)}`);
   } finally {
     socket.close();
   }
