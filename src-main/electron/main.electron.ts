@@ -10,6 +10,7 @@
 import { app, MessageChannelMain, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createSwitchboardCore, type SwitchboardCore } from '../core/app/switchboard-core';
+import { tuneV8ForCalls } from '../core/app/v8-tuning';
 import { registerAppScheme, serveAppScheme } from './app-scheme.main';
 import { createElectronAudioBroker } from './electron-audio-broker.main';
 import { attachIpcCarrier } from './ipc-carrier.main';
@@ -21,6 +22,8 @@ const STOP_TIMEOUT_MS = 5000;
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+
+tuneV8ForCalls();
 
 if (!app.requestSingleInstanceLock()) {
   // Another instance runs; it receives our argv (a sip: link, maybe) through 'second-instance'.

@@ -17,6 +17,7 @@ import type { Session } from 'sip.js';
 import { createStdioChannel } from '../carriers/stdio-carrier';
 import { AccountConfig } from '../common/contract/contract';
 import { createSwitchboardCore, type CallAudioProvider, type SwitchboardCore } from '../core/app/switchboard-core';
+import { tuneV8ForCalls } from '../core/app/v8-tuning';
 import type { AudioSink, AudioSource } from '../core/media/audio/audio-port';
 import { NullSink } from '../core/media/audio/null-sink';
 import { SilenceSource } from '../core/media/audio/silence-source';
@@ -201,6 +202,7 @@ async function pendingSteps(core: SwitchboardCore): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  tuneV8ForCalls();
   const options = parseCommandLine(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const core = createSwitchboardCore({

@@ -67,6 +67,8 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
   else {
     // Loaded lazily so a test serving its own core does not load the SIP stack.
     const { createSwitchboardCore } = await import('../core/app/switchboard-core');
+    const { tuneV8ForCalls } = await import('../core/app/v8-tuning');
+    tuneV8ForCalls();
     core = ownedCore = createSwitchboardCore({ log, audioBroker: audio.broker, recordingsDir: join(tmpdir(), 'switchboard-recordings') });
   }
   let accountId: string | undefined;
