@@ -18,6 +18,7 @@ import { ContractClient } from '../common/contract/contract-client';
 import { SipTransportName, type AccountConfigInput } from '../common/contract/contract';
 import { createWebSocketCarrier } from '../carriers/websocket-carrier';
 import type { SwitchboardCore } from '../core/app/switchboard-core';
+import { tuneV8ForCalls } from '../core/app/v8-tuning';
 import { createInProcessChannelPair } from './in-process-channel';
 import { createWebSocketAudioBroker } from './websocket-audio-broker';
 import { createRendererAssetHandler } from './renderer-assets';
@@ -67,7 +68,6 @@ export async function startDevWeb(options: DevWebOptions = {}): Promise<DevWeb> 
   else {
     // Loaded lazily so a test serving its own core does not load the SIP stack.
     const { createSwitchboardCore } = await import('../core/app/switchboard-core');
-    const { tuneV8ForCalls } = await import('../core/app/v8-tuning');
     tuneV8ForCalls();
     core = ownedCore = createSwitchboardCore({ log, audioBroker: audio.broker, recordingsDir: join(tmpdir(), 'switchboard-recordings') });
   }

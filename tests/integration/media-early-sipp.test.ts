@@ -18,9 +18,9 @@ import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { startHeadless } from '../harness/headless-switchboard';
 import { startManagedProcess, tail, type ManagedProcess } from '../harness/child-processes';
 import { freeUdpPort, LOOPBACK } from '../harness/ports';
+import { SIPP } from '../harness/sipp';
 import { repoRoot } from '../harness/headless-switchboard';
 
-const SIPP = '/usr/bin/sipp';
 const FAR_HZ = 1000;
 const RINGBACK_HZ = 425;
 
