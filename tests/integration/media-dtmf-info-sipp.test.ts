@@ -6,43 +6,31 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { join } from 'node:path';
-import { makeTempDir, removeTempDir } from '../harness/temp-dir';
-import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { tail } from '../harness/child-processes';
-import { runSippUac, SIPP } from '../harness/sipp';
-import { freeUdpPort, LOOPBACK } from '../harness/ports';
+import { startSippCallee, type SippCallee } from '../harness/sipp';
+import { LOOPBACK } from '../harness/ports';
 import type { EventPayload } from '../../src-main/common/contract/contract';
 
-let dir: string;
-let callee: HeadlessSwitchboard;
-let calleePort: number;
+let sipp: SippCallee;
 
 before(async () => {
-  assert.ok(existsSync(SIPP), 'sipp is installed');
-  dir = makeTempDir('sb-info-');
-  copyFileSync(join(repoRoot, 'tests/fixtures/sipp/uac-info-dtmf.xml'), join(dir, 'uac-info-dtmf.xml'));
-  calleePort = await freeUdpPort();
-  callee = startHeadless(['--account', 'sip:callee@127.0.0.1', '--no-register', '--listen', `${LOOPBACK}:${calleePort}`, '--auto-answer', '--trace']);
-  await callee.waitForAccount('ready', 10000);
+  sipp = await startSippCallee('sb-info-', ['uac-info-dtmf.xml'], () => ['--trace']);
 });
 
 after(async () => {
-  await callee?.stop();
-  if (dir) removeTempDir(dir);
+  await sipp?.close();
 });
 
 test('INFO dtmf-relay digits arrive as call.dtmf events; other INFO bodies get 415', async () => {
   const received: EventPayload<'call.dtmf'>[] = [];
-  callee.client.on('call.dtmf', (e) => received.push(e));
+  sipp.callee.client.on('call.dtmf', (e) => received.push(e));
   const media = createSocket('udp4'); // where our RTP goes; we only need it to exist
   await new Promise<void>((resolve) => media.bind(0, LOOPBACK, resolve));
   try {
-    const { code, logs } = await runSippUac(dir, 'uac-info-dtmf.xml', calleePort, ['-set', 'porta', String(media.address().port)]);
+    const { code, logs } = await sipp.runUac('uac-info-dtmf.xml', ['-set', 'porta', String(media.address().port)]);
     assert.equal(code, 0, `SIPp got 200, 200, 415 for its INFOs:\n${tail(logs)}`);
-    const ended = await callee.waitForCall((c) => c.state === 'ended', 10000);
+    const ended = await sipp.callee.waitForCall((c) => c.state === 'ended', 10000);
     assert.deepEqual(
       received.map((e) => ({ ...e })),
       [

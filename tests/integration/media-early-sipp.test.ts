@@ -15,11 +15,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { detectTone, readWav } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
-import { startHeadless } from '../harness/headless-switchboard';
+import { repoRoot, startHeadless } from '../harness/headless-switchboard';
 import { startManagedProcess, tail, type ManagedProcess } from '../harness/child-processes';
 import { freeUdpPort, LOOPBACK } from '../harness/ports';
 import { SIPP } from '../harness/sipp';
-import { repoRoot } from '../harness/headless-switchboard';
 
 const FAR_HZ = 1000;
 const RINGBACK_HZ = 425;

@@ -10,39 +10,29 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
 import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { toneWav } from '../harness/audio-analysis';
-import { makeTempDir, removeTempDir } from '../harness/temp-dir';
-import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
+import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { tail } from '../harness/child-processes';
-import { runSippUac, SIPP } from '../harness/sipp';
-import { freeUdpPort, LOOPBACK } from '../harness/ports';
+import { startSippCallee, type SippCallee } from '../harness/sipp';
+import { LOOPBACK } from '../harness/ports';
 
-
-let dir: string;
+let sipp: SippCallee;
 let callee: HeadlessSwitchboard;
-let calleePort: number;
 
 before(async () => {
-  assert.ok(existsSync(SIPP), 'sipp is installed');
-  dir = makeTempDir('sb-reoffer-');
-  for (const f of ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml']) copyFileSync(join(repoRoot, 'tests/fixtures/sipp', f), join(dir, f));
-  const tone = toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 });
-  calleePort = await freeUdpPort();
-  callee = startHeadless(['--account', 'sip:callee@127.0.0.1', '--no-register', '--listen', `${LOOPBACK}:${calleePort}`, '--auto-answer', '--audio-in', tone, '--trace']);
-  await callee.waitForAccount('ready', 10000);
+  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml'], (dir) => [
+    '--audio-in',
+    toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 }),
+    '--trace',
+  ]);
+  callee = sipp.callee;
 });
 
 after(async () => {
-  await callee?.stop();
-  if (dir) removeTempDir(dir);
+  await sipp?.close();
 });
-
-function runSipp(scenario: string, extra: string[] = []): Promise<{ code: number | null; logs: string }> {
-  return runSippUac(dir, scenario, calleePort, extra);
-}
 
 interface Listener {
   socket: Socket;
@@ -70,7 +60,7 @@ describe('offer/answer edge cases with SIPp', () => {
   test('media follows a moved peer; rtcp-mux accepted; a malformed re-offer gets 488 and the call survives', async () => {
     const [a, b] = [await listen(), await listen()];
     try {
-      const { code, logs } = await runSipp('uac-reinvite-move.xml', ['-set', 'porta', String(a.port), '-set', 'portb', String(b.port)]);
+      const { code, logs } = await sipp.runUac('uac-reinvite-move.xml', ['-set', 'porta', String(a.port), '-set', 'portb', String(b.port)]);
       assert.equal(code, 0, `SIPp scenario completed (got every expected response, incl. the 488):\n${tail(logs)}`);
       assert.ok(a.arrivals.length > 40, `RTP went to the first address: ${a.arrivals.length} packets`);
       assert.ok(b.arrivals.length > 40, `RTP followed to the new address: ${b.arrivals.length} packets`);
@@ -94,7 +84,7 @@ describe('offer/answer edge cases with SIPp', () => {
   ] as const) {
     test(`initial offer ${scenario} → ${code} with a Warning naming why; reported in call.state`, async () => {
       const before = callee.events.length;
-      const { code: exit, logs } = await runSipp(scenario);
+      const { code: exit, logs } = await sipp.runUac(scenario);
       assert.equal(exit, 0, `SIPp got ${code}:\n${tail(logs)}`);
       // Only calls that ended after this scenario started (earlier tests left ended calls).
       const ended = await callee.waitForCall((c) => c.state === 'ended' && callee.events.findIndex((e) => e.payload === c) >= before, 10000);

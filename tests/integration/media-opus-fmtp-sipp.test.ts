@@ -6,36 +6,29 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { toneWav } from '../harness/audio-analysis';
-import { makeTempDir, removeTempDir } from '../harness/temp-dir';
-import { repoRoot, startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { tail } from '../harness/child-processes';
-import { runSippUac, SIPP } from '../harness/sipp';
-import { freeUdpPort, LOOPBACK } from '../harness/ports';
+import { startSippCallee, type SippCallee } from '../harness/sipp';
+import { LOOPBACK } from '../harness/ports';
 import { opusCodedBandwidthHz } from '../harness/opus-toc';
 
 const SCENARIO = 'uac-offer-opus-fmtp.xml';
 
-let dir: string;
-let callee: HeadlessSwitchboard;
-let calleePort: number;
+let sipp: SippCallee;
 
 before(async () => {
-  assert.ok(existsSync(SIPP), 'sipp is installed');
-  dir = makeTempDir('sb-opus-fmtp-');
-  copyFileSync(join(repoRoot, 'tests/fixtures/sipp', SCENARIO), join(dir, SCENARIO));
-  const tone = toneWav(join(dir, 'tone.wav'), { frequencyHz: 440, seconds: 30, sampleRate: 48000, amplitude: 0.3 });
-  calleePort = await freeUdpPort();
-  callee = startHeadless(['--account', 'sip:callee@127.0.0.1', '--no-register', '--listen', `${LOOPBACK}:${calleePort}`, '--auto-answer', '--audio-in', tone, '--codecs', 'opus,PCMU']);
-  await callee.waitForAccount('ready', 10000);
+  sipp = await startSippCallee('sb-opus-fmtp-', [SCENARIO], (dir) => [
+    '--audio-in',
+    toneWav(join(dir, 'tone.wav'), { frequencyHz: 440, seconds: 30, sampleRate: 48000, amplitude: 0.3 }),
+    '--codecs',
+    'opus,PCMU',
+  ]);
 });
 
 after(async () => {
-  await callee?.stop();
-  if (dir) removeTempDir(dir);
+  await sipp?.close();
 });
 
 /** One SIPp call offering Opus with `fmtp`; the Opus payloads we sent to its media address. */
@@ -48,7 +41,7 @@ async function callWith(fmtp: string): Promise<Uint8Array[]> {
     if (data.length > 12 && data[0]! >> 6 === 2 && (data[1]! & 0x7f) === 96) payloads.push(new Uint8Array(data.subarray(12)));
   });
   try {
-    const { code, logs } = await runSippUac(dir, SCENARIO, calleePort, ['-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp]);
+    const { code, logs } = await sipp.runUac(SCENARIO, ['-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp]);
     assert.equal(code, 0, `SIPp call with fmtp ${fmtp} completed:\n${tail(logs)}`);
   } finally {
     socket.close();
