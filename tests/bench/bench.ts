@@ -9,6 +9,7 @@
  *   --only LIST             comma list of: media, jitter, register, setup, calls (default all)
  *   --codecs LIST           comma list of codec names for the media and calls sections (default all)
  *   --repeat N              calls per codec in the calls section, interleaved; rows give medians (default 3; quick 1)
+ *   --calls N               calls one after the other per set of phones in the calls section, a row each (default 2, at least 2)
  *   --out FILE              JSON output (default .test-artifacts/bench.json)
  *
  * Sections (issue numbering): 1 registration, 2 call setup, 3 memory, 4 media CPU in-process,
@@ -49,6 +50,7 @@ function parseOptions() {
       only: { type: 'string' },
       codecs: { type: 'string' },
       repeat: { type: 'string' },
+      calls: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -69,6 +71,7 @@ function parseOptions() {
     callSeconds: positive('call-seconds', values['call-seconds'], quick ? 8 : 30),
     settleSeconds: nonNegative('settle-seconds', values['settle-seconds'], quick ? 0 : 30),
     repeat: positive('repeat', values.repeat, quick ? 1 : 3),
+    callsPerSet: integer('calls', values.calls, 2, 2),
     audioSeconds: quick ? 5 : 30,
     repetitions: quick ? 2 : 3,
     jitterSeconds: quick ? 5 : 15,
@@ -188,6 +191,7 @@ async function main(): Promise<number> {
             callSeconds: options.callSeconds,
             settleSeconds: options.settleSeconds,
             repeat: options.repeat,
+            callsPerSet: options.callsPerSet,
             headlessBundle,
             codecs: codecs.map((c) => ({
               name: c.name,

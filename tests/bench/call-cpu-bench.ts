@@ -13,11 +13,13 @@
  * A codec that Switchboard cannot negotiate yet (not among the codecs its calls offer) still gets
  * baresip's figure; Switchboard's is then missing with the reason.
  *
- * Two calls per set of phones, one after the other in the same processes: the first call after
- * start-up, and the second. They differ for Switchboard: V8 compiles the per-packet code to its
- * optimizing tier only as a call makes it hot (50 packets a second), which takes the first tens of
- * seconds of the first call; a desktop phone's later calls run on the optimized code. baresip
- * (compiled C) costs the same in both.
+ * Two calls (`--calls N`: N) per set of phones, one after the other in the same processes: the
+ * first call after start-up, the second, and so on, each its own row. They differ for Switchboard:
+ * V8 compiles the per-packet code to its optimizing tier only as a call makes it hot (50 packets a
+ * second), which takes the first tens of seconds of the first call, and each new call's first
+ * packets send a few functions back to baseline code (paths the earlier calls only ran before V8
+ * collected feedback for them) to be compiled again; a desktop phone that has been in calls for a
+ * while runs on the optimized code. baresip (compiled C) costs the same in all.
  *
  * Switchboard runs as it ships for scripting: the bundled headless (scripts/build-headless.mjs,
  * plain `node headless.cjs`), not the sources under tsx (whose loader thread alone costs ~1 % here).
@@ -62,6 +64,8 @@ export interface CallCpuOptions {
   headlessBundle: string;
   /** Calls per codec, in interleaved rounds (see header). */
   repeat: number;
+  /** Calls one after the other per set of phones, each measured (see header); at least 1. */
+  callsPerSet: number;
   /** Also measure bare Node's I/O floor (node-io-floor.mjs) during the first codec's call. */
   withNodeFloor?: boolean;
   pbx: TestPbx;
@@ -82,8 +86,8 @@ export interface CallCpuFigures {
   codec: string;
   /** 0-based round of --repeat this run belongs to. */
   round: number;
-  /** 1: the phones' first call after start-up; 2: the call after it, same processes (see header). */
-  callNumber: 1 | 2;
+  /** 1: the phones' first call after start-up; 2: the call after it, same processes; and so on (see header). */
+  callNumber: number;
   /** Bare Node doing only this call's packet I/O (node-io-floor.mjs), same window: first codec only. */
   nodeFloor?: { cpuPercent: number; error?: string };
   /** Why this codec's calls could not be measured at all. */
@@ -128,11 +132,15 @@ export async function benchCallCpu(options: CallCpuOptions): Promise<{ rows: Fig
         // One codec failing (a peer that would not set up the call) must not cost the others.
         const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
         log(`  ${codec.name} calls failed: ${message}`);
-        figures.push({ codec: codec.name, round, callNumber: 1, error: message }, { codec: codec.name, round, callNumber: 2, error: message });
+        for (const callNumber of callNumbers(options)) figures.push({ codec: codec.name, round, callNumber, error: message });
       }
     }
   }
   return { rows: toRows(figures, options), raw: figures };
+}
+
+function callNumbers(options: CallCpuOptions): number[] {
+  return Array.from({ length: options.callsPerSet }, (_, i) => i + 1);
 }
 
 async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number): Promise<CallCpuFigures[]> {
@@ -158,7 +166,7 @@ async function oneCodec(options: CallCpuOptions, codec: CallCodec, round: number
     started.push(bob);
     // Phones start long before their calls: see CallCpuOptions.settleSeconds.
     await sleep(registered + options.settleSeconds * 1000 - performance.now());
-    for (const callNumber of [1, 2] as const) {
+    for (const callNumber of callNumbers(options)) {
       results.push(await callPair(options, { codec: codec.name, round, callNumber }, alice, bob, { withNodeFloor: callNumber === 1 && options.withNodeFloor === true, withStats: callNumber === 2 }));
     }
   } finally {
@@ -291,7 +299,7 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
   };
   const byCodec = options.codecs.map((codec) => ({ codec, runs: figures.filter((f) => f.codec === codec.name) })).filter((c) => c.runs.length > 0);
   for (const { codec, runs: allRuns } of byCodec) {
-    for (const callNumber of [1, 2] as const) {
+    for (const callNumber of callNumbers(options)) {
       const runs = allRuns.filter((f) => f.callNumber === callNumber);
       const notes = new Set<string>();
       for (const f of runs) {
@@ -303,7 +311,7 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
       const failed = runs.filter((f) => f.error || (codec.wiredInSwitchboard && !ok(f))).length;
       const note = [...notes].map((n) => (repeated && failed < runs.length ? `${failed} of ${runs.length} runs: ${n}` : n)).join('; ') || undefined;
       const settled = options.settleSeconds > 0 ? `, phones up ${options.settleSeconds} s before` : '';
-      const which = callNumber === 1 ? `first call after start-up${settled}` : 'second call, same processes';
+      const which = callNumber === 1 ? `first call after start-up${settled}` : callNumber === 2 ? 'second call, same processes' : `call ${callNumber}, same processes`;
       rows.push(summaryRow(cpu, `${options.callSeconds} s call with ${codec.name}: ${which}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
     }
   }
