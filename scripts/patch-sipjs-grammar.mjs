@@ -14,7 +14,7 @@
 // The patch is a text edit at two anchors of the generated file. It is idempotent (a patched file
 // is recognised and left alone) and refuses, with exit code 1, a grammar.js whose shape it does not
 // know (a new sip.js): review the patch then, do not drop it silently. Without it sip.js still
-// works, only slower; tests/unit/sip-grammar-patch.test.ts checks that it is in place.
+// works, only slower; tests/unit/sip-wire/sipjs-grammar-patch.test.ts checks that it is in place.
 //
 //   node scripts/patch-sipjs-grammar.mjs      (run by npm ci / npm install)
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';

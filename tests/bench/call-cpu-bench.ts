@@ -64,7 +64,7 @@ export interface CallCpuOptions {
   headlessBundle: string;
   /** Calls per codec, in interleaved rounds (see header). */
   repeat: number;
-  /** Calls one after the other per set of phones, each measured (see header); at least 1. */
+  /** Calls one after the other per set of phones, each measured (see header); at least 2 (the jitter-buffer and memory rows come from the second). */
   callsPerSet: number;
   /** Also measure bare Node's I/O floor (node-io-floor.mjs) during the first codec's call. */
   withNodeFloor?: boolean;
