@@ -283,6 +283,8 @@ export class MediaSession {
   private sourceResampler: Resampler | undefined;
   private sinkResamplers = new Map<number, Resampler>();
   private sourceFifo = new Int16Array(0);
+  /** readFrame's array when no resampling is needed. */
+  private frameScratch = new Int16Array(0);
   private startTime = 0;
   private framesDone = 0;
   /** The far end's last two loss reports on our stream, percent (see onLossReported). */
@@ -572,6 +574,9 @@ export class MediaSession {
     const rate = this.negotiated.send.codec.info.sampleRate;
     this.sourceResampler = this.source.sampleRate === rate ? undefined : new Resampler(this.source.sampleRate, rate);
     this.sourceFifo = new Int16Array(0);
+    // Allocated here, not at a call's first frame: a site first run once the per-frame code is
+    // optimized would send that code back to baseline at the next call's first frame.
+    this.frameScratch = new Int16Array(Math.max(1, Math.round((rate * this.negotiated.ptime) / 1000)));
   }
 
   private get sending(): boolean {
@@ -584,12 +589,15 @@ export class MediaSession {
     return d === 'sendrecv' || d === 'recvonly';
   }
 
-  /** One frame of source audio at the codec's sample rate. */
+  /**
+   * One frame of source audio at the codec's sample rate. Without resampling it is read into the
+   * same array every frame (the encoder consumes it at once and keeps nothing, see AudioEncoder).
+   */
   private readFrame(samples: number): Int16Array {
     if (!this.sourceResampler) {
-      const frame = new Int16Array(samples);
-      this.readSource(frame);
-      return frame;
+      if (this.frameScratch.length !== samples) this.frameScratch = new Int16Array(samples);
+      this.readSource(this.frameScratch);
+      return this.frameScratch;
     }
     const chunk = Math.max(1, Math.round((this.source.sampleRate * this.negotiated.ptime) / 1000));
     while (this.sourceFifo.length < samples) this.readIntoSourceFifo(chunk);
@@ -895,7 +903,7 @@ export class MediaSession {
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
       return;
     }
-    const entry = this.negotiated.receive.find((r) => r.payloadType === packet.payloadType);
+    const entry = this.receiveEntry(packet.payloadType);
     if (!entry) {
       this.counters.unknownPayloadType++;
       return;
@@ -917,6 +925,13 @@ export class MediaSession {
       arrivalMs: receivedAt,
     });
     this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate);
+  }
+
+  /** The negotiated receive format of `payloadType` (a loop: this runs for every packet). */
+  private receiveEntry(payloadType: number): NegotiatedAudio['receive'][number] | undefined {
+    const receive = this.negotiated.receive;
+    for (let i = 0; i < receive.length; i++) if (receive[i]!.payloadType === payloadType) return receive[i];
+    return undefined;
   }
 
   /** Decoded audio at the codec's `rate`, resampled to the sink's rate if they differ. */

@@ -132,6 +132,10 @@ describe('µ-law (PCMU)', () => {
     const pcm = Int16Array.from([0, 1000, -1000, 32767, -32768, 5]);
     const encoded = pcmuCodec.createEncoder().encode(pcm);
     assert.deepEqual([...encoded], [...pcm].map(linearToUlaw));
+    // The encoder's table (indexed by the bits the law uses) agrees with the law for every input.
+    const all = Int16Array.from({ length: 65536 }, (_, i) => i - 32768);
+    const codes = pcmuCodec.createEncoder().encode(all);
+    for (let i = 0; i < all.length; i++) if (codes[i] !== linearToUlaw(all[i]!)) assert.fail(`encoder: ${all[i]} -> ${codes[i]}, law says ${linearToUlaw(all[i]!)}`);
     assert.deepEqual([...pcmuCodec.createDecoder().decode(encoded)], [...encoded].map(ulawToLinear));
     assert.equal(pcmuCodec.info.staticPayloadType, 0);
   });
@@ -183,6 +187,10 @@ describe('A-law (PCMA)', () => {
     const pcm = Int16Array.from([0, 1000, -1000, 32767, -32768, 5]);
     const encoded = pcmaCodec.createEncoder().encode(pcm);
     assert.deepEqual([...encoded], [...pcm].map(linearToAlaw));
+    // The encoder's table (indexed by the bits the law uses) agrees with the law for every input.
+    const all = Int16Array.from({ length: 65536 }, (_, i) => i - 32768);
+    const codes = pcmaCodec.createEncoder().encode(all);
+    for (let i = 0; i < all.length; i++) if (codes[i] !== linearToAlaw(all[i]!)) assert.fail(`encoder: ${all[i]} -> ${codes[i]}, law says ${linearToAlaw(all[i]!)}`);
     assert.deepEqual([...pcmaCodec.createDecoder().decode(encoded)], [...encoded].map(alawToLinear));
     assert.equal(pcmaCodec.info.staticPayloadType, 8);
   });

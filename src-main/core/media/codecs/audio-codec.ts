@@ -20,7 +20,10 @@ export interface AudioCodecInfo {
 }
 
 export interface AudioEncoder {
-  /** Encode exactly one frame of mono PCM at `info.sampleRate` (e.g. 160 samples for 20 ms of G.711). */
+  /**
+   * Encode exactly one frame of mono PCM at `info.sampleRate` (e.g. 160 samples for 20 ms of G.711).
+   * MUST NOT keep `pcm` after returning (the media session reads the next frame into the same array).
+   */
   encode(pcm: Int16Array): Uint8Array;
   /**
    * The loss (percent) the far end reports on what we send (RTCP), for codecs whose redundancy

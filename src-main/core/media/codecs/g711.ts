@@ -6,8 +6,11 @@
  * their one's complement (so -1 and 0 land in the two "zero" codes and the law stays symmetric).
  * Decoded values are the midpoints of the quantization intervals, scaled back to 16 bits.
  *
- * The per-sample functions are exact; the encoders/decoders use 64 KiB / 256-entry tables built
- * from them once at module load because they run for every sample of every call.
+ * The per-sample functions are exact; the encoders/decoders use tables built from them once at
+ * module load because they run for every sample of every call. An encoder table is indexed by the
+ * bits its law uses (sample >> 2: 16 KiB for µ-law, sample >> 4: 4 KiB for A-law; negatives' one's
+ * complement commutes with the arithmetic shift), not by the whole 16-bit sample: a frame arrives
+ * every 20 ms with the caches cold, and a smaller table is fewer lines to fetch.
  */
 import type { AudioCodec, AudioDecoder, AudioEncoder, AudioCodecInfo } from './audio-codec';
 
@@ -56,10 +59,18 @@ export function alawToLinear(code: number): number {
   return value & 0x80 ? magnitude : 0 - magnitude;
 }
 
-function buildEncodeTable(encode: (sample: number) => number): Uint8Array {
-  const table = new Uint8Array(65536);
-  for (let i = 0; i < 65536; i++) table[i] = encode(i - 32768);
-  return table;
+/** Encoder table: entry i is the code of every sample s with s >> shift === i - (32768 >> shift). */
+interface EncodeTable {
+  codes: Uint8Array;
+  shift: number;
+  offset: number;
+}
+
+function buildEncodeTable(encode: (sample: number) => number, shift: number): EncodeTable {
+  const offset = 32768 >> shift;
+  const codes = new Uint8Array(65536 >> shift);
+  for (let i = 0; i < codes.length; i++) codes[i] = encode((i - offset) << shift);
+  return { codes, shift, offset };
 }
 
 function buildDecodeTable(decode: (code: number) => number): Int16Array {
@@ -68,16 +79,17 @@ function buildDecodeTable(decode: (code: number) => number): Int16Array {
   return table;
 }
 
-const ulawEncodeTable = buildEncodeTable(linearToUlaw);
-const alawEncodeTable = buildEncodeTable(linearToAlaw);
+const ulawEncodeTable = buildEncodeTable(linearToUlaw, 2);
+const alawEncodeTable = buildEncodeTable(linearToAlaw, 4);
 const ulawDecodeTable = buildDecodeTable(ulawToLinear);
 const alawDecodeTable = buildDecodeTable(alawToLinear);
 
 class G711Encoder implements AudioEncoder {
-  constructor(private readonly table: Uint8Array) {}
+  constructor(private readonly table: EncodeTable) {}
   encode(pcm: Int16Array): Uint8Array {
     const out = new Uint8Array(pcm.length);
-    for (let i = 0; i < pcm.length; i++) out[i] = this.table[pcm[i]! + 32768]!;
+    const { codes, shift, offset } = this.table;
+    for (let i = 0; i < pcm.length; i++) out[i] = codes[(pcm[i]! >> shift) + offset]!;
     return out;
   }
   close(): void {
@@ -97,7 +109,7 @@ class G711Decoder implements AudioDecoder {
   }
 }
 
-function g711Codec(info: AudioCodecInfo, encodeTable: Uint8Array, decodeTable: Int16Array): AudioCodec {
+function g711Codec(info: AudioCodecInfo, encodeTable: EncodeTable, decodeTable: Int16Array): AudioCodec {
   return {
     info,
     createEncoder: () => new G711Encoder(encodeTable),

@@ -157,7 +157,10 @@ const FEC_HEADROOM_LOSS = 0.01;
 const LOSS_SMOOTHING = 1 / 250;
 /** Smoothing of the per-packet delay measurements (EMA weight of a new sample). */
 const DELAY_SMOOTHING = 1 / 16;
-/** How many played sequence numbers are remembered to tell duplicates from late packets. */
+/**
+ * How many sequence numbers back played packets are remembered, to tell duplicates from late
+ * packets: a ring indexed by extended sequence number (no hash set to update per packet).
+ */
 const PLAYED_MEMORY = 512;
 
 export class JitterBuffer {
@@ -180,8 +183,8 @@ export class JitterBuffer {
   private latestEndTs = -Infinity;
   /** Packets waiting to be played, sorted by extended timestamp. */
   private queue: QueuedPacket[] = [];
-  private played = new Set<number>();
-  private playedOrder: number[] = [];
+  /** Played extended sequence numbers, each at index extSeq % PLAYED_MEMORY (-1: none). */
+  private readonly played = new Float64Array(PLAYED_MEMORY).fill(-1);
   /** Extended RTP timestamp of the next frame to decode (valid while playing). */
   private nextTs = 0;
   /** Frame length in RTP timestamp units, learned from decoded frames. */
@@ -269,7 +272,7 @@ export class JitterBuffer {
     const extSeq = this.seqs.unwrap(packet.seq);
     const extTs = this.timestamps.unwrap(packet.timestamp);
 
-    if (this.played.has(extSeq) || this.queue.some((p) => p.extSeq === extSeq)) {
+    if (this.wasPlayed(extSeq) || this.isQueued(extSeq)) {
       this.counters.duplicates++;
       return;
     }
@@ -306,6 +309,15 @@ export class JitterBuffer {
     this.pullSamples = samples;
     if (deviceTimeMs !== undefined) this.measurePlayoutDelay(deviceTimeMs);
     while (this.pendingLength < samples) this.produceFrame();
+    this.counters.outputSamples += samples;
+    const first = this.pending[0]!;
+    if (this.pendingOffset === 0 && first.length === samples) {
+      // The usual pull: exactly one decoded frame. Every pending chunk is the buffer's own fresh
+      // array (decoder output, concealment, time-scaled copy), so it is handed over, not copied.
+      this.pending.shift();
+      this.pendingLength -= samples;
+      return first;
+    }
     const out = new Int16Array(samples);
     let filled = 0;
     while (filled < samples) {
@@ -320,7 +332,6 @@ export class JitterBuffer {
       }
     }
     this.pendingLength -= samples;
-    this.counters.outputSamples += samples;
     return out;
   }
 
@@ -485,7 +496,8 @@ export class JitterBuffer {
   private insert(packet: QueuedPacket): void {
     let i = this.queue.length;
     while (i > 0 && this.queue[i - 1]!.extTs > packet.extTs) i--;
-    this.queue.splice(i, 0, packet);
+    if (i === this.queue.length) this.queue.push(packet); // in order: the usual case
+    else this.queue.splice(i, 0, packet);
   }
 
   private produceFrame(): void {
@@ -698,9 +710,16 @@ export class JitterBuffer {
   }
 
   private remember(extSeq: number): void {
-    this.played.add(extSeq);
-    this.playedOrder.push(extSeq);
-    if (this.playedOrder.length > PLAYED_MEMORY) this.played.delete(this.playedOrder.shift()!);
+    this.played[extSeq % PLAYED_MEMORY] = extSeq;
+  }
+
+  private wasPlayed(extSeq: number): boolean {
+    return this.played[extSeq % PLAYED_MEMORY] === extSeq;
+  }
+
+  private isQueued(extSeq: number): boolean {
+    for (let i = 0; i < this.queue.length; i++) if (this.queue[i]!.extSeq === extSeq) return true;
+    return false;
   }
 
   /** New SSRC: a new stream with its own numbering and encoder state. Audio already decoded still plays. */
@@ -710,8 +729,7 @@ export class JitterBuffer {
     this.timestamps.reset();
     this.estimator.reset();
     this.queue = [];
-    this.played.clear();
-    this.playedOrder = [];
+    this.played.fill(-1);
     this.highestSeq = -Infinity;
     this.latestEndTs = -Infinity;
     this.playedFloorTs = -Infinity;

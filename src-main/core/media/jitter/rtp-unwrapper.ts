@@ -5,12 +5,16 @@
  */
 export class RtpUnwrapper {
   private highest: number | undefined;
+  /** 2^bits, computed once: unwrap runs for every packet. */
+  private readonly space: number;
 
   /** `bits` is 16 for sequence numbers, 32 for timestamps. */
-  constructor(private readonly bits: 16 | 32) {}
+  constructor(private readonly bits: 16 | 32) {
+    this.space = 2 ** bits;
+  }
 
   unwrap(value: number): number {
-    const space = 2 ** this.bits;
+    const space = this.space;
     if (!Number.isInteger(value) || value < 0 || value >= space) {
       throw new RangeError(`RTP ${this.bits === 16 ? 'sequence number' : 'timestamp'} out of range: ${value}`);
     }

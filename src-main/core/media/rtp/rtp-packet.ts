@@ -11,6 +11,10 @@
  *
  * `parseRtpPacket` returns views into the given buffer (no copy): the caller must not reuse the
  * buffer while it still needs the packet.
+ *
+ * Cost: both run for every packet of every call, cold (the process slept since the last packet),
+ * so the fields are read and written byte by byte: a DataView is a C++ builtin call and one more
+ * object per packet, and a packet without CSRCs (nearly all) shares one frozen empty list.
  */
 
 export interface RtpHeaderExtension {
@@ -26,7 +30,8 @@ export interface RtpPacket {
   sequenceNumber: number;
   timestamp: number;
   ssrc: number;
-  csrcs: number[];
+  /** Frozen (and shared) when empty, as parsed. */
+  csrcs: readonly number[];
   extension?: RtpHeaderExtension;
   payload: Uint8Array;
   /** Number of padding bytes at the end (including the count byte); 0 = no padding. */
@@ -38,12 +43,27 @@ export class RtpParseError extends Error {
 }
 
 const FIXED_HEADER = 12;
+const NO_CSRCS: readonly number[] = Object.freeze([]);
+
+function readUint16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+function readUint32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+function writeUint32(b: Uint8Array, at: number, value: number): void {
+  b[at] = value >>> 24;
+  b[at + 1] = value >>> 16;
+  b[at + 2] = value >>> 8;
+  b[at + 3] = value;
+}
 
 export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
   if (buffer.length < FIXED_HEADER) {
     throw new RtpParseError(`RTP packet too short: ${buffer.length} bytes, the fixed header needs 12`);
   }
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const b0 = buffer[0]!;
   const version = b0 >> 6;
   if (version !== 2) throw new RtpParseError(`Not RTP version 2 (version field is ${version})`);
@@ -55,13 +75,17 @@ export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
   if (buffer.length < offset) {
     throw new RtpParseError(`RTP packet truncated: CSRC count ${csrcCount} needs ${offset} bytes, got ${buffer.length}`);
   }
-  const csrcs: number[] = [];
-  for (let i = 0; i < csrcCount; i++) csrcs.push(view.getUint32(FIXED_HEADER + i * 4));
+  let csrcs = NO_CSRCS;
+  if (csrcCount > 0) {
+    const list: number[] = [];
+    for (let i = 0; i < csrcCount; i++) list.push(readUint32(buffer, FIXED_HEADER + i * 4));
+    csrcs = list;
+  }
   let extension: RtpHeaderExtension | undefined;
   if (hasExtension) {
     if (buffer.length < offset + 4) throw new RtpParseError('RTP packet truncated inside the header extension');
-    const profile = view.getUint16(offset);
-    const words = view.getUint16(offset + 2);
+    const profile = readUint16(buffer, offset);
+    const words = readUint16(buffer, offset + 2);
     const start = offset + 4;
     const end = start + words * 4;
     if (buffer.length < end) {
@@ -82,9 +106,9 @@ export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
   const packet: RtpPacket = {
     marker: (b1 & 0x80) !== 0,
     payloadType: b1 & 0x7f,
-    sequenceNumber: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    ssrc: view.getUint32(8),
+    sequenceNumber: readUint16(buffer, 2),
+    timestamp: readUint32(buffer, 4),
+    ssrc: readUint32(buffer, 8),
     csrcs,
     payload: buffer.subarray(offset, end),
     paddingLength,
@@ -105,7 +129,7 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   checkUint('timestamp', packet.timestamp, 32);
   checkUint('SSRC', packet.ssrc, 32);
   if (packet.csrcs.length > 15) throw new RangeError(`RTP allows at most 15 CSRCs, got ${packet.csrcs.length}`);
-  packet.csrcs.forEach((csrc) => checkUint('CSRC', csrc, 32));
+  for (const csrc of packet.csrcs) checkUint('CSRC', csrc, 32);
   if (packet.paddingLength < 0 || packet.paddingLength > 255 || !Number.isInteger(packet.paddingLength)) {
     throw new RangeError(`RTP padding length must be 0..255, got ${packet.paddingLength}`);
   }
@@ -120,20 +144,23 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   const headerLength = FIXED_HEADER + packet.csrcs.length * 4 + (ext ? 4 + ext.data.length : 0);
   const total = headerLength + packet.payload.length + packet.paddingLength;
   const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
   out[0] = 0x80 | (packet.paddingLength > 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | packet.csrcs.length;
   out[1] = (packet.marker ? 0x80 : 0) | packet.payloadType;
-  view.setUint16(2, packet.sequenceNumber);
-  view.setUint32(4, packet.timestamp);
-  view.setUint32(8, packet.ssrc);
+  out[2] = packet.sequenceNumber >>> 8;
+  out[3] = packet.sequenceNumber;
+  writeUint32(out, 4, packet.timestamp);
+  writeUint32(out, 8, packet.ssrc);
   let offset = FIXED_HEADER;
   for (const csrc of packet.csrcs) {
-    view.setUint32(offset, csrc);
+    writeUint32(out, offset, csrc);
     offset += 4;
   }
   if (ext) {
-    view.setUint16(offset, ext.profile);
-    view.setUint16(offset + 2, ext.data.length / 4);
+    const words = ext.data.length / 4;
+    out[offset] = ext.profile >>> 8;
+    out[offset + 1] = ext.profile;
+    out[offset + 2] = words >>> 8;
+    out[offset + 3] = words;
     out.set(ext.data, offset + 4);
     offset += 4 + ext.data.length;
   }

@@ -219,6 +219,6 @@ export class RtpStreamSocket {
     } else {
       this.latched = { address: rinfo.address, port: rinfo.port };
     }
-    this.handler?.(data, { address: rinfo.address, port: rinfo.port });
+    this.handler?.(data, rinfo); // rinfo is a fresh object per datagram (Node's), not copied again
   }
 }
