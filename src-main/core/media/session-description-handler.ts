@@ -66,6 +66,7 @@ import { CallDtmf } from './call-dtmf';
 import type { ReceivedDtmfDigit } from './dtmf/rfc4733-receiver';
 import type { DtmfDigit } from './dtmf/dtmf-digit';
 import { CallRecorder } from './call-recorder';
+import { TappedSink, TappedSource, type FrameTap } from './audio/tapped-ports';
 import { RingbackTone } from './ringback-tone';
 import type { CallHold } from '../../common/contract/contract';
 
@@ -143,6 +144,12 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private remoteHold = false;
   private dtmf: CallDtmf | undefined;
   private recorder: CallRecorder | undefined;
+  /** What the call's tapped audio ports hand the recorder (per frame: no closure or try block unless one runs). */
+  private readonly recorderTap: FrameTap = {
+    active: () => this.recorder !== undefined,
+    local: (frame, sampleRate) => this.record((recorder) => recorder.local(frame, sampleRate)),
+    remote: (frame, sampleRate) => this.record((recorder) => recorder.remoteFrame(frame, sampleRate)),
+  };
   private ringback: RingbackTone | undefined;
   /** The audio ports were opened by startRingback, before the codec was known. */
   private audioOpenedForRingback = false;
@@ -427,49 +434,6 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.keying = keying;
   }
 
-  /** Audio ports that also feed the recorder, when one is running. */
-  private tapped(audio: { source: AudioSource; sink: AudioSink }): { source: AudioSource; sink: AudioSink } {
-    const { source, sink } = audio;
-    // Per frame: no closure or try block unless a recorder is running.
-    return {
-      source: {
-        get sampleRate() {
-          return source.sampleRate;
-        },
-        read: (frame) => {
-          source.read(frame);
-          if (this.recorder) this.record((recorder) => recorder.local(frame, source.sampleRate));
-        },
-        // A device-clocked source stays one: the recorder still taps what is read.
-        ...(source.setCaptureListener ? { setCaptureListener: (listener: ((readable: number) => void) | undefined) => source.setCaptureListener!(listener) } : {}),
-        close: () => source.close(),
-      },
-      sink: {
-        get sampleRate() {
-          return sink.sampleRate;
-        },
-        write: (frame) => {
-          if (this.recorder) this.record((recorder) => recorder.remoteFrame(frame, sink.sampleRate));
-          sink.write(frame);
-        },
-        // A device-clocked sink stays one: the recorder taps what the device pulls.
-        ...(sink.setPuller
-          ? {
-              setPuller: (pull: ((frame: Int16Array) => void) | undefined) =>
-                sink.setPuller!(
-                  pull &&
-                    ((frame) => {
-                      pull(frame);
-                      if (this.recorder) this.record((recorder) => recorder.remoteFrame(frame, sink.sampleRate));
-                    }),
-                ),
-            }
-          : {}),
-        close: () => sink.close(),
-      },
-    };
-  }
-
   private record(action: (recorder: CallRecorder) => void): void {
     if (!this.recorder) return;
     try {
@@ -500,9 +464,11 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       // May throw (closed file): like a failed openAudio, the exchange then fails.
       this.audio.sink.followSampleRate(codecRate);
     }
-    const ports = this.tapped(this.audio);
     this.applySrtp(rtp, negotiated.srtp);
-    this.media = new MediaSession({ rtp, negotiated, source: ports.source, sink: ports.sink, log: this.log });
+    // The ports also feed the recorder, when one is running (see tapped-ports.ts for why classes).
+    const source = new TappedSource(this.audio.source, this.recorderTap);
+    const sink = new TappedSink(this.audio.sink, this.recorderTap);
+    this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log });
     this.dtmf = new CallDtmf(rtp, this.media, (digit) => this.onDtmf?.(digit), this.log);
     this.media.start();
     this.resolveMediaStarted(this.media);
