@@ -4,6 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseRtpPacket, serializeRtpPacket, type RtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession, type ReceivedRtp } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
@@ -156,5 +158,43 @@ describe('RtpSession', () => {
       await session.close();
       peer.socket.close();
     }
+  });
+});
+
+describe('RTP session: a new session keeps the per-packet code optimized', () => {
+  test("a session's first packet sent and received does not throw away the optimized sendFrame / receive code of the sessions before it", () => {
+    // In a Node that can ask V8 (%GetOptimizationStatus, bit 6 = TurboFan), without concurrent
+    // recompilation so the answer does not depend on timing. The first-packet bookkeeping once
+    // called each session's own promise resolver inline: "wrong call target" at every new
+    // session's first packet, and the call's per-packet code back on baseline code.
+    const script = `
+      const { RtpSession } = await import(${JSON.stringify(fileURLToPath(new URL('../../../src-main/core/media/rtp/rtp-session.ts', import.meta.url)))});
+      class FakeSocket {
+        rtcp = undefined; local = { address: '127.0.0.1', port: 1 }; handler = undefined;
+        send() { return true; }
+        onDatagram(handler) { this.handler = handler; }
+      }
+      const packet = (seq) => { const p = new Uint8Array(172); p[0] = 0x80; p[2] = seq >> 8; p[3] = seq & 255; p[11] = 7; return Buffer.from(p.buffer); };
+      const send = RtpSession.prototype.sendFrame;
+      const receive = (session, seq) => session.socket.handler(packet(seq), { address: '127.0.0.1', port: 2 });
+      const payload = new Uint8Array(160);
+      const first = new RtpSession(new FakeSocket());
+      const onDatagram = RtpSession.prototype.onDatagram;
+      %PrepareFunctionForOptimization(send);
+      %PrepareFunctionForOptimization(onDatagram);
+      for (let i = 0; i < 20; i++) { first.sendFrame(0, payload, 160); receive(first, i); }
+      %OptimizeFunctionOnNextCall(send);
+      %OptimizeFunctionOnNextCall(onDatagram);
+      first.sendFrame(0, payload, 160);
+      receive(first, 20);
+      const turbofan = (f) => (%GetOptimizationStatus(f) & 64) !== 0;
+      const optimized = turbofan(send) && turbofan(onDatagram);
+      const next = new RtpSession(new FakeSocket());
+      next.sendFrame(0, payload, 160);
+      receive(next, 1);
+      process.stdout.write(JSON.stringify({ optimized, afterNextSessionsFirstPackets: turbofan(send) && turbofan(onDatagram) }));
+    `;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), { optimized: true, afterNextSessionsFirstPackets: true });
   });
 });

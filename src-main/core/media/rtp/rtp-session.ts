@@ -164,10 +164,7 @@ export class RtpSession {
       this.nextMarker = false;
       this.counters.packetsSent++;
       this.counters.bytesSent += payload.length;
-      if (this.counters.firstSentAt === undefined) {
-        this.counters.firstSentAt = this.clock.now();
-        this.resolveFirstSent(this.counters.firstSentAt);
-      }
+      if (this.counters.firstSentAt === undefined) this.onFirstSent();
     }
     return sent;
   }
@@ -205,6 +202,21 @@ export class RtpSession {
   async close(): Promise<void> {
     this.packetHandler = undefined;
     await this.socket.close();
+  }
+
+  /**
+   * The first packet's bookkeeping, out of line: sendFrame and onDatagram run for every packet,
+   * and a call in them to this session's own promise resolver (a different function in every
+   * session) made V8 throw their optimized code away at the next session's first packet.
+   */
+  private onFirstSent(): void {
+    this.counters.firstSentAt = this.clock.now();
+    this.resolveFirstSent(this.counters.firstSentAt);
+  }
+
+  private onFirstReceived(receivedAt: number): void {
+    this.counters.firstReceivedAt = receivedAt;
+    this.resolveFirstReceived(receivedAt);
   }
 
   private onRtcpDatagram(wire: Uint8Array): void {
@@ -252,10 +264,7 @@ export class RtpSession {
     const receivedAt = this.clock.now();
     this.counters.packetsReceived++;
     this.counters.bytesReceived += packet.payload.length;
-    if (this.counters.firstReceivedAt === undefined) {
-      this.counters.firstReceivedAt = receivedAt;
-      this.resolveFirstReceived(receivedAt);
-    }
+    if (this.counters.firstReceivedAt === undefined) this.onFirstReceived(receivedAt);
     this.packetHandler?.({ packet, source, receivedAt });
   }
 }
