@@ -107,6 +107,14 @@
  * clean link. `stats()` returns everything a user or test wants to know about the media of the
  * call, including an E-model R-factor/MOS estimate.
  *
+ * Teardown and V8: V8 compiles a field that was only ever written once per object (in practice:
+ * only by the constructor) as a constant of that object shape, and throws away every optimized
+ * function that relied on it when any object of that shape writes it again. So the first call's
+ * teardown writing `closed`, `queue = []` and the like threw the optimized per-packet code away,
+ * and the next call started on baseline code (the headless's V8 deopt log: ~15 media functions
+ * dropped, "code dependencies", at the end of a process's first call). Fields the per-packet code
+ * reads are therefore emptied in place at teardown, or are flags written at construction as well.
+ *
  * Ownership: the session owns its encoder, jitter buffers (each owns its decoder), resamplers and
  * RtcpSession. It does NOT own the RtpSession, source or sink: whoever created them closes them
  * after `stop()`.

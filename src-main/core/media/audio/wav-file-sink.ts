@@ -44,6 +44,12 @@ export class WavFileSink implements AudioSink {
   private writing: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
+  /**
+   * Frames are taken while the file is open: set once it is created, cleared by close(). A flag
+   * written in the constructor as well as at close, unlike `closing`, so the per-frame `write` is
+   * never compiled with it as a constant (see media-session.ts, "Teardown and V8").
+   */
+  private accepting = false;
 
   constructor(
     readonly path: string,
@@ -57,6 +63,7 @@ export class WavFileSink implements AudioSink {
     } catch (error) {
       throw new Error(`Cannot create WAV file ${path}: ${(error as Error).message}`, { cause: error });
     }
+    this.accepting = true;
   }
 
   get sampleRate(): number {
@@ -69,7 +76,7 @@ export class WavFileSink implements AudioSink {
   }
 
   write(frame: Int16Array): void {
-    if (this.closing) return;
+    if (!this.accepting) return;
     const bytes = frame.length * 2;
     if (this.pendingBytes + bytes > this.pending.length) this.flush();
     if (bytes > this.pending.length) this.pending = Buffer.alloc(bytes);
@@ -99,6 +106,7 @@ export class WavFileSink implements AudioSink {
   }
 
   close(): Promise<void> {
+    this.accepting = false;
     this.closing ??= (async () => {
       this.flush();
       await this.writing;

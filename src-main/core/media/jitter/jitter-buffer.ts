@@ -182,7 +182,7 @@ export class JitterBuffer {
   private highestSeq = -Infinity;
   private latestEndTs = -Infinity;
   /** Packets waiting to be played, sorted by extended timestamp. */
-  private queue: QueuedPacket[] = [];
+  private readonly queue: QueuedPacket[] = [];
   /** Played extended sequence numbers, each at index extSeq % PLAYED_MEMORY (-1: none). */
   private readonly played = new Float64Array(PLAYED_MEMORY).fill(-1);
   /** Extended RTP timestamp of the next frame to decode (valid while playing). */
@@ -423,7 +423,8 @@ export class JitterBuffer {
 
   close(): void {
     this.decoder.close();
-    this.queue = [];
+    // Emptied in place, here and in changeStream: see media-session.ts, "Teardown and V8".
+    this.queue.length = 0;
   }
 
   private get frameMs(): number {
@@ -728,7 +729,7 @@ export class JitterBuffer {
     this.seqs.reset();
     this.timestamps.reset();
     this.estimator.reset();
-    this.queue = [];
+    this.queue.length = 0;
     this.played.fill(-1);
     this.highestSeq = -Infinity;
     this.latestEndTs = -Infinity;

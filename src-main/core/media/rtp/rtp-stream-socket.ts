@@ -123,7 +123,8 @@ export class RtpStreamSocket {
   readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0 };
   private sdpRemote: TransportAddress | undefined;
   private latched: TransportAddress | undefined;
-  private closed = false;
+  /** Closed until the constructor has wired the socket (see there). */
+  private closed = true;
   private handler: ((data: Buffer, source: TransportAddress) => void) | undefined;
   private sendsUntilCheck = 0;
 
@@ -136,6 +137,9 @@ export class RtpStreamSocket {
       // ICMP port unreachable etc. surface here on some platforms; a media socket must survive them.
       this.onError?.(error);
     });
+    // Open from here on. Written here as well as in close(), so V8 never compiles the per-packet
+    // code with `closed` as a constant (see media-session.ts, "Teardown and V8").
+    this.closed = false;
   }
 
   /** Optional sink for socket errors (logged by the owner). */

@@ -1,0 +1,67 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const src = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../../src-main/core/media/${path}`, import.meta.url)));
+
+/**
+ * See media-session.ts, "Teardown and V8": closing one call's objects must not throw away the
+ * optimized per-packet code the next call runs. In a Node that can ask V8
+ * (%GetOptimizationStatus, bit 6 = TurboFan), without concurrent recompilation: each per-packet
+ * method is optimized on one object, ANOTHER object of the same class is closed, and the method
+ * must still be TurboFan code. (Before: the jitter buffer's close() reassigned `queue`, the RTP
+ * socket's and the WAV sink's close() wrote fields their per-packet methods had only seen with
+ * one value; V8 had compiled those as constants, and all three were deoptimized, checked.)
+ */
+describe('closing a call keeps the per-packet code optimized for the next one', () => {
+  test('jitter buffer push/pull, RTP socket send, WAV sink write stay TurboFan code when another instance closes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'teardown-opt-'));
+    try {
+      const script = `
+        const { JitterBuffer } = await import(${src('jitter/jitter-buffer.ts')});
+        const { pcmuCodec } = await import(${src('codecs/g711.ts')});
+        const { RtpStreamSocket } = await import(${src('rtp/rtp-stream-socket.ts')});
+        const { WavFileSink } = await import(${src('audio/wav-file-sink.ts')});
+        const turbofan = (f) => (%GetOptimizationStatus(f) & 64) !== 0;
+        const optimize = (f, run) => { %PrepareFunctionForOptimization(f); for (let i = 0; i < 30; i++) run(i); %OptimizeFunctionOnNextCall(f); run(30); };
+        const result = {};
+
+        const packet = (i) => ({ seq: i, timestamp: i * 160, ssrc: 5, marker: i === 0, payload: new Uint8Array(160), arrivalMs: i * 20 });
+        const jb = new JitterBuffer(pcmuCodec, { startupDelayMs: 0 });
+        const push = JitterBuffer.prototype.push;
+        const pull = JitterBuffer.prototype.pull;
+        optimize(push, (i) => jb.push(packet(i)));
+        optimize(pull, (i) => jb.pull(160, i * 20 + 40));
+        new JitterBuffer(pcmuCodec).close();
+        result.jitterBuffer = turbofan(push) && turbofan(pull);
+
+        const [a, b, other] = await Promise.all([0, 1, 2].map(() => RtpStreamSocket.open('127.0.0.1', 64, false)));
+        a.setRemote(b.local);
+        const send = RtpStreamSocket.prototype.send;
+        const datagram = new Uint8Array(172);
+        optimize(send, () => a.send(datagram));
+        await other.close();
+        result.rtpSocket = turbofan(send);
+        await a.close();
+        await b.close();
+
+        const sink = new WavFileSink(${JSON.stringify(join(dir, 'a.wav'))}, 8000);
+        const write = WavFileSink.prototype.write;
+        const frame = new Int16Array(160);
+        optimize(write, () => sink.write(frame));
+        await new WavFileSink(${JSON.stringify(join(dir, 'b.wav'))}, 8000).close();
+        result.wavSink = turbofan(write);
+        await sink.close();
+        process.stdout.write(JSON.stringify(result));
+      `;
+      const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      assert.deepEqual(JSON.parse(out), { jitterBuffer: true, rtpSocket: true, wavSink: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
