@@ -143,13 +143,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private keying: SdesKeying | undefined;
   private remoteHold = false;
   private dtmf: CallDtmf | undefined;
-  private recorder: CallRecorder | undefined;
-  /** What the call's tapped audio ports hand the recorder (per frame: no closure or try block unless one runs). */
-  private readonly recorderTap: FrameTap = {
-    active: () => this.recorder !== undefined,
-    local: (frame, sampleRate) => this.record((recorder) => recorder.local(frame, sampleRate)),
-    remote: (frame, sampleRate) => this.record((recorder) => recorder.remoteFrame(frame, sampleRate)),
-  };
+  /** The call's recorder, when one runs, fed by the tapped audio ports. */
+  private readonly recorderTap = new RecorderTap((message) => this.log(message));
   private ringback: RingbackTone | undefined;
   /** The audio ports were opened by startRingback, before the codec was known. */
   private audioOpenedForRingback = false;
@@ -236,18 +231,19 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
 
   /** Start or stop recording (see call-recorder.ts for the file format). */
   setRecording(path: string | undefined): void {
-    if (this.recorder) {
-      this.recorder.stop();
-      this.recorder = undefined;
+    const tap = this.recorderTap;
+    if (tap.recorder) {
+      tap.recorder.stop();
+      tap.recorder = undefined;
     }
     if (path !== undefined) {
       if (this.stateValue === 'closed') throw new Error('The call has ended');
-      this.recorder = new CallRecorder(path);
+      tap.recorder = new CallRecorder(path);
     }
   }
 
   get recordingPath(): string | undefined {
-    return this.recorder?.path;
+    return this.recorderTap.recorder?.path;
   }
 
   hasDescription(contentType: string): boolean {
@@ -346,12 +342,17 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.dtmf?.close();
     this.ringback?.stop();
     this.media?.stop();
-    try {
-      this.recorder?.stop();
-    } catch (error) {
-      this.log(`Finishing the recording ${this.recorder?.path} failed: ${(error as Error).message}`);
+    // Only when one runs: the tapped ports ask for every frame whether it does, and writing the
+    // field with no recorder would still count as a second write (media-session.ts, "Teardown and V8").
+    const recorder = this.recorderTap.recorder;
+    if (recorder) {
+      try {
+        recorder.stop();
+      } catch (error) {
+        this.log(`Finishing the recording ${recorder.path} failed: ${(error as Error).message}`);
+      }
+      this.recorderTap.recorder = undefined;
     }
-    this.recorder = undefined;
     void this.teardown().then(this.resolveClosed);
   }
 
@@ -434,16 +435,6 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.keying = keying;
   }
 
-  private record(action: (recorder: CallRecorder) => void): void {
-    if (!this.recorder) return;
-    try {
-      action(this.recorder);
-    } catch (error) {
-      this.log(`Recording ${this.recorder?.path} failed, stopped: ${(error as Error).message}`);
-      this.recorder = undefined;
-    }
-  }
-
   /** Give `sdp` our session version, bumped if its content differs from what we sent last. */
   private versioned(sdp: SessionDescription): SessionDescription {
     if (this.lastLocal && contentKey(this.lastLocal) !== contentKey(sdp)) this.sessionVersion += 1n;
@@ -522,5 +513,40 @@ export function checkRemoteOffer(sdp: string, env: MediaEnvironment): SdpNegotia
   } catch (error) {
     if (error instanceof SdpNegotiationError) return error;
     throw error;
+  }
+}
+
+/**
+ * Feeds a call's recorder from its tapped audio ports (see tapped-ports.ts). A class: the ports'
+ * per-frame code calls `active()` on every call's tap, and one prototype method (not a new arrow
+ * function per call) keeps V8 from throwing that code away at each new call ("wrong call target").
+ * A recorder that fails is stopped and logged, the call goes on.
+ */
+class RecorderTap implements FrameTap {
+  recorder: CallRecorder | undefined;
+
+  constructor(private readonly log: (message: string) => void) {}
+
+  active(): boolean {
+    return this.recorder !== undefined;
+  }
+
+  local(frame: Int16Array, sampleRate: number): void {
+    this.feed((recorder) => recorder.local(frame, sampleRate));
+  }
+
+  remote(frame: Int16Array, sampleRate: number): void {
+    this.feed((recorder) => recorder.remoteFrame(frame, sampleRate));
+  }
+
+  private feed(action: (recorder: CallRecorder) => void): void {
+    const recorder = this.recorder;
+    if (!recorder) return;
+    try {
+      action(recorder);
+    } catch (error) {
+      this.log(`Recording ${recorder.path} failed, stopped: ${(error as Error).message}`);
+      this.recorder = undefined;
+    }
   }
 }

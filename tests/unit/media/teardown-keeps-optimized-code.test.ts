@@ -64,4 +64,41 @@ describe('closing a call keeps the per-packet code optimized for the next one', 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("a call's audio ports (the recorder's tap) stay TurboFan code while another call runs and its handler closes, without recording", () => {
+    // Two causes, both fixed: each call's tap was an object of arrow functions (a new `active`
+    // per call: "wrong call target"), and closing wrote the handler's `recorder` field again.
+    const script = `
+      const { createSessionDescriptionHandlerFactory } = await import(${src('session-description-handler.ts')});
+      const { SilenceSource } = await import(${src('audio/silence-source.ts')});
+      const { NullSink } = await import(${src('audio/null-sink.ts')});
+      const { TappedSink } = await import(${src('audio/tapped-ports.ts')});
+      const env = { localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new SilenceSource(8000), sink: new NullSink(8000) }) };
+      const call = async (name) => {
+        const a = createSessionDescriptionHandlerFactory(env)({ id: name + 'a' });
+        const b = createSessionDescriptionHandlerFactory(env)({ id: name + 'b' });
+        await b.setDescription((await a.getDescription()).body);
+        await a.setDescription((await b.getDescription()).body);
+        return { a, b, media: await a.mediaStarted };
+      };
+      const first = await call('1');
+      const write = TappedSink.prototype.write;
+      const frame = new Int16Array(160);
+      %PrepareFunctionForOptimization(write);
+      for (let i = 0; i < 30; i++) first.media.sink.write(frame);
+      %OptimizeFunctionOnNextCall(write);
+      first.media.sink.write(frame);
+      const optimized = (%GetOptimizationStatus(write) & 64) !== 0;
+      const second = await call('2');
+      second.a.close();
+      second.b.close();
+      const afterOtherClosed = (%GetOptimizationStatus(write) & 64) !== 0;
+      first.a.close();
+      first.b.close();
+      process.stdout.write(JSON.stringify({ optimized, afterOtherClosed }));
+      process.exit(0);
+    `;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(out), { optimized: true, afterOtherClosed: true });
+  });
 });
