@@ -1,9 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { repoModule, runWithV8Natives } from '../harness/v8-natives';
 
-const TUNING = fileURLToPath(new URL('../../src-main/core/app/v8-tuning.ts', import.meta.url));
 /**
  * 10 s of packets at 50 a second. (This small handler reaches TurboFan after 800-1500 calls by
  * default, 100-200 tuned; the media code's bigger functions, whose inline caches change as a call
@@ -18,7 +16,7 @@ const PACKETS = 500;
  */
 function optimizedAfterPackets(tuned: boolean): boolean {
   const script = `
-    const { tuneV8ForCalls } = await import(${JSON.stringify(TUNING)});
+    const { tuneV8ForCalls } = await import(${repoModule('src-main/core/app/v8-tuning.ts')});
     if (${tuned}) tuneV8ForCalls();
     const stream = { expected: 0, lost: 0, jitter: 0, last: 0, bytes: 0 };
     function onPacket(packet, arrivalMs) {
@@ -42,14 +40,11 @@ function optimizedAfterPackets(tuned: boolean): boolean {
       const ts = i * 160; packet[4] = ts >>> 24; packet[5] = (ts >> 16) & 0xff; packet[6] = (ts >> 8) & 0xff; packet[7] = ts & 0xff;
       onPacket(packet, i * 20 + (i % 3));
     }
-    const status = new Function('f', 'return %GetOptimizationStatus(f)')(onPacket);
-    process.stdout.write(String((status & (1 << 6)) !== 0));
+    process.stdout.write(JSON.stringify(turbofan(onPacket)));
   `;
-  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-  });
-  assert.match(out, /^(true|false)$/, `unexpected output: ${out}`);
-  return out === 'true';
+  const optimized = runWithV8Natives<unknown>(script);
+  assert.equal(typeof optimized, 'boolean', `unexpected output: ${JSON.stringify(optimized)}`);
+  return optimized as boolean;
 }
 
 describe('V8 tuning for calls (per-packet code optimized within seconds of the first call)', () => {

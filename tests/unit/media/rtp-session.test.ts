@@ -4,11 +4,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parseRtpPacket, serializeRtpPacket, type RtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession, type ReceivedRtp } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 async function udpPeer(): Promise<{ socket: Socket; port: number; received: RtpPacket[]; next(): Promise<RtpPacket> }> {
   const socket = createSocket('udp4');
@@ -168,7 +167,7 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
     // called each session's own promise resolver inline: "wrong call target" at every new
     // session's first packet, and the call's per-packet code back on baseline code.
     const script = `
-      const { RtpSession } = await import(${JSON.stringify(fileURLToPath(new URL('../../../src-main/core/media/rtp/rtp-session.ts', import.meta.url)))});
+      const { RtpSession } = await import(${repoModule('src-main/core/media/rtp/rtp-session.ts')});
       class FakeSocket {
         rtcp = undefined; local = { address: '127.0.0.1', port: 1 }; handler = undefined;
         send() { return true; }
@@ -187,14 +186,12 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
       %OptimizeFunctionOnNextCall(onDatagram);
       first.sendFrame(0, payload, 160);
       receive(first, 20);
-      const turbofan = (f) => (%GetOptimizationStatus(f) & 64) !== 0;
       const optimized = turbofan(send) && turbofan(onDatagram);
       const next = new RtpSession(new FakeSocket());
       next.sendFrame(0, payload, 160);
       receive(next, 1);
       process.stdout.write(JSON.stringify({ optimized, afterNextSessionsFirstPackets: turbofan(send) && turbofan(onDatagram) }));
     `;
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(out), { optimized: true, afterNextSessionsFirstPackets: true });
+    assert.deepEqual(runWithV8Natives(script), { optimized: true, afterNextSessionsFirstPackets: true });
   });
 });

@@ -1,14 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { NullSink } from '../../../src-main/core/media/audio/null-sink';
 import { SilenceSource } from '../../../src-main/core/media/audio/silence-source';
 import { TappedSink, TappedSource, type FrameTap } from '../../../src-main/core/media/audio/tapped-ports';
-
-const SDH = fileURLToPath(new URL('../../../src-main/core/media/session-description-handler.ts', import.meta.url));
-const SILENCE = fileURLToPath(new URL('../../../src-main/core/media/audio/silence-source.ts', import.meta.url));
-const NULL_SINK = fileURLToPath(new URL('../../../src-main/core/media/audio/null-sink.ts', import.meta.url));
+import { handlerCallScript, runWithV8Natives } from '../../harness/v8-natives';
 
 /** A tap that records what it was handed, switched on and off by the test. */
 function recordingTap(): FrameTap & { on: boolean; local: FrameTap['local']; seen: string[] } {
@@ -62,31 +57,22 @@ describe('tapped audio ports (what the media session reads and writes; the recor
     // Two calls through the SessionDescriptionHandler, in a Node that can ask V8 about its
     // objects (%HasFastProperties, %HaveSameMap). Ports built as object literals with a getter
     // were dictionary-mode objects: every per-frame access a hash lookup (V8's generic LoadIC).
-    const script = `
-      const { createSessionDescriptionHandlerFactory } = await import(${JSON.stringify(SDH)});
-      const { SilenceSource } = await import(${JSON.stringify(SILENCE)});
-      const { NullSink } = await import(${JSON.stringify(NULL_SINK)});
-      const env = { localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new SilenceSource(8000), sink: new NullSink(8000) }) };
+    const script = `${handlerCallScript()}
       const ports = [];
-      for (let call = 0; call < 2; call++) {
-        const a = createSessionDescriptionHandlerFactory(env)({ id: 'a' + call });
-        const b = createSessionDescriptionHandlerFactory(env)({ id: 'b' + call });
-        await b.setDescription((await a.getDescription()).body);
-        await a.setDescription((await b.getDescription()).body);
-        const media = await a.mediaStarted;
+      for (let n = 0; n < 2; n++) {
+        const { a, b, media } = await call('call' + n);
         ports.push({ source: media.source, sink: media.sink });
         a.close();
         b.close();
       }
-      const fast = (o) => new Function('o', 'return %HasFastProperties(o)')(o);
-      const same = (x, y) => new Function('x', 'y', 'return %HaveSameMap(x, y)')(x, y);
+      const fast = (o) => %HasFastProperties(o);
+      const same = (x, y) => %HaveSameMap(x, y);
       process.stdout.write(JSON.stringify({
         fast: ports.every((p) => fast(p.source) && fast(p.sink)),
         sameShape: same(ports[0].source, ports[1].source) && same(ports[0].sink, ports[1].sink),
       }));
       process.exit(0);
     `;
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(out), { fast: true, sameShape: true });
+    assert.deepEqual(runWithV8Natives(script), { fast: true, sameShape: true });
   });
 });

@@ -1,12 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { makeTempDir, removeTempDir } from '../../harness/temp-dir';
+import { handlerCallScript, repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
-const src = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../../src-main/core/media/${path}`, import.meta.url)));
+const src = (path: string) => repoModule(`src-main/core/media/${path}`);
 
 /**
  * See media-session.ts, "Teardown and V8": closing one call's objects must not throw away the
@@ -19,14 +17,13 @@ const src = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../../src
  */
 describe('closing a call keeps the per-packet code optimized for the next one', () => {
   test('jitter buffer push/pull, RTP socket send, WAV sink write stay TurboFan code when another instance closes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'teardown-opt-'));
+    const dir = makeTempDir('teardown-opt');
     try {
       const script = `
         const { JitterBuffer } = await import(${src('jitter/jitter-buffer.ts')});
         const { pcmuCodec } = await import(${src('codecs/g711.ts')});
         const { RtpStreamSocket } = await import(${src('rtp/rtp-stream-socket.ts')});
         const { WavFileSink } = await import(${src('audio/wav-file-sink.ts')});
-        const turbofan = (f) => (%GetOptimizationStatus(f) & 64) !== 0;
         const optimize = (f, run) => { %PrepareFunctionForOptimization(f); for (let i = 0; i < 30; i++) run(i); %OptimizeFunctionOnNextCall(f); run(30); };
         const result = {};
 
@@ -58,29 +55,17 @@ describe('closing a call keeps the per-packet code optimized for the next one', 
         await sink.close();
         process.stdout.write(JSON.stringify(result));
       `;
-      const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-      assert.deepEqual(JSON.parse(out), { jitterBuffer: true, rtpSocket: true, wavSink: true });
+      assert.deepEqual(runWithV8Natives(script), { jitterBuffer: true, rtpSocket: true, wavSink: true });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   });
 
   test("a call's audio ports (the recorder's tap) stay TurboFan code while another call runs and its handler closes, without recording", () => {
     // Two causes, both fixed: each call's tap was an object of arrow functions (a new `active`
     // per call: "wrong call target"), and closing wrote the handler's `recorder` field again.
-    const script = `
-      const { createSessionDescriptionHandlerFactory } = await import(${src('session-description-handler.ts')});
-      const { SilenceSource } = await import(${src('audio/silence-source.ts')});
-      const { NullSink } = await import(${src('audio/null-sink.ts')});
+    const script = `${handlerCallScript()}
       const { TappedSink } = await import(${src('audio/tapped-ports.ts')});
-      const env = { localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new SilenceSource(8000), sink: new NullSink(8000) }) };
-      const call = async (name) => {
-        const a = createSessionDescriptionHandlerFactory(env)({ id: name + 'a' });
-        const b = createSessionDescriptionHandlerFactory(env)({ id: name + 'b' });
-        await b.setDescription((await a.getDescription()).body);
-        await a.setDescription((await b.getDescription()).body);
-        return { a, b, media: await a.mediaStarted };
-      };
       const first = await call('1');
       const write = TappedSink.prototype.write;
       const frame = new Int16Array(160);
@@ -88,17 +73,16 @@ describe('closing a call keeps the per-packet code optimized for the next one', 
       for (let i = 0; i < 30; i++) first.media.sink.write(frame);
       %OptimizeFunctionOnNextCall(write);
       first.media.sink.write(frame);
-      const optimized = (%GetOptimizationStatus(write) & 64) !== 0;
+      const optimized = turbofan(write);
       const second = await call('2');
       second.a.close();
       second.b.close();
-      const afterOtherClosed = (%GetOptimizationStatus(write) & 64) !== 0;
+      const afterOtherClosed = turbofan(write);
       first.a.close();
       first.b.close();
       process.stdout.write(JSON.stringify({ optimized, afterOtherClosed }));
       process.exit(0);
     `;
-    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(out), { optimized: true, afterOtherClosed: true });
+    assert.deepEqual(runWithV8Natives(script), { optimized: true, afterOtherClosed: true });
   });
 });

@@ -1,0 +1,48 @@
+// Asking V8 about its own code and objects from a test (is a function TurboFan code, does an
+// object have fast properties): a script run in a fresh Node with --allow-natives-syntax, so
+// the test process itself keeps V8's defaults.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** `%GetOptimizationStatus` bit 6: the function runs as TurboFan code (V8 11, Node 20). */
+export const TURBOFAN_STATUS_BIT = 64;
+
+/** A module of this repository (`path` from its root) as a JS string literal for the script's `import(...)`. */
+export function repoModule(path: string): string {
+  return JSON.stringify(fileURLToPath(new URL(`../../${path}`, import.meta.url)));
+}
+
+/**
+ * Defines `call(name)` in a script: two SessionDescriptionHandlers (PCMU, silence in, nothing
+ * out) do offer/answer over 127.0.0.1; it resolves to `{ a, b, media }`, `media` being a's
+ * started MediaSession. The caller closes `a` and `b`.
+ */
+export function handlerCallScript(): string {
+  return `
+    const { createSessionDescriptionHandlerFactory } = await import(${repoModule('src-main/core/media/session-description-handler.ts')});
+    const { SilenceSource } = await import(${repoModule('src-main/core/media/audio/silence-source.ts')});
+    const { NullSink } = await import(${repoModule('src-main/core/media/audio/null-sink.ts')});
+    const callEnv = { localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new SilenceSource(8000), sink: new NullSink(8000) }) };
+    const call = async (name) => {
+      const a = createSessionDescriptionHandlerFactory(callEnv)({ id: name + '-a' });
+      const b = createSessionDescriptionHandlerFactory(callEnv)({ id: name + '-b' });
+      await b.setDescription((await a.getDescription()).body);
+      await a.setDescription((await b.getDescription()).body);
+      return { a, b, media: await a.mediaStarted };
+    };
+  `;
+}
+
+/**
+ * Runs `script` (an ES module that may use V8 natives, and `turbofan(f)`: is `f` TurboFan code)
+ * in a fresh Node with --allow-natives-syntax and without concurrent recompilation, so an
+ * optimization asked for or earned happens at once, whatever else the machine is doing. The
+ * script writes one JSON value to standard output; that value is returned.
+ */
+export function runWithV8Natives<T>(script: string): T {
+  const prelude = `const turbofan = (f) => (%GetOptimizationStatus(f) & ${TURBOFAN_STATUS_BIT}) !== 0;\n`;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', prelude + script], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as T;
+}
