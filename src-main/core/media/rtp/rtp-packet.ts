@@ -53,6 +53,11 @@ function readUint32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
+function writeUint16(b: Uint8Array, at: number, value: number): void {
+  b[at] = value >>> 8;
+  b[at + 1] = value;
+}
+
 function writeUint32(b: Uint8Array, at: number, value: number): void {
   b[at] = value >>> 24;
   b[at + 1] = value >>> 16;
@@ -146,8 +151,7 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   const out = new Uint8Array(total);
   out[0] = 0x80 | (packet.paddingLength > 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | packet.csrcs.length;
   out[1] = (packet.marker ? 0x80 : 0) | packet.payloadType;
-  out[2] = packet.sequenceNumber >>> 8;
-  out[3] = packet.sequenceNumber;
+  writeUint16(out, 2, packet.sequenceNumber);
   writeUint32(out, 4, packet.timestamp);
   writeUint32(out, 8, packet.ssrc);
   let offset = FIXED_HEADER;
@@ -156,11 +160,8 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
     offset += 4;
   }
   if (ext) {
-    const words = ext.data.length / 4;
-    out[offset] = ext.profile >>> 8;
-    out[offset + 1] = ext.profile;
-    out[offset + 2] = words >>> 8;
-    out[offset + 3] = words;
+    writeUint16(out, offset, ext.profile);
+    writeUint16(out, offset + 2, ext.data.length / 4);
     out.set(ext.data, offset + 4);
     offset += 4 + ext.data.length;
   }
