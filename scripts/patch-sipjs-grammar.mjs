@@ -41,7 +41,7 @@ function exactlyOnce(source, anchor) {
  * anchors are not where a sip.js 0.21.x grammar has them.
  */
 export function patchSipjsGrammar(source) {
-  if (source.includes(MARKER)) return source;
+  if (isSipjsGrammarPatched(source)) return source;
   const parse = exactlyOnce(source, PARSE_FUNCTION);
   const start = exactlyOnce(source, TABLE_START);
   const end = source.indexOf(TABLE_END, start);

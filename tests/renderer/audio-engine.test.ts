@@ -20,8 +20,21 @@ import { launchChromium } from './browser';
 
 const audioDir = fileURLToPath(new URL('../../src-renderer/src/audio/', import.meta.url));
 const PORT_RATE = 16000;
-/** Length of the fake microphone's 440 Hz file: longer than any capture test listens (see its use). */
+/** Length of the fake microphone's 440 Hz file: longer than any capture test listens (see fakeMicrophoneWav). */
 const FAKE_MIC_SECONDS = 20;
+
+/**
+ * The fake microphone's file in `dir`: 440 Hz at half scale, 48 kHz. Chromium loops it, with a
+ * discontinuity at each wrap (with a 2 s file: one spoiled 100 ms window every 2 s, in every run);
+ * FAKE_MIC_SECONDS is longer than any test here listens, so only our path is judged.
+ */
+function fakeMicrophoneWav(dir: string): string {
+  const wav = join(dir, 'tone-440.wav');
+  const tone = new Float32Array(48000 * FAKE_MIC_SECONDS);
+  for (let i = 0; i < tone.length; i++) tone[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / 48000);
+  writeWav(wav, tone, 48000);
+  return wav;
+}
 
 // A test-only worklet that records its input, so the page can hand recorded audio to the test.
 const RECORDER_WORKLET = `
@@ -230,13 +243,7 @@ describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () =
 
   before(async () => {
     const dir = makeTempDir('audio-engine');
-    // 440 Hz at half scale, 48 kHz. Chromium loops the file as the fake microphone, with a
-    // discontinuity at each wrap (with a 2 s file: one spoiled 100 ms window every 2 s, in every
-    // run); FAKE_MIC_SECONDS is longer than any test here listens, so only our path is judged.
-    const wav = join(dir, 'tone-440.wav');
-    const tone = new Float32Array(48000 * FAKE_MIC_SECONDS);
-    for (let i = 0; i < tone.length; i++) tone[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / 48000);
-    writeWav(wav, tone, 48000);
+    const wav = fakeMicrophoneWav(dir);
     bench = await startBench();
     browser = await launch(wav);
     page = await openPage(browser, bench, problems);
@@ -337,10 +344,7 @@ describe('AudioEngine with a real MessagePort moved into the worklet (the Electr
 
   before(async () => {
     const dir = makeTempDir('audio-port');
-    const wav = join(dir, 'tone-440.wav');
-    const tone = new Float32Array(48000 * FAKE_MIC_SECONDS); // see FAKE_MIC_SECONDS
-    for (let i = 0; i < tone.length; i++) tone[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / 48000);
-    writeWav(wav, tone, 48000);
+    const wav = fakeMicrophoneWav(dir);
     bench = await startBench();
     browser = await launch(wav);
   });
