@@ -2,7 +2,7 @@
  * Headless Switchboard: the same core as the app, under plain Node, speaking the contract as
  * JSON-RPC 2.0 lines on stdio. Audio comes from / goes to WAV files paced in real time.
  *
- *   npm run --silent headless -- --account sip:201@pbx.example.com --password secret \
+ *   SWITCHBOARD_PASSWORD=secret npm run --silent headless -- --account sip:201@pbx.example.com \
  *     [--transport udp|tcp|tls] [--proxy URI] [--audio-in in.wav] [--audio-out out.wav] [--auto-answer]
  *
  * stdout carries JSON-RPC messages only; diagnostics go to stderr. Closing stdin (or SIGINT/SIGTERM)
@@ -12,6 +12,7 @@
  * during it exits at once with 130/143 (128 + signal number), after a stderr line saying what was
  * cut short.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Session } from 'sip.js';
 import { createStdioChannel } from '../carriers/stdio-carrier';
@@ -26,7 +27,9 @@ import { WavFileSource } from '../core/media/audio/wav-file-source';
 
 const USAGE = `Usage: npm run --silent headless -- --account URI [options]
   --account URI          address of record, e.g. sip:201@pbx.example.com (required)
-  --password PW          digest password
+  --password-file FILE   digest password: the file's content (one line; its line break dropped)
+  --password PW          digest password, readable by every local user in ps: prefer
+                         --password-file, or SWITCHBOARD_PASSWORD in the environment
   --auth-user NAME       digest username when it differs from the AOR user
   --display-name NAME    caller name
   --transport T          udp (default), tcp or tls
@@ -69,6 +72,7 @@ function fail(message: string): never {
 const OPTIONS = {
   account: { type: 'string' },
   password: { type: 'string' },
+  'password-file': { type: 'string' },
   'auth-user': { type: 'string' },
   'display-name': { type: 'string' },
   transport: { type: 'string' },
@@ -107,6 +111,28 @@ function joinOptionValues(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * The password from --password-file, --password or SWITCHBOARD_PASSWORD (one of them). A command
+ * line is world-readable (ps, /proc/PID/cmdline); a file or the environment is the user's own.
+ * The variable is removed once read, so that nothing this process starts inherits it.
+ */
+function digestPassword(option: string | undefined, file: string | undefined): string | undefined {
+  const fromEnvironment = process.env.SWITCHBOARD_PASSWORD;
+  delete process.env.SWITCHBOARD_PASSWORD;
+  if (option !== undefined && file !== undefined) fail('give the password once: --password or --password-file, not both');
+  if (file === undefined) return option ?? (fromEnvironment === '' ? undefined : fromEnvironment);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    fail(`--password-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '') fail(`--password-file: ${file} is empty`);
+  if (/[\r\n]/.test(password)) fail(`--password-file: ${file} has more than one line; it must hold the password alone`);
+  return password;
+}
+
 function parseCommandLine(argv: string[]) {
   let parsed;
   try {
@@ -134,7 +160,7 @@ function parseCommandLine(argv: string[]) {
   }
   const config = AccountConfig.safeParse({
     aor: v.account,
-    password: v.password,
+    password: digestPassword(v.password, v['password-file']),
     authUsername: v['auth-user'],
     displayName: v['display-name'],
     transport: v.transport,

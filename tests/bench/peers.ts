@@ -13,9 +13,9 @@ import { findPid } from './process-stats';
 
 /** `bundle`: the headless as built by scripts/build-headless.mjs (what ships; see call-cpu-bench.ts). */
 export function startSwitchboard(pbx: TestPbx, user: string, audioIn: string, audioOut: string | undefined, bundle: string): HeadlessSwitchboard {
-  const args = ['--account', pbx.aor(user), '--password', pbx.password(user), '--transport', 'udp', '--proxy', pbx.proxyUri('udp'), '--audio-in', audioIn];
+  const args = ['--account', pbx.aor(user), '--transport', 'udp', '--proxy', pbx.proxyUri('udp'), '--audio-in', audioIn];
   if (audioOut) args.push('--audio-out', audioOut);
-  return startHeadless(args, { bundle });
+  return startHeadless(args, { bundle, env: { SWITCHBOARD_PASSWORD: pbx.password(user) } });
 }
 
 export function switchboardPid(phone: HeadlessSwitchboard): number {

@@ -30,6 +30,8 @@ export interface HeadlessOptions {
   viaNpm?: boolean;
   /** Run this bundle (scripts/build-headless.mjs output) with plain node instead of the sources. */
   bundle?: string;
+  /** Environment variables on top of this process's (e.g. SWITCHBOARD_PASSWORD). */
+  env?: Record<string, string>;
 }
 
 const live = new Set<ChildProcess>();
@@ -46,10 +48,12 @@ function profilingArgs(): string[] {
 }
 
 export function startHeadless(args: string[], options: HeadlessOptions = {}): HeadlessSwitchboard {
+  const env = { ...process.env, ...options.env };
   const child = options.viaNpm
-    ? spawn('npm', ['run', '--silent', 'headless', '--', ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] })
+    ? spawn('npm', ['run', '--silent', 'headless', '--', ...args], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(process.execPath, [...profilingArgs(), ...(options.bundle ? [options.bundle] : ['--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts')]), ...args], {
         cwd: repoRoot,
+        env,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
   live.add(child);

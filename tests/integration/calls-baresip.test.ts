@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { startKamailio, type TestPbx } from '../harness/kamailio';
 import { startBaresip, type TestBaresip } from '../harness/baresip';
 import { detectTone, readWav, toneWav } from '../harness/audio-analysis';
@@ -104,6 +104,33 @@ for (const transport of ['udp', 'tcp', 'tls'] as const) {
     });
   });
 }
+
+describe('password sources', () => {
+  /** The headless's command line as every local user can read it. */
+  const commandLine = (phone: HeadlessSwitchboard) => readFileSync(`/proc/${phone.process.pid}/cmdline`, 'utf8').split('\0').join(' ');
+
+  test('--password-file: registers with the file\'s password (its line break dropped), which is not on the command line', async () => {
+    const file = join(dir, 'alice.password');
+    writeFileSync(file, `${pbx.password('alice')}\n`, { mode: 0o600 });
+    const alice = startHeadless(['--account', pbx.aor('alice'), '--password-file', file, '--proxy', pbx.proxyUri('udp')]);
+    try {
+      await alice.waitForAccount('registered', 15000);
+      assert.ok(!commandLine(alice).includes(pbx.password('alice')), commandLine(alice));
+    } finally {
+      await alice.stop();
+    }
+  });
+
+  test('SWITCHBOARD_PASSWORD: registers with the password from the environment, not on the command line', async () => {
+    const alice = startHeadless(['--account', pbx.aor('alice'), '--proxy', pbx.proxyUri('udp')], { env: { SWITCHBOARD_PASSWORD: pbx.password('alice') } });
+    try {
+      await alice.waitForAccount('registered', 15000);
+      assert.ok(!commandLine(alice).includes(pbx.password('alice')), commandLine(alice));
+    } finally {
+      await alice.stop();
+    }
+  });
+});
 
 describe('wrong password', () => {
   test('is reported as such, once, without a retry storm', async () => {

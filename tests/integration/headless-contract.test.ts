@@ -5,6 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../harness/headless-switchboard';
 
@@ -82,6 +85,37 @@ test('bad command lines are refused with the reason and the usage, exit code 2',
   assert.match(stderr, /aor: must be a SIP URI/);
   assert.match(stderr, /transport/);
   assert.match(stderr, /Usage: npm run --silent headless/);
+});
+
+/** Runs the headless with `args` until it exits; its exit code and stderr. */
+async function headlessExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/headless/headless.ts', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+test('a password file that cannot be used is refused with the reason, exit code 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-password-'));
+  try {
+    const missing = await headlessExit(['--account', 'sip:me@127.0.0.1', '--password-file', join(dir, 'nope')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--password-file: cannot read .*nope: ENOENT/);
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    const blank = await headlessExit(['--account', 'sip:me@127.0.0.1', '--password-file', empty]);
+    assert.equal(blank.code, 2);
+    assert.match(blank.stderr, /--password-file: .*empty is empty/);
+    const both = await headlessExit(['--account', 'sip:me@127.0.0.1', '--password', 'x', '--password-file', empty]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give the password once: --password or --password-file, not both/);
+    assert.equal(missing.stdout + blank.stdout + both.stdout, '', 'nothing on stdout');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a password that starts with "-" is taken as the password, not as an option', async () => {
