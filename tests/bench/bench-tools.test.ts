@@ -13,7 +13,7 @@ import { LOOPBACK } from '../harness/ports';
 import { callSetupTiming, registrationTiming, sipPackets } from './capture-analysis';
 import { captureDuring, startLoopbackCapture } from './loopback-capture';
 import type { UdpDatagram } from './pcap-reader';
-import { cpuSeconds, findPid, machineBusyPercent, rssKiB } from './process-stats';
+import { cpuSeconds, findPid, machineBusyPercent, rssKiB, wakeups } from './process-stats';
 import { distribution, pairedMedians, percentile } from './stats';
 
 function sipText(firstLine: string, headers: Record<string, string>, body = ''): Buffer {
@@ -156,6 +156,22 @@ describe('process figures', () => {
       busy.kill();
     }
     assert.throws(() => findPid([`no-such-process-${marker}`]), /found 0/);
+  });
+
+  test('wake-ups: a process sleeping on a 10 ms timer counts one per round, a spinning one next to none', async () => {
+    const sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 10); setTimeout(() => process.exit(0), 3000);'], { stdio: 'ignore' });
+    const spinner = spawn(process.execPath, ['-e', 'const end = Date.now() + 3000; while (Date.now() < end);'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const before = [wakeups(sleeper.pid!), wakeups(spinner.pid!)];
+      await new Promise((r) => setTimeout(r, 1000));
+      const woken = [wakeups(sleeper.pid!) - before[0]!, wakeups(spinner.pid!) - before[1]!];
+      assert.ok(woken[0]! >= 50, `the sleeper woke ${woken[0]} times in 1 s (a 10 ms timer: ~100)`);
+      assert.ok(woken[1]! < woken[0]! / 4, `the spinner woke ${woken[1]} times, the sleeper ${woken[0]}`);
+    } finally {
+      sleeper.kill();
+      spinner.kill();
+    }
   });
 
   test('a spinning process shows as machine load (what the benchmark checks before it starts)', async () => {

@@ -40,7 +40,7 @@ import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { row, type FigureRow } from './figures';
 import { baresipPid, startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
-import { cpuSeconds, rssKiB } from './process-stats';
+import { cpuSeconds, rssKiB, wakeups } from './process-stats';
 import { pairedMedians, percentile } from './stats';
 import { speechLikeWav } from './test-signal';
 import { sleep } from './wall-clock';
@@ -89,11 +89,11 @@ export interface CallCpuFigures {
   /** 1: the phones' first call after start-up; 2: the call after it, same processes; and so on (see header). */
   callNumber: number;
   /** Bare Node doing only this call's packet I/O (node-io-floor.mjs), same window: first codec only. */
-  nodeFloor?: { cpuPercent: number; error?: string };
+  nodeFloor?: { cpuPercent: number; wakeupsPerSecond?: number; error?: string };
   /** Why this codec's calls could not be measured at all. */
   error?: string;
-  switchboard?: { cpuPercent: number; rssMiB: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; playoutDelayMs?: number[]; error?: string };
-  baresip?: { cpuPercent: number; rssMiB: number; error?: string };
+  switchboard?: { cpuPercent: number; rssMiB: number; wakeupsPerSecond?: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; playoutDelayMs?: number[]; error?: string };
+  baresip?: { cpuPercent: number; rssMiB: number; wakeupsPerSecond?: number; error?: string };
 }
 
 /** call.stats samples of the jitter buffer, taken after the CPU window. */
@@ -101,12 +101,13 @@ const STATS_SAMPLES = 8;
 
 interface Sampler {
   cpuStart: number;
+  wakeupsStart: number;
   rss: number[];
 }
 
-/** CPU % of one core and median RSS of `pid` over `seconds`, sampling RSS every second. */
-async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; rssMiB: number }[]> {
-  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), rss: [] }));
+/** CPU % of one core, wake-ups a second and median RSS of `pid` over `seconds`, sampling RSS every second. */
+async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; wakeupsPerSecond: number; rssMiB: number }[]> {
+  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), wakeupsStart: wakeups(pid), rss: [] }));
   const started = performance.now();
   for (let s = 0; s < seconds; s++) {
     await sleep(started + (s + 1) * 1000 - performance.now());
@@ -115,6 +116,7 @@ async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPerc
   const elapsed = (performance.now() - started) / 1000;
   return pids.map((pid, i) => ({
     cpuPercent: ((cpuSeconds(pid) - samplers[i]!.cpuStart) / elapsed) * 100,
+    wakeupsPerSecond: (wakeups(pid) - samplers[i]!.wakeupsStart) / elapsed,
     rssMiB: percentile(samplers[i]!.rss, 50) / 1024,
   }));
 }
@@ -225,7 +227,7 @@ async function callPair(
     }
     const [theirs] = measured;
     const mine = phone && ourCallId !== undefined ? measured[1] : undefined;
-    if (floor) result.nodeFloor = { cpuPercent: measured.at(-1)!.cpuPercent };
+    if (floor) result.nodeFloor = { cpuPercent: measured.at(-1)!.cpuPercent, wakeupsPerSecond: measured.at(-1)!.wakeupsPerSecond };
     result.baresip = theirs;
     if (phone && mine && ourCallId !== undefined) {
       const callId = ourCallId;
@@ -322,6 +324,18 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
         note: "tests/bench/node-io-floor.mjs, no media work: the least a Node program woken as the headless is spends here; ratio against baresip's whole call",
       }),
     );
+  }
+  // Wake-ups explain much of the CPU (see process-stats.ts, wakeups): the last call's, where the JIT has settled.
+  const lastCall = options.callsPerSet;
+  for (const { codec, runs: allRuns } of byCodec) {
+    const runs = allRuns.filter((f) => f.callNumber === lastCall);
+    if (!runs.some((f) => ok(f)?.wakeupsPerSecond !== undefined)) continue;
+    rows.push(
+      summaryRow(cpu, `wake-ups a second (voluntary context switches, all threads), ${lastCall === 1 ? 'first call' : `call ${lastCall}`} with ${codec.name}`, '/s', runs.map((f) => ({ ours: ok(f)?.wakeupsPerSecond, theirs: f.baresip?.wakeupsPerSecond })), {}),
+    );
+  }
+  if (withFloor.some((f) => f.nodeFloor!.wakeupsPerSecond !== undefined)) {
+    rows.push(summaryRow(cpu, `wake-ups a second, bare Node's packet I/O (the row above)`, '/s', withFloor.map((f) => ({ ours: f.nodeFloor!.wakeupsPerSecond, theirs: f.baresip?.wakeupsPerSecond })), {}));
   }
   for (const { codec, runs: allRuns } of byCodec) {
     const runs = allRuns.filter((f) => f.callNumber === 2);

@@ -18,7 +18,9 @@ if (!Number.isInteger(localPort) || !Number.isInteger(peerPort) || (role !== 'cl
   process.stderr.write('usage: node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced\n');
   process.exit(2);
 }
-const socket = createSocket('udp4');
+// Destinations are IP literals, answered at once as the headless's RTP sockets do
+// (rtp-stream-socket.ts): dgram's default dns.lookup would defer every send by a tick.
+const socket = createSocket({ type: 'udp4', lookup: (hostname, _family, callback) => callback(null, hostname, 4) });
 socket.on('error', (error) => {
   process.stderr.write(`node-io-floor: ${error.message}\n`);
   process.exit(1);
