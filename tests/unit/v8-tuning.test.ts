@@ -56,3 +56,46 @@ describe('V8 tuning for calls (per-packet code optimized within seconds of the f
     assert.equal(optimizedAfterPackets(true), true);
   });
 });
+
+/**
+ * In a fresh Node: a per-stream handler whose first packet latches the source (a path taken once
+ * per call, as RtpStreamSocket's latch is) is optimized during one stream; does it stay TurboFan
+ * code through the NEXT stream's first packet? By default V8 had no feedback for that path (it
+ * ran before the function's feedback existed), so the new call's first packet throws the code away.
+ */
+function optimizedThroughNextStreamsFirstPacket(tuned: boolean): { optimized: boolean; afterNextStreamFirstPacket: boolean } {
+  const script = `
+    const { tuneV8ForCalls } = await import(${repoModule('src-main/core/app/v8-tuning.ts')});
+    if (${tuned}) tuneV8ForCalls();
+    class Stream {
+      constructor() { this.latched = undefined; this.received = 0; }
+      onPacket(packet, source) {
+        if (this.latched === undefined) this.latched = { address: source.address, port: source.port };
+        else if (this.latched.port !== source.port) return false;
+        this.received += packet.length;
+        return true;
+      }
+    }
+    const source = { address: '127.0.0.1', port: 4000 };
+    const packet = new Uint8Array(172);
+    const onPacket = Stream.prototype.onPacket;
+    const first = new Stream();
+    for (let i = 0; i < 100; i++) first.onPacket(packet, source);
+    %OptimizeFunctionOnNextCall(onPacket);
+    first.onPacket(packet, source);
+    const optimized = turbofan(onPacket);
+    new Stream().onPacket(packet, source);
+    process.stdout.write(JSON.stringify({ optimized, afterNextStreamFirstPacket: turbofan(onPacket) }));
+  `;
+  return runWithV8Natives(script);
+}
+
+describe("V8 tuning for calls: a call's first-packet paths keep the next call's code optimized", () => {
+  test("V8's default: the next stream's first packet sends the optimized handler back to baseline code", () => {
+    assert.deepEqual(optimizedThroughNextStreamsFirstPacket(false), { optimized: true, afterNextStreamFirstPacket: false });
+  });
+
+  test('tuned: the handler stays TurboFan code through the next stream\'s first packet', () => {
+    assert.deepEqual(optimizedThroughNextStreamsFirstPacket(true), { optimized: true, afterNextStreamFirstPacket: true });
+  });
+});

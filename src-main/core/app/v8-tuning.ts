@@ -11,6 +11,16 @@
  * 8 KiB they get there 4-11 s into the first call. Start-up and SIP code reaches it sooner too,
  * which costs a little more compiling, on V8's background threads.
  *
+ * Feedback from a function's first call: V8 allocates a function's feedback (what its inline
+ * caches have seen) only after its first 8 calls or first budget round. Code that runs once per
+ * call, on a stream's first packets (latching the far end's address, a new jitter buffer or RTCP
+ * statistics, a first SSRC), ran before its feedback existed, so the optimized per-packet code had
+ * no way through it and was thrown away at every later call's first packets, then compiled again
+ * ("insufficient type feedback": ~14 of the ~20 deoptimizations at a second call's start, V8's log
+ * of two in-process calls; 6 with this). Functions compiled after `tuneV8ForCalls()` (all media
+ * code: it first runs in the first call) get their feedback from their first call; a few MiB more
+ * memory in a process that has run calls.
+ *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
  * only moves when code is optimized, never what it computes. Functions already counting down
@@ -23,4 +33,5 @@ export const CALL_INTERRUPT_BUDGET = 8192;
 
 export function tuneV8ForCalls(): void {
   setFlagsFromString(`--interrupt-budget=${CALL_INTERRUPT_BUDGET}`);
+  setFlagsFromString('--no-lazy-feedback-allocation');
 }
