@@ -11,6 +11,7 @@ PACKAGES=(
   tshark              # dumpcap: the benchmark times both phones from one loopback capture
   python3             # SRTP interop test drives baresip's libre through ctypes
   openssl             # test CA for TLS
+  sox                 # the early-media test's u-law WAV for SIPp's RTP stream
   iproute2 nftables   # network namespaces and packet loss
 )
 missing=()
