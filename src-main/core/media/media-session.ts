@@ -253,14 +253,21 @@ export interface MediaStats {
   quality: CallQuality;
 }
 
-export class MediaSession {
-  readonly counters: MediaSessionCounters = {
+/**
+ * A session's counters, all zero. The two ms sums take fractional values, and V8 fixes a field's
+ * representation by its first value: a first 0 (an integer) made the first fractional sum give the
+ * counters a new shape, and creating the next call's counters from the old one threw away the
+ * per-packet code that counts (seen at a second call's start; see "Teardown and V8" above). So
+ * they start as a fraction (NaN) and are then zeroed.
+ */
+function newCounters(): MediaSessionCounters {
+  const counters: MediaSessionCounters = {
     framesSkipped: 0,
     unknownPayloadType: 0,
     framesPlayed: 0,
     playoutRebased: 0,
-    playoutPhaseAdvanceMs: 0,
-    playoutPhaseRetardMs: 0,
+    playoutPhaseAdvanceMs: Number.NaN,
+    playoutPhaseRetardMs: Number.NaN,
     playoutPhaseMoves: 0,
     ticksOnArrival: 0,
     ticksAfterPendingIo: 0,
@@ -268,6 +275,13 @@ export class MediaSession {
     pacedByArrivals: 0,
     pacedByTimer: 0,
   };
+  counters.playoutPhaseAdvanceMs = 0;
+  counters.playoutPhaseRetardMs = 0;
+  return counters;
+}
+
+export class MediaSession {
+  readonly counters: MediaSessionCounters = newCounters();
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
   onTelephoneEvent: ((payload: Uint8Array, timestamp: number, marker: boolean) => void) | undefined;
   /**

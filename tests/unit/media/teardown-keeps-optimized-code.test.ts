@@ -86,3 +86,28 @@ describe('closing a call keeps the per-packet code optimized for the next one', 
     assert.deepEqual(runWithV8Natives(script), { optimized: true, afterOtherClosed: true });
   });
 });
+
+describe("a new call's objects keep the per-packet code optimized", () => {
+  test("the playout path stays TurboFan code when the next call's media session is created after a fractional phase move", () => {
+    // The media session's counters: their ms sums started as an integer 0, so the first
+    // fractional phase move gave the counters a new shape, and creating the next call's counters
+    // from the old one threw the playout code away (V8's log of two in-process calls).
+    const script = `${handlerCallScript()}
+      const { MediaSession } = await import(${src('media-session.ts')});
+      const first = await call('1');
+      first.media.counters.playoutPhaseAdvanceMs += 0.25; // what alignPlayoutPhase adds when it moves the grid
+      const render = MediaSession.prototype.renderPlayout;
+      %PrepareFunctionForOptimization(render);
+      for (let i = 0; i < 30; i++) first.media.playoutFrame();
+      %OptimizeFunctionOnNextCall(render);
+      first.media.playoutFrame();
+      const optimized = turbofan(render);
+      const second = await call('2');
+      const afterNextSession = turbofan(render);
+      for (const c of [first, second]) { c.a.close(); c.b.close(); }
+      process.stdout.write(JSON.stringify({ optimized, afterNextSession }));
+      process.exit(0);
+    `;
+    assert.deepEqual(runWithV8Natives(script), { optimized: true, afterNextSession: true });
+  });
+});
