@@ -18,8 +18,9 @@
  * no way through it and was thrown away at every later call's first packets, then compiled again
  * ("insufficient type feedback": ~14 of the ~20 deoptimizations at a second call's start, V8's log
  * of two in-process calls; 6 with this). Functions compiled after `tuneV8ForCalls()` (all media
- * code: it first runs in the first call) get their feedback from their first call; a few MiB more
- * memory in a process that has run calls.
+ * code: it first runs in the first call) get their feedback from their first call. The cost: the
+ * first call's optimized code covers those paths too (bigger, more to compile: the first call after
+ * start-up costs more CPU, the later ones less; README, session 14) and a few MiB more memory.
  *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
