@@ -16,8 +16,8 @@
  * call, on a stream's first packets (latching the far end's address, a new jitter buffer or RTCP
  * statistics, a first SSRC), ran before its feedback existed, so the optimized per-packet code had
  * no way through it and was thrown away at every later call's first packets, then compiled again
- * ("insufficient type feedback": ~14 of the ~20 deoptimizations at a second call's start, V8's log
- * of two in-process calls; 6 with this). Functions compiled after `tuneV8ForCalls()` (all media
+ * ("insufficient type feedback": most of the 14 deoptimizations at a second call's start in V8's
+ * log of two in-process calls; 6 are left with this). Functions compiled after `tuneV8ForCalls()` (all media
  * code: it first runs in the first call) get their feedback from their first call. The cost: the
  * first call's optimized code covers those paths too (bigger, more to compile: the first call after
  * start-up costs more CPU, the later ones less; README, session 14) and a few MiB more memory.
