@@ -158,6 +158,24 @@ describe('process figures', () => {
     assert.throws(() => findPid([`no-such-process-${marker}`]), /found 0/);
   });
 
+  test("the main thread's run time alone leaves out what another thread of the process runs", async () => {
+    // A worker thread spins; the main thread only waits for it.
+    const script = "const { Worker } = require('node:worker_threads'); new Worker('const end = Date.now() + 2500; while (Date.now() < end);', { eval: true });";
+    const busy = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const pid = busy.pid!;
+      const start = { all: cpuSeconds(pid), main: cpuSeconds(pid, 'main') };
+      await new Promise((r) => setTimeout(r, 1000));
+      const all = cpuSeconds(pid) - start.all;
+      const main = cpuSeconds(pid, 'main') - start.main;
+      assert.ok(all > 0.5, `the spinning worker ran ${all.toFixed(2)} s of 1 s`);
+      assert.ok(main < all / 5, `the waiting main thread ran ${main.toFixed(3)} s, all threads ${all.toFixed(2)} s`);
+    } finally {
+      busy.kill();
+    }
+  });
+
   test('wake-ups: a process sleeping on a 10 ms timer counts one per round, a spinning one next to none', async () => {
     const sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 10); setTimeout(() => process.exit(0), 3000);'], { stdio: 'ignore' });
     const spinner = spawn(process.execPath, ['-e', 'const end = Date.now() + 3000; while (Date.now() < end);'], { stdio: 'ignore' });

@@ -92,7 +92,17 @@ export interface CallCpuFigures {
   nodeFloor?: { cpuPercent: number; wakeupsPerSecond?: number; error?: string };
   /** Why this codec's calls could not be measured at all. */
   error?: string;
-  switchboard?: { cpuPercent: number; rssMiB: number; wakeupsPerSecond?: number; negotiatedCodec?: string; jitterBufferDelayMs?: number[]; playoutDelayMs?: number[]; error?: string };
+  switchboard?: {
+    cpuPercent: number;
+    /** The main thread alone (our JavaScript); the rest of cpuPercent is V8's compiler and GC threads. */
+    mainThreadCpuPercent?: number;
+    rssMiB: number;
+    wakeupsPerSecond?: number;
+    negotiatedCodec?: string;
+    jitterBufferDelayMs?: number[];
+    playoutDelayMs?: number[];
+    error?: string;
+  };
   baresip?: { cpuPercent: number; rssMiB: number; wakeupsPerSecond?: number; error?: string };
 }
 
@@ -101,13 +111,14 @@ const STATS_SAMPLES = 8;
 
 interface Sampler {
   cpuStart: number;
+  mainThreadStart: number;
   wakeupsStart: number;
   rss: number[];
 }
 
-/** CPU % of one core, wake-ups a second and median RSS of `pid` over `seconds`, sampling RSS every second. */
-async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; wakeupsPerSecond: number; rssMiB: number }[]> {
-  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), wakeupsStart: wakeups(pid), rss: [] }));
+/** CPU % of one core (all threads, and the main thread alone), wake-ups a second and median RSS of `pid` over `seconds`, sampling RSS every second. */
+async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; mainThreadCpuPercent: number; wakeupsPerSecond: number; rssMiB: number }[]> {
+  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), mainThreadStart: cpuSeconds(pid, 'main'), wakeupsStart: wakeups(pid), rss: [] }));
   const started = performance.now();
   for (let s = 0; s < seconds; s++) {
     await sleep(started + (s + 1) * 1000 - performance.now());
@@ -116,6 +127,7 @@ async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPerc
   const elapsed = (performance.now() - started) / 1000;
   return pids.map((pid, i) => ({
     cpuPercent: ((cpuSeconds(pid) - samplers[i]!.cpuStart) / elapsed) * 100,
+    mainThreadCpuPercent: ((cpuSeconds(pid, 'main') - samplers[i]!.mainThreadStart) / elapsed) * 100,
     wakeupsPerSecond: (wakeups(pid) - samplers[i]!.wakeupsStart) / elapsed,
     rssMiB: percentile(samplers[i]!.rss, 50) / 1024,
   }));
@@ -315,6 +327,20 @@ function toRows(figures: CallCpuFigures[], options: CallCpuOptions): FigureRow[]
       const settled = options.settleSeconds > 0 ? `, phones up ${options.settleSeconds} s before` : '';
       const which = callNumber === 1 ? `first call after start-up${settled}` : callNumber === 2 ? 'second call, same processes' : `call ${callNumber}, same processes`;
       rows.push(summaryRow(cpu, `${options.callSeconds} s call with ${codec.name}: ${which}`, '%', runs.map((f) => ({ ours: ok(f)?.cpuPercent, theirs: f.baresip?.cpuPercent })), { goal: codec.goal, note }));
+    }
+  }
+  // Where our CPU goes per call: the main thread (our JavaScript) against V8's compiler and GC
+  // threads, which do most of the difference between a process's first calls and its later ones.
+  for (const { codec, runs: allRuns } of byCodec) {
+    for (const callNumber of callNumbers(options)) {
+      const runs = allRuns.filter((f) => f.callNumber === callNumber && ok(f)?.mainThreadCpuPercent !== undefined);
+      if (runs.length === 0) continue;
+      const others = percentile(runs.map((f) => ok(f)!.cpuPercent - ok(f)!.mainThreadCpuPercent!), 50);
+      rows.push(
+        summaryRow(cpu, `Switchboard's main thread alone, ${codec.name} call ${callNumber}`, '%', runs.map((f) => ({ ours: ok(f)!.mainThreadCpuPercent })), {
+          note: `its other threads (V8's compiler and GC): ${others.toFixed(2)} %`,
+        }),
+      );
     }
   }
   const withFloor = figures.filter((f) => f.nodeFloor);

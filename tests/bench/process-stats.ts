@@ -11,6 +11,8 @@
  *   A thread that exits inside the window takes its run time with it: neither softphone starts
  *   or ends threads during a call. Falls back to utime + stime where schedstat is missing
  *   (kernel without CONFIG_SCHED_INFO).
+ *   `threads: 'main'` counts the main thread alone (TID = PID): for a node process, what runs
+ *   its JavaScript; the rest is V8's compiler and GC threads and libuv's pool.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -34,11 +36,11 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
-/** CPU time the process's live threads have run so far, in seconds (see header). */
-export function cpuSeconds(pid: number): number {
+/** CPU time the process's live threads (or its main thread) have run so far, in seconds (see header). */
+export function cpuSeconds(pid: number, threads: 'all' | 'main' = 'all'): number {
   let tids: string[];
   try {
-    tids = readdirSync(`/proc/${pid}/task`);
+    tids = threads === 'main' ? [String(pid)] : readdirSync(`/proc/${pid}/task`);
   } catch (error) {
     throw new Error(`cannot list the threads of process ${pid}: ${(error as Error).message}`);
   }
@@ -49,8 +51,14 @@ export function cpuSeconds(pid: number): number {
       line = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && !existsSync(`/proc/${pid}/task/${tid}`)) continue; // the thread exited meanwhile
-      if (code === 'ENOENT') return tickSampledCpuSeconds(pid); // no schedstat in this kernel
+      if (code === 'ENOENT' && !existsSync(`/proc/${pid}/task/${tid}`)) {
+        if (threads === 'main') throw new Error(`process ${pid} is gone`, { cause: error });
+        continue; // the thread exited meanwhile
+      }
+      if (code === 'ENOENT') {
+        if (threads === 'main') throw new Error(`no /proc/${pid}/task/${pid}/schedstat in this kernel: the main thread's run time cannot be told apart`, { cause: error });
+        return tickSampledCpuSeconds(pid); // no schedstat in this kernel
+      }
       throw error;
     }
     const runNs = Number(line.split(' ')[0]);
