@@ -13,7 +13,7 @@ import { LOOPBACK } from '../harness/ports';
 import { callSetupTiming, registrationTiming, sipPackets } from './capture-analysis';
 import { captureDuring, startLoopbackCapture } from './loopback-capture';
 import type { UdpDatagram } from './pcap-reader';
-import { cpuSeconds, findPid, machineBusyPercent, rssKiB, wakeups } from './process-stats';
+import { cpuSeconds, findPid, machineBusyPercent, mainThreadCpuSeconds, rssKiB, wakeups } from './process-stats';
 import { distribution, pairedMedians, percentile } from './stats';
 
 function sipText(firstLine: string, headers: Record<string, string>, body = ''): Buffer {
@@ -165,10 +165,10 @@ describe('process figures', () => {
     try {
       await new Promise((r) => setTimeout(r, 500));
       const pid = busy.pid!;
-      const start = { all: cpuSeconds(pid), main: cpuSeconds(pid, 'main') };
+      const start = { all: cpuSeconds(pid), main: mainThreadCpuSeconds(pid) };
       await new Promise((r) => setTimeout(r, 1000));
       const all = cpuSeconds(pid) - start.all;
-      const main = cpuSeconds(pid, 'main') - start.main;
+      const main = mainThreadCpuSeconds(pid) - start.main;
       assert.ok(all > 0.5, `the spinning worker ran ${all.toFixed(2)} s of 1 s`);
       assert.ok(main < all / 5, `the waiting main thread ran ${main.toFixed(3)} s, all threads ${all.toFixed(2)} s`);
     } finally {

@@ -40,7 +40,7 @@ import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { row, type FigureRow } from './figures';
 import { baresipPid, startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
-import { cpuSeconds, rssKiB, wakeups } from './process-stats';
+import { cpuSeconds, mainThreadCpuSeconds, rssKiB, wakeups } from './process-stats';
 import { pairedMedians, percentile } from './stats';
 import { speechLikeWav } from './test-signal';
 import { sleep } from './wall-clock';
@@ -118,7 +118,7 @@ interface Sampler {
 
 /** CPU % of one core (all threads, and the main thread alone), wake-ups a second and median RSS of `pid` over `seconds`, sampling RSS every second. */
 async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; mainThreadCpuPercent: number; wakeupsPerSecond: number; rssMiB: number }[]> {
-  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), mainThreadStart: cpuSeconds(pid, 'main'), wakeupsStart: wakeups(pid), rss: [] }));
+  const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), mainThreadStart: mainThreadCpuSeconds(pid), wakeupsStart: wakeups(pid), rss: [] }));
   const started = performance.now();
   for (let s = 0; s < seconds; s++) {
     await sleep(started + (s + 1) * 1000 - performance.now());
@@ -127,7 +127,7 @@ async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPerc
   const elapsed = (performance.now() - started) / 1000;
   return pids.map((pid, i) => ({
     cpuPercent: ((cpuSeconds(pid) - samplers[i]!.cpuStart) / elapsed) * 100,
-    mainThreadCpuPercent: ((cpuSeconds(pid, 'main') - samplers[i]!.mainThreadStart) / elapsed) * 100,
+    mainThreadCpuPercent: ((mainThreadCpuSeconds(pid) - samplers[i]!.mainThreadStart) / elapsed) * 100,
     wakeupsPerSecond: (wakeups(pid) - samplers[i]!.wakeupsStart) / elapsed,
     rssMiB: percentile(samplers[i]!.rss, 50) / 1024,
   }));

@@ -11,7 +11,7 @@
  *   A thread that exits inside the window takes its run time with it: neither softphone starts
  *   or ends threads during a call. Falls back to utime + stime where schedstat is missing
  *   (kernel without CONFIG_SCHED_INFO).
- *   `threads: 'main'` counts the main thread alone (TID = PID): for a node process, what runs
+ *   mainThreadCpuSeconds counts the main thread alone (TID = PID): for a node process, what runs
  *   its JavaScript; the rest is V8's compiler and GC threads and libuv's pool.
  */
 import { execFileSync } from 'node:child_process';
@@ -36,36 +36,47 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
-/** CPU time the process's live threads (or its main thread) have run so far, in seconds (see header). */
-export function cpuSeconds(pid: number, threads: 'all' | 'main' = 'all'): number {
+/** Run time of one thread so far in ns (first field of its schedstat); undefined where that file is missing. */
+function threadRunNs(pid: number, tid: string): number | undefined {
+  const path = `/proc/${pid}/task/${tid}/schedstat`;
+  let line: string;
+  try {
+    line = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const runNs = Number(line.split(' ')[0]);
+  if (!Number.isFinite(runNs)) throw new Error(`cannot read the run time from ${path}: ${JSON.stringify(line)}`);
+  return runNs;
+}
+
+/** CPU time the process's live threads have run so far, in seconds (see header). */
+export function cpuSeconds(pid: number): number {
   let tids: string[];
   try {
-    tids = threads === 'main' ? [String(pid)] : readdirSync(`/proc/${pid}/task`);
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch (error) {
     throw new Error(`cannot list the threads of process ${pid}: ${(error as Error).message}`);
   }
   let nanoseconds = 0;
   for (const tid of tids) {
-    let line: string;
-    try {
-      line = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && !existsSync(`/proc/${pid}/task/${tid}`)) {
-        if (threads === 'main') throw new Error(`process ${pid} is gone`, { cause: error });
-        continue; // the thread exited meanwhile
-      }
-      if (code === 'ENOENT') {
-        if (threads === 'main') throw new Error(`no /proc/${pid}/task/${pid}/schedstat in this kernel: the main thread's run time cannot be told apart`, { cause: error });
-        return tickSampledCpuSeconds(pid); // no schedstat in this kernel
-      }
-      throw error;
+    const runNs = threadRunNs(pid, tid);
+    if (runNs === undefined) {
+      if (!existsSync(`/proc/${pid}/task/${tid}`)) continue; // the thread exited meanwhile
+      return tickSampledCpuSeconds(pid); // no schedstat in this kernel
     }
-    const runNs = Number(line.split(' ')[0]);
-    if (!Number.isFinite(runNs)) throw new Error(`cannot read the run time from /proc/${pid}/task/${tid}/schedstat: ${JSON.stringify(line)}`);
     nanoseconds += runNs;
   }
   return nanoseconds / 1e9;
+}
+
+/** CPU time the process's main thread alone (TID = PID) has run so far, in seconds (see header). */
+export function mainThreadCpuSeconds(pid: number): number {
+  const runNs = threadRunNs(pid, String(pid));
+  if (runNs !== undefined) return runNs / 1e9;
+  if (!existsSync(`/proc/${pid}`)) throw new Error(`process ${pid} is gone`);
+  throw new Error(`no /proc/${pid}/task/${pid}/schedstat in this kernel: the main thread's run time cannot be told apart`);
 }
 
 /**

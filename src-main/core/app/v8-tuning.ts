@@ -17,10 +17,11 @@
  * statistics, a first SSRC), ran before its feedback existed, so the optimized per-packet code had
  * no way through it and was thrown away at every later call's first packets, then compiled again
  * ("insufficient type feedback": most of the 14 deoptimizations at a second call's start in V8's
- * log of two in-process calls; 6 are left with this). Functions compiled after `tuneV8ForCalls()` (all media
- * code: it first runs in the first call) get their feedback from their first call. The cost: the
- * first call's optimized code covers those paths too (bigger, more to compile: the first call after
- * start-up costs more CPU, the later ones less; README, session 14) and a few MiB more memory.
+ * log of two in-process calls; 6 are left with this). Functions compiled after `tuneV8ForCalls()`
+ * (all media code: it first runs in the first call) get their feedback from their first call. The
+ * cost: the first call's optimized code covers those paths too (bigger, more to compile: the first
+ * call after start-up costs more CPU, the later ones less; README, session 14) and a few MiB more
+ * memory.
  *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
