@@ -5,8 +5,9 @@
  *   node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced
  * - clock: sends on a 20 ms timer (the far end, like baresip's audio clock);
  * - paced: sends one packet per packet received, as the headless does once the far end's packets
- *   pace it (media-session.ts, "Pacing"), with the same 60 ms watchdog that would send on its own
- *   if they stopped. One wake-up a frame plus the watchdog's.
+ *   pace it (media-session.ts, "Pacing"), with the same watchdog that would send on its own if
+ *   they stopped (every 140 ms: a G.711 stream that never stopped). One wake-up a frame plus the
+ *   watchdog's.
  * Loopback only. Exits when stdin closes (the bench ends it).
  */
 import { createSocket } from 'node:dgram';
@@ -51,7 +52,7 @@ socket.bind(localPort, '127.0.0.1', () => {
     // The watchdog: without arrivals for a frame and more, send on its own.
     timer = setInterval(() => {
       if (performance.now() - lastArrival > 30) send();
-    }, 60);
+    }, 140);
   }
   process.stdin.resume();
   process.stdin.on('end', () => {

@@ -75,13 +75,16 @@
  *   - 'arrivals': the packets pace the ticks. Entered after ARRIVAL_PACING_AFTER ticks in a row
  *     ran on arrivals, with the send clock due together with the pulls (ptime 20) and no capture
  *     device clocking the sends. No timer per frame: a watchdog wakes every ARRIVAL_WATCHDOG_MS,
- *     so one wake-up a frame plus the watchdog's. Sending then follows the far end's packets as the
+ *     so one wake-up a frame plus the watchdog's; while the far end's stream never stopped in this
+ *     call and its codecs cannot pause by design (AudioCodecInfo.discontinuous: Opus DTX), every
+ *     ARRIVAL_WATCHDOG_LONG_MS (see there). Sending then follows the far end's packets as the
  *     playout grid already does (it is the far end's clock the headless follows); an outgoing
  *     packet leaves up to EARLY_TICK_MAX_MS before its grid time, never after it.
  *   - arrivals -> timer, the same moment: an arrival that does not complete its coming pull (a
  *     lost, late or reordered packet), an overdue tick an arrival or the watchdog finds (the far
  *     end stopped sending: hold, silence suppression, a stall; the watchdog's look catches up what
- *     fell due, at most ARRIVAL_WATCHDOG_MS late, once), a renegotiation. Paced by arrivals, a lost
+ *     fell due, at most a watchdog period late, once), a telephone-event packet (RFC 4733: the far
+ *     end's audio pauses while a digit lasts), a renegotiation. Paced by arrivals, a lost
  *     packet delays one of ours by less than a frame; so after each such failure the arrivals must
  *     run twice as many clean ticks in a row before they pace again (up to
  *     ARRIVAL_PACING_BACKOFF_MAX times), and a lossy link stays on the timer.
@@ -132,7 +135,8 @@ import type { ReceivedRtp, RtpSession } from './rtp/rtp-session';
 import { formatTransportAddress } from './rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from './sdp/offer-answer';
 
-const MAX_CATCH_UP = 5;
+/** Frames overdue beyond this many are skipped, not sent (see header): covers a long watchdog's look. */
+const MAX_CATCH_UP = 8;
 /** Device capture: this long without captured audio and the timer sends silence (see header). */
 const CAPTURE_STALL_MS = 60;
 /** Duration of one playout (device) frame. */
@@ -175,8 +179,18 @@ const EARLY_TICK_MAX_MS = 15;
 const ARRIVAL_PACING_AFTER = 50;
 /** ...twice that after each time they failed to, up to this many times that (a lossy link stays on the timer). */
 const ARRIVAL_PACING_BACKOFF_MAX = 32;
-/** Paced by arrivals, the watchdog looks this often for a tick the arrivals did not run. */
+/** Paced by arrivals, the watchdog looks this often for a tick the arrivals did not run... */
 const ARRIVAL_WATCHDOG_MS = 60;
+/**
+ * ...or this seldom while nothing says the far end's packets may stop: its stream never stopped
+ * in this call (the arrivals never failed to pace) and no codec it may send is discontinuous. Each
+ * look is a wake-up of its own, which costs more CPU than a G.711 frame's media work (see
+ * "Pacing"): 7 a second instead of 17. The price: the first time such a stream does stop (a hold
+ * whose re-INVITE comes after its media stopped, a dead link, a non-conforming silence
+ * suppression), our packets wait up to this long, once (then all go at once, see MAX_CATCH_UP);
+ * from then on the watchdog is the short one.
+ */
+const ARRIVAL_WATCHDOG_LONG_MS = 140;
 
 /**
  * What wakes the media ticks of a session with its own playout clock (see header, "Pacing").
@@ -692,12 +706,18 @@ export class MediaSession {
   /** The timer for the next due tick; paced by arrivals, the watchdog unless it is already armed. */
   private armTimer(): void {
     if (this.pacingValue === 'arrivals') {
-      this.timer ??= this.clock.setTimer(this.onWatchdog, ARRIVAL_WATCHDOG_MS);
+      this.timer ??= this.clock.setTimer(this.onWatchdog, this.watchdogMs());
       return;
     }
     this.timer?.cancel();
     const wait = this.nextDue() - this.clock.now();
     this.timer = this.clock.setTimer(this.onTimer, wait <= 0 ? 0 : Math.ceil(wait) + TIMER_ROUNDING_MS);
+  }
+
+  /** How long the watchdog waits before its look (see ARRIVAL_WATCHDOG_LONG_MS). */
+  private watchdogMs(): number {
+    const neverStopped = this.arrivalPacingAfter === ARRIVAL_PACING_AFTER;
+    return neverStopped && !this.negotiated.receive.some((r) => r.codec.info.discontinuous) ? ARRIVAL_WATCHDOG_LONG_MS : ARRIVAL_WATCHDOG_MS;
   }
 
   /** Switches what paces the ticks; the caller arms the timer it needs (see header, "Pacing"). */
@@ -923,6 +943,11 @@ export class MediaSession {
     const te = this.negotiated.telephoneEvent;
     if (te && packet.payloadType === te.receivePayloadType) {
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
+      if (this.pacingValue === 'arrivals') {
+        // The far end's audio pauses while its digit lasts: the timer paces, not the watchdog's look.
+        this.arrivalsFailedToPace();
+        this.armTimer();
+      }
       return;
     }
     const entry = this.receiveEntry(packet.payloadType);

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
-import { linearToUlaw } from '../../../src-main/core/media/codecs/g711';
+import { linearToUlaw, pcmuCodec } from '../../../src-main/core/media/codecs/g711';
 import { MediaSession, type MediaSessionCounters } from '../../../src-main/core/media/media-session';
 import { serializeRtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
@@ -89,6 +89,10 @@ interface FarEnd {
   drop?: (k: number) => boolean;
   /** We send too (sendrecv), not only receive. */
   weSend?: boolean;
+  /** The far end's codec may pause by design (AudioCodecInfo.discontinuous, as Opus DTX). */
+  discontinuousCodec?: boolean;
+  /** Packets k the far end sends as RFC 4733 telephone-events (payload type 101) instead of audio. */
+  event?: (k: number) => boolean;
 }
 
 interface Sample {
@@ -129,7 +133,14 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
   const receiverRtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
   const sink = makeSink(clock);
   const direction = far.weSend ? 'sendrecv' : 'recvonly';
-  const receiver = new MediaSession({ rtp: receiverRtp, negotiated: pcmuNegotiation({ direction, ptime: far.ptime }), source: silentSource, sink });
+  const codec = far.discontinuousCodec ? { ...pcmuCodec, info: { ...pcmuCodec.info, discontinuous: true } } : pcmuCodec;
+  const negotiated = pcmuNegotiation({
+    direction,
+    ptime: far.ptime,
+    receive: [{ codec, payloadType: 0 }],
+    telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 },
+  });
+  const receiver = new MediaSession({ rtp: receiverRtp, negotiated, source: silentSource, sink });
   // When each of our packets left, on our clock from our start.
   const sentAtMs: number[] = [];
   const sendFrame = receiverRtp.sendFrame.bind(receiverRtp);
@@ -156,7 +167,19 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
       for (let i = 0; i < frameSamples; i++) {
         payload[i] = linearToUlaw(Math.round(8000 * Math.sin((2 * Math.PI * 400 * (k * frameSamples + i)) / 8000)));
       }
-      const packet = { marker: k === 0, payloadType: 0, sequenceNumber: k, timestamp: k * frameSamples, ssrc: 77, csrcs: [], payload, paddingLength: 0 };
+      const event = far.event?.(k) ?? false;
+      // An RFC 4733 event packet: digit 5, volume 10, its duration so far; not audio.
+      const eventPayload = new Uint8Array([5, 10, ((k % 8) * frameSamples) >> 8, (k % 8) * frameSamples]);
+      const packet = {
+        marker: k === 0,
+        payloadType: event ? 101 : 0,
+        sequenceNumber: k,
+        timestamp: k * frameSamples,
+        ssrc: 77,
+        csrcs: [],
+        payload: event ? eventPayload : payload,
+        paddingLength: 0,
+      };
       const before = receiverRtp.counters.packetsReceived;
       sender.send(serializeRtpPacket(packet), receiverRtp.socket.local.port, '127.0.0.1');
       await waitForIo(() => receiverRtp.counters.packetsReceived > before, () => 'a datagram on 127.0.0.1 was not delivered');
@@ -334,7 +357,7 @@ function sendIntervals(sentAtMs: number[], fromMs: number): number[] {
 }
 
 describe('pacing by arrivals (virtual clock)', () => {
-  test('a clean call: its packets pace our ticks, so the loop wakes once a frame for them and ~17 times a second for a timer, and we still send every 20 ms', async () => {
+  test('a clean call: its packets pace our ticks, so the loop wakes once a frame for them and ~7 times a second for the watchdog, and we still send every 20 ms', async () => {
     // Each wake-up of a Node process costs more CPU than a G.711 frame's media work; a timer
     // cleared after an early tick still wakes the loop (two wake-ups a frame before).
     const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true }, 8000);
@@ -342,7 +365,8 @@ describe('pacing by arrivals (virtual clock)', () => {
     assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [1, 0], 'paced by arrivals once, for good');
     const at8 = sampleAt(samples, 8000);
     const wakeupsPerSecond = timerWakeupsPerSecond(sampleAt(samples, 4000), at8);
-    assert.ok(wakeupsPerSecond < 20, `${wakeupsPerSecond} timer wake-ups a second (50 a frame-timer would take)`);
+    // A G.711 stream that never stopped: the watchdog looks every 140 ms (every 60 ms: 17 a second).
+    assert.ok(wakeupsPerSecond < 8, `${wakeupsPerSecond} timer wake-ups a second (50 a frame-timer would take)`);
     // Sending goes on as before: one packet per 20 ms, none late or bunched.
     const gaps = sendIntervals(sentAtMs, 2000);
     assert.ok(gaps.length >= 299, `${gaps.length + 1} packets sent in the last 6 s`);
@@ -362,7 +386,7 @@ describe('pacing by arrivals (virtual clock)', () => {
     assert.ok(at8.jitterBuffer.targetDelayMs > 8, `target ${at8.jitterBuffer.targetDelayMs.toFixed(1)} ms`);
     assert.equal(receiver.pacing, 'arrivals');
     const wakeupsPerSecond = timerWakeupsPerSecond(sampleAt(samples, 4000), at8);
-    assert.ok(wakeupsPerSecond < 20, `${wakeupsPerSecond} timer wake-ups a second`);
+    assert.ok(wakeupsPerSecond < 8, `${wakeupsPerSecond} timer wake-ups a second`);
     // Our packets leave on the far end's arrivals: their unevenness, never a missing or bunched frame.
     const gaps = sendIntervals(sentAtMs, 2000);
     assert.ok(gaps.length >= 299 && gaps.every((gap) => gap > 12 && gap < 28), `send intervals ${Math.min(...gaps).toFixed(1)}-${Math.max(...gaps).toFixed(1)} ms`);
@@ -371,18 +395,48 @@ describe('pacing by arrivals (virtual clock)', () => {
   });
 
   test('the far end stops sending for a second (hold, silence suppression): we keep sending, one packet at most a watchdog period late, then on the timer grid; its packets pace us again when they are back', async () => {
-    const silent = (k: number) => k >= 200 && k < 250; // 4.0-5.0 s
-    const { receiver, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, drop: silent }, 10000);
-    assert.ok(receiver.counters.pacedByTimer >= 1, 'the timer took over');
-    assert.equal(receiver.pacing, 'arrivals', 'paced by arrivals again after they came back');
+    // Silent 4.0-5.0 s, and again 9.0-9.5 s, after its packets paced us again (from 2 s of clean ticks on).
+    const silent = (k: number) => (k >= 200 && k < 250) || (k >= 450 && k < 475);
+    const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, drop: silent }, 15000);
+    assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [3, 2], 'the timer took over twice, the arrivals paced again after each silence');
+    assert.equal(receiver.pacing, 'arrivals');
     assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
-    const gaps = sendIntervals(sentAtMs, 2000);
-    // Our stream never stops: the longest wait the far end sees is the watchdog's look (60 ms)...
-    assert.ok(Math.max(...gaps) <= 60 + 20, `longest gap between our packets ${Math.max(...gaps).toFixed(1)} ms`);
-    // ...once: through the silence the timer sends every 20 ms.
+    // Our stream never stops. A G.711 stream is continuous: until it first stops, the watchdog
+    // looks every 140 ms, so the far end may wait up to that long for our packet, once...
+    const before = timerWakeupsPerSecond(sampleAt(samples, 2000), sampleAt(samples, 4000));
+    assert.ok(before < 8, `${before} watchdog wake-ups a second before the first silence`);
+    const firstGap = Math.max(...sendIntervals(sentAtMs.filter((at) => at < 6000), 2000));
+    assert.ok(firstGap <= 140 + 20, `longest gap between our packets around the first silence ${firstGap.toFixed(1)} ms`);
+    // ...and after that every 60 ms: a stream that stopped once may stop again.
+    const after = timerWakeupsPerSecond(sampleAt(samples, 8000), sampleAt(samples, 9000));
+    assert.ok(after > 15 && after < 20, `${after} watchdog wake-ups a second while its packets paced us again`);
+    const secondGap = Math.max(...sendIntervals(sentAtMs.filter((at) => at >= 8000 && at < 10000), 0));
+    assert.ok(secondGap <= 60 + 20, `longest gap between our packets around the second silence ${secondGap.toFixed(1)} ms`);
+    // Through a silence the timer sends every 20 ms.
     const during = sendIntervals(sentAtMs.filter((at) => at >= 4200 && at < 4900), 0);
     assert.ok(during.length >= 30 && during.every((gap) => Math.abs(gap - 20) <= 2), `send intervals during the silence ${during.map((g) => g.toFixed(1)).join(' ')}`);
-    assert.ok(sentAtMs.length >= 10000 / 20 - 2, `${sentAtMs.length} packets sent in 10 s`);
+    assert.ok(sentAtMs.length >= 15000 / 20 - 2, `${sentAtMs.length} packets sent in 15 s`);
+  });
+
+  test('a far end whose codec may pause by design (Opus DTX): the watchdog looks every 60 ms from the start, so its first pause delays our packet by less than 80 ms', async () => {
+    const silent = (k: number) => k >= 200 && k < 250;
+    const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, drop: silent, discontinuousCodec: true }, 6000);
+    const wakeupsPerSecond = timerWakeupsPerSecond(sampleAt(samples, 2000), sampleAt(samples, 4000));
+    assert.ok(wakeupsPerSecond > 15 && wakeupsPerSecond < 20, `${wakeupsPerSecond} watchdog wake-ups a second while its packets paced us`);
+    assert.ok(receiver.counters.pacedByTimer >= 1, 'the timer took over');
+    const gap = Math.max(...sendIntervals(sentAtMs, 2000));
+    assert.ok(gap <= 60 + 20, `longest gap between our packets ${gap.toFixed(1)} ms`);
+    assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
+  });
+
+  test('the far end sends a digit (RFC 4733 events instead of its audio): the timer paces us from its first event packet, so none of ours is late', async () => {
+    const digit = (k: number) => k >= 200 && k < 210; // 200 ms at 4.0 s
+    const { receiver, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, event: digit }, 6000);
+    assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [1, 1], 'paced by arrivals until the digit, then by the timer');
+    const gaps = sendIntervals(sentAtMs, 2000);
+    // On the timer a send leaves a few ms after its grid time instead of a few before (as after a loss).
+    assert.ok(gaps.every((gap) => gap <= 26), `longest gap between our packets ${Math.max(...gaps).toFixed(1)} ms`);
+    assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
   });
 
   test('a lossy link stays on the timer: a lost packet delays at most one of ours, by less than a frame, and the next try at pacing by arrivals waits twice as long', async () => {

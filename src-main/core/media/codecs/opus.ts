@@ -287,6 +287,8 @@ export function createOpusCodec(options: OpusCodecOptions = {}): AudioCodec {
       sampleRate: SAMPLE_RATE,
       channels: 2,
       fmtp: options.dtx ? 'minptime=10;useinbandfec=1;usedtx=1' : 'minptime=10;useinbandfec=1',
+      // Whatever we offer: usedtx is the receiver's preference, and a far end may use DTX anyway.
+      discontinuous: true,
     },
     createEncoder: (peerFmtp) => new OpusEncoderImpl(options, peerFmtp),
     createDecoder: () => new OpusDecoderImpl(),
