@@ -1,6 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { repoModule, runWithV8Natives } from '../harness/v8-natives';
+import { CALL_V8_FLAGS } from '../../src-main/core/app/v8-tuning';
 
 /**
  * 10 s of packets at 50 a second. (This small handler reaches TurboFan after 800-1500 calls by
@@ -97,5 +99,39 @@ describe("V8 tuning for calls: a call's first-packet paths keep the next call's 
 
   test('tuned: the handler stays TurboFan code through the next stream\'s first packet', () => {
     assert.deepEqual(optimizedThroughNextStreamsFirstPacket(true), { optimized: true, afterNextStreamFirstPacket: true });
+  });
+});
+
+/**
+ * In a fresh plain Node (no TypeScript loader: its thread made TurboFan's choices vary from run
+ * to run), started with `flags`: a media tick calling 8 helpers of ~120 bytes of bytecode each is
+ * optimized; how many of them does TurboFan inline into it? (V8's own trace of its decisions.)
+ */
+function helpersInlinedIntoTick(flags: readonly string[]): number {
+  const script = `
+    const helper = (k) => new Function('x', 'let s = x; for (let i = 0; i < 3; i++) { s = (s * 31 + ' + k + ') | 0; s ^= s >>> 7; s = (s + i * ' + k + ') | 0; if (s > 1000000) s -= 999; else s += ' + k + '; s = Math.imul(s, 17) | 0; s ^= s << 3; } return s;');
+    const [a, b, c, d, e, f, g, h] = Array.from({ length: 8 }, (_, k) => helper(k + 1));
+    function tick(x) { return a(x) + b(x) + c(x) + d(x) + e(x) + f(x) + g(x) + h(x); }
+    for (let i = 0; i < 200; i++) tick(i);
+    %OptimizeFunctionOnNextCall(tick);
+    tick(1);
+  `;
+  const trace = execFileSync(process.execPath, [...flags, '--allow-natives-syntax', '--no-concurrent-recompilation', '--trace-turbo-inlining', '-e', script], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return trace.split('\n').filter((line) => /^Inlining .* into .*<SharedFunctionInfo tick>/.test(line)).length;
+}
+
+describe('V8 tuning for calls: a smaller inlining budget (less code to compile, and to fetch again at every wake-up)', () => {
+  test("V8's default inlines nearly all of the tick's helpers", () => {
+    assert.ok(helpersInlinedIntoTick([]) >= 6);
+  });
+
+  test("with the call flags, at most half of them (the other flags alone: as many as V8's default)", () => {
+    const inlined = helpersInlinedIntoTick(CALL_V8_FLAGS);
+    assert.ok(inlined >= 1 && inlined <= 4, `${inlined} of 8 helpers inlined`);
+    const withoutBudget = CALL_V8_FLAGS.filter((flag) => !flag.startsWith('--max-inlined-bytecode-size-cumulative='));
+    assert.ok(helpersInlinedIntoTick(withoutBudget) >= 6);
   });
 });

@@ -23,9 +23,18 @@
  * call after start-up costs more CPU, the later ones less; README, session 14) and a few MiB more
  * memory.
  *
+ * Inlining budget: TurboFan inlines callees into a function it optimizes until their bytecode adds
+ * up to 920 bytes (V8's default), so the media tick's code carried most of the send and playout
+ * chain. That suits a hot loop; a packet handler runs once per 20 ms on cold caches, where every
+ * byte of code is fetched again at each wake-up, and the compiler threads spent ~0.85 % of a
+ * core compiling it in the first call. With half that budget (INLINED_BYTECODE_BUDGET), 3 A/B
+ * pairs of bench runs (README, session 15): the compiler threads' share of the first call
+ * ~0.85 → ~0.6 % of a core, and our CPU in the first / second / third call of the same processes
+ * 2.51 / 1.73 / 1.48 → 2.14 / 1.54 / 1.39 % (a quarter of that budget: no better).
+ *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
- * only moves when code is optimized, never what it computes. Functions already counting down
+ * only moves when and how code is optimized, never what it computes. Functions already counting down
  * their budget take the new one at their next round.
  */
 import { setFlagsFromString } from 'node:v8';
@@ -33,7 +42,16 @@ import { setFlagsFromString } from 'node:v8';
 /** Bytes of bytecode per round of the interrupt budget (V8's default: 67584). */
 export const CALL_INTERRUPT_BUDGET = 8192;
 
+/** Bytes of callee bytecode TurboFan may inline into one optimized function (V8's default: 920). */
+export const INLINED_BYTECODE_BUDGET = 460;
+
+/** The V8 flags `tuneV8ForCalls()` sets, in order (each explained above). */
+export const CALL_V8_FLAGS: readonly string[] = [
+  `--interrupt-budget=${CALL_INTERRUPT_BUDGET}`,
+  '--no-lazy-feedback-allocation',
+  `--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`,
+];
+
 export function tuneV8ForCalls(): void {
-  setFlagsFromString(`--interrupt-budget=${CALL_INTERRUPT_BUDGET}`);
-  setFlagsFromString('--no-lazy-feedback-allocation');
+  for (const flag of CALL_V8_FLAGS) setFlagsFromString(flag);
 }
