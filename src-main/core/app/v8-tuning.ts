@@ -30,7 +30,8 @@
  * core compiling it in the first call. With half that budget (INLINED_BYTECODE_BUDGET), 3 A/B
  * pairs of bench runs (README, session 15): the compiler threads' share of the first call
  * ~0.85 → ~0.6 % of a core, and our CPU in the first / second / third call of the same processes
- * 2.51 / 1.73 / 1.48 → 2.14 / 1.54 / 1.39 % (a quarter of that budget: no better).
+ * 2.51 / 1.73 / 1.48 → 2.14 / 1.54 / 1.39 %; in more pairs the first two calls always cost less,
+ * later ones the same within the noise (a quarter of that budget: no better).
  *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
