@@ -38,6 +38,7 @@ import { freePortOtherThan, freeUdpPort } from '../harness/ports';
 import type { TestPbx } from '../harness/kamailio';
 import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { ARRIVAL_WATCHDOG_LONG_MS } from '../../src-main/core/media/media-session';
 import { row, type FigureRow } from './figures';
 import { baresipPid, startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
 import { cpuSeconds, mainThreadCpuSeconds, rssKiB, wakeups } from './process-stats';
@@ -268,7 +269,8 @@ async function startNodeFloor(): Promise<NodeFloor> {
   const script = join(fileURLToPath(import.meta.url), '..', 'node-io-floor.mjs');
   const a = await freeUdpPort();
   const b = await freePortOtherThan(() => freeUdpPort(), [a]);
-  const children: ChildProcess[] = [a, b].map((local, i) => spawn(process.execPath, [script, String(local), String(i === 0 ? b : a), i === 0 ? 'paced' : 'clock'], { stdio: ['pipe', 'ignore', 'inherit'] }));
+  const roles = [['paced', String(ARRIVAL_WATCHDOG_LONG_MS)], ['clock']];
+  const children: ChildProcess[] = [a, b].map((local, i) => spawn(process.execPath, [script, String(local), String(i === 0 ? b : a), ...roles[i]!], { stdio: ['pipe', 'ignore', 'inherit'] }));
   const pid = children[0]!.pid;
   if (pid === undefined) throw new Error('could not start node-io-floor.mjs');
   await sleep(1000);

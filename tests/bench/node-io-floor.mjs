@@ -2,12 +2,12 @@
  * The least CPU a Node program spends on one call's packet I/O, woken as the headless is: one
  * 172-byte datagram (a G.711 RTP packet) each way every 20 ms, no media work at all. Run in pairs
  * by call-cpu-bench.ts, which measures the `paced` one:
- *   node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced
+ *   node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced [WATCHDOG_MS]
  * - clock: sends on a 20 ms timer (the far end, like baresip's audio clock);
  * - paced: sends one packet per packet received, as the headless does once the far end's packets
  *   pace it (media-session.ts, "Pacing"), with the same watchdog that would send on its own if
- *   they stopped (every 140 ms: a G.711 stream that never stopped). One wake-up a frame plus the
- *   watchdog's.
+ *   they stopped, every WATCHDOG_MS (the bench passes the headless's for a G.711 stream that never
+ *   stopped, ARRIVAL_WATCHDOG_LONG_MS). One wake-up a frame plus the watchdog's.
  * Loopback only. Exits when stdin closes (the bench ends it).
  */
 import { createSocket } from 'node:dgram';
@@ -15,8 +15,9 @@ import { performance } from 'node:perf_hooks';
 
 const [localPort, peerPort] = process.argv.slice(2, 4).map(Number);
 const role = process.argv[4];
-if (!Number.isInteger(localPort) || !Number.isInteger(peerPort) || (role !== 'clock' && role !== 'paced')) {
-  process.stderr.write('usage: node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced\n');
+const watchdogMs = Number(process.argv[5] ?? 0);
+if (!Number.isInteger(localPort) || !Number.isInteger(peerPort) || (role !== 'clock' && role !== 'paced') || (role === 'paced' && !(watchdogMs > 0))) {
+  process.stderr.write('usage: node node-io-floor.mjs LOCAL_PORT PEER_PORT clock|paced [WATCHDOG_MS, required with paced]\n');
   process.exit(2);
 }
 // Destinations are IP literals, answered at once as the headless's RTP sockets do
@@ -52,7 +53,7 @@ socket.bind(localPort, '127.0.0.1', () => {
     // The watchdog: without arrivals for a frame and more, send on its own.
     timer = setInterval(() => {
       if (performance.now() - lastArrival > 30) send();
-    }, 140);
+    }, watchdogMs);
   }
   process.stdin.resume();
   process.stdin.on('end', () => {

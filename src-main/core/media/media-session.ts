@@ -190,7 +190,7 @@ const ARRIVAL_WATCHDOG_MS = 60;
  * suppression), our packets wait up to this long, once (then all go at once, see MAX_CATCH_UP);
  * from then on the watchdog is the short one.
  */
-const ARRIVAL_WATCHDOG_LONG_MS = 140;
+export const ARRIVAL_WATCHDOG_LONG_MS = 140;
 
 /**
  * What wakes the media ticks of a session with its own playout clock (see header, "Pacing").
