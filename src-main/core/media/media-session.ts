@@ -87,7 +87,9 @@
  *     end's audio pauses while a digit lasts), a renegotiation. Paced by arrivals, a lost
  *     packet delays one of ours by less than a frame; so after each such failure the arrivals must
  *     run twice as many clean ticks in a row before they pace again (up to
- *     ARRIVAL_PACING_BACKOFF_MAX times), and a lossy link stays on the timer.
+ *     ARRIVAL_PACING_BACKOFF_MAX times), and a lossy link stays on the timer; a failure after
+ *     ARRIVAL_PACING_FORGIVEN_AFTER clean ticks paced by arrivals is an isolated one (a late packet
+ *     on a busy machine) and does not double it.
  *   The app does not use it: its sound card clocks playout and capture.
  * - Late timer: when the process was busy (another process on the core, a GC pause), the timer and
  *   the datagram carrying the due frame are both waiting when the loop gets to run again, and Node
@@ -134,6 +136,7 @@ import { RtcpSession, type RtcpStats } from './rtp/rtcp-session';
 import type { ReceivedRtp, RtpSession } from './rtp/rtp-session';
 import { formatTransportAddress } from './rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from './sdp/offer-answer';
+import { frameSamples } from './frame-memory';
 
 /** Frames overdue beyond this many are skipped, not sent (see header): covers a long watchdog's look. */
 const MAX_CATCH_UP = 8;
@@ -177,13 +180,22 @@ const EARLY_TICK_MARGIN_MS = 3;
 const EARLY_TICK_MAX_MS = 15;
 /** Clean ticks on arrivals in a row before the arrivals pace the media (see header, "Pacing"): 1 s... */
 const ARRIVAL_PACING_AFTER = 50;
-/** ...twice that after each time they failed to, up to this many times that (a lossy link stays on the timer). */
+/** ...twice that after each time they failed to, up to this many times that (a lossy link stays on the timer)... */
 const ARRIVAL_PACING_BACKOFF_MAX = 32;
+/**
+ * ...unless they had paced this many ticks in a row (5 s) before failing: a late or lost packet now
+ * and then (a busy machine, a jitter spike) is not a lossy link, and must not cost the rest of the
+ * call its arrival pacing. Before, each failure doubled the clean run needed for the rest of the
+ * call, and the first one also put the watchdog on 60 ms: on the bench's loaded 2-core machine,
+ * one call in three ran at 66-89 wake-ups a second instead of ~60 (README, session 16).
+ */
+const ARRIVAL_PACING_FORGIVEN_AFTER = 250;
 /** Paced by arrivals, the watchdog looks this often for a tick the arrivals did not run... */
 const ARRIVAL_WATCHDOG_MS = 60;
 /**
- * ...or this seldom while nothing says the far end's packets may stop: its stream never stopped
- * in this call (the arrivals never failed to pace) and no codec it may send is discontinuous. Each
+ * ...or this seldom while nothing says the far end's packets may stop: its stream never paused in
+ * this call (no gap of more than ARRIVAL_WATCHDOG_MS between two of its packets, telephone-events
+ * included; a late or lost packet leaves a shorter one) and no codec it may send is discontinuous. Each
  * look is a wake-up of its own, which costs more CPU than a G.711 frame's media work (see
  * "Pacing"): 7 a second instead of 17. The price: the first time such a stream does stop (a hold
  * whose re-INVITE comes after its media stopped, a dead link, a non-conforming silence
@@ -331,6 +343,9 @@ export class MediaSession {
   /** Ticks run on arrivals since the timer last ran one, and how many it takes to pace by them (see header, "Pacing"). */
   private arrivalTicksInARow = 0;
   private arrivalPacingAfter = ARRIVAL_PACING_AFTER;
+  /** When the far end's last RTP packet arrived (clock ms; none yet: +Infinity), and whether two of them were ever more than ARRIVAL_WATCHDOG_MS apart. */
+  private lastArrivalAt = Number.POSITIVE_INFINITY;
+  private farEndPaused = false;
   /** The RTP session's clock: arrivals are stamped on it, so pulls and sends are timed on it too. */
   private readonly clock: MediaClock;
   private readonly onTimer = () => {
@@ -384,6 +399,7 @@ export class MediaSession {
     this.deviceCapture = this.source.setCaptureListener !== undefined;
     this.encoder = this.negotiated.send.codec.createEncoder(this.negotiated.send.peerFmtp);
     this.configureSourceResampler();
+    this.farEndPaused = false; // a flag the per-packet code reads, written here as well (see "Teardown and V8")
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
     this.rtp.onPacket((rtp) => this.onRtp(rtp));
@@ -546,6 +562,9 @@ export class MediaSession {
     if (this.devicePlayout && wasRunning) this.sink.setPuller!(undefined);
     if (this.deviceCapture && wasRunning) this.source.setCaptureListener!(undefined);
     this.rtcp.stop(wasRunning);
+    // One line per call: how its media clock was woken and kept (see header, "Pacing"); what a
+    // support log needs when a call cost more CPU or sounded worse than the others.
+    if (wasRunning) this.log(`Media clock at the end of the call: pacing ${this.pacingValue}, ${JSON.stringify(this.counters)}`);
     this.rtp.onPacket(() => undefined);
     this.encoder.close();
     for (const { buffer } of this.jitterBuffers.values()) buffer.close();
@@ -580,7 +599,7 @@ export class MediaSession {
     while (carry.length < frame.length) {
       const wanted = frame.length - carry.length;
       const rendered = this.renderPlayout(now, wanted);
-      const joined = new Int16Array(carry.length + Math.max(rendered.length, wanted));
+      const joined = frameSamples(carry.length + Math.max(rendered.length, wanted));
       joined.set(carry);
       joined.set(rendered, joined.length - rendered.length);
       carry = joined;
@@ -594,7 +613,7 @@ export class MediaSession {
     const pt = this.activePayloadType;
     const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
     this.counters.framesPlayed++;
-    if (pt === undefined || !entry || !this.receiving) return new Int16Array(sinkSamples ?? playoutSamples(this.sink.sampleRate));
+    if (pt === undefined || !entry || !this.receiving) return frameSamples(sinkSamples ?? playoutSamples(this.sink.sampleRate));
     const rate = entry.codec.info.sampleRate;
     const samples = sinkSamples === undefined ? playoutSamples(rate) : Math.max(1, Math.round((sinkSamples * rate) / this.sink.sampleRate));
     return this.forSink(pt, rate, entry.buffer.pull(samples, deviceTimeMs));
@@ -716,8 +735,7 @@ export class MediaSession {
 
   /** How long the watchdog waits before its look (see ARRIVAL_WATCHDOG_LONG_MS). */
   private watchdogMs(): number {
-    const neverStopped = this.arrivalPacingAfter === ARRIVAL_PACING_AFTER;
-    return neverStopped && !this.negotiated.receive.some((r) => r.codec.info.discontinuous) ? ARRIVAL_WATCHDOG_LONG_MS : ARRIVAL_WATCHDOG_MS;
+    return !this.farEndPaused && !this.negotiated.receive.some((r) => r.codec.info.discontinuous) ? ARRIVAL_WATCHDOG_LONG_MS : ARRIVAL_WATCHDOG_MS;
   }
 
   /** Switches what paces the ticks; the caller arms the timer it needs (see header, "Pacing"). */
@@ -785,7 +803,10 @@ export class MediaSession {
       return;
     }
     if (due - now > this.earlyTickMs(buffer)) return; // not the packet the coming pull needs (ptime 10: the first half)
-    if (due >= now && this.tickIfServed(buffer, rate, due, now)) return;
+    if (due >= now && this.tickIfServed(buffer, rate, due, now)) {
+      this.arrivalTicksInARow++;
+      return;
+    }
     // Overdue, or this packet does not complete the pull: the timer paces, from this tick on.
     this.arrivalsFailedToPace();
     if (!this.tickIfServed(buffer, rate, due, now)) this.armTimer();
@@ -802,9 +823,12 @@ export class MediaSession {
 
   /** A tick the arrivals did not run on time: the timer paces, and longer before they may again (see header, "Pacing"). */
   private arrivalsFailedToPace(): void {
+    // Paced by arrivals for long before this: an isolated failure, the next clean second may pace again.
+    const isolated = this.pacingValue === 'arrivals' && this.arrivalTicksInARow >= ARRIVAL_PACING_FORGIVEN_AFTER;
     this.usePacing('timer');
-    this.arrivalPacingAfter = Math.min(this.arrivalPacingAfter * 2, ARRIVAL_PACING_AFTER * ARRIVAL_PACING_BACKOFF_MAX);
+    this.arrivalPacingAfter = isolated ? ARRIVAL_PACING_AFTER : Math.min(this.arrivalPacingAfter * 2, ARRIVAL_PACING_AFTER * ARRIVAL_PACING_BACKOFF_MAX);
   }
+
 
   /** How long before its due time an arrival may run the tick (see EARLY_TICK_MS). */
   private earlyTickMs(buffer: JitterBuffer): number {
@@ -940,6 +964,8 @@ export class MediaSession {
 
   private onRtp({ packet, receivedAt }: ReceivedRtp): void {
     if (this.stateValue === 'stopped') return;
+    if (receivedAt - this.lastArrivalAt > ARRIVAL_WATCHDOG_MS) this.farEndPaused = true; // see ARRIVAL_WATCHDOG_LONG_MS
+    this.lastArrivalAt = receivedAt;
     const te = this.negotiated.telephoneEvent;
     if (te && packet.payloadType === te.receivePayloadType) {
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);

@@ -453,4 +453,18 @@ describe('pacing by arrivals (virtual clock)', () => {
     assert.ok(late.length <= 1 && gaps.every((gap) => gap <= 40.5), `send intervals over 26 ms: ${late.map((g) => g.toFixed(1)).join(' ')}`);
     assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
   });
+
+  test('a late packet now and then (a busy machine, a jitter spike) is not a lossy link: the arrivals pace again a second later, and the watchdog keeps looking every 140 ms', async () => {
+    // One packet 25 ms late (after the next one) every 8 s from 4 s on. Each time the timer takes
+    // over; before, each doubled the clean run the arrivals needed for the rest of the call (2, 4,
+    // then 8 s on the timer: two wake-ups a frame) and the watchdog looked every 60 ms from the first.
+    const late = (k: number) => (k >= 200 && (k - 200) % 400 === 0 ? 25 : 0);
+    const { receiver, samples, sentAtMs } = await virtualCall({ ptime: 20, firstSendMs: 1, weSend: true, delayMs: late }, 30000);
+    assert.deepEqual([receiver.counters.pacedByArrivals, receiver.counters.pacedByTimer], [5, 4], 'the timer took over at each late packet, the arrivals paced again after each');
+    assert.equal(receiver.pacing, 'arrivals');
+    const wakeupsPerSecond = timerWakeupsPerSecond(sampleAt(samples, 22000), sampleAt(samples, 27000));
+    assert.ok(wakeupsPerSecond < 8, `${wakeupsPerSecond} timer wake-ups a second 2-7 s after the third late packet`);
+    assert.equal(receiver.counters.framesSkipped, 0, 'no frame skipped');
+    assert.ok(sentAtMs.length >= 30000 / 20 - 2, `${sentAtMs.length} packets sent in 30 s`);
+  });
 });

@@ -13,6 +13,7 @@
  * every 20 ms with the caches cold, and a smaller table is fewer lines to fetch.
  */
 import type { AudioCodec, AudioDecoder, AudioEncoder, AudioCodecInfo } from './audio-codec';
+import { frameBytes, frameSamples } from '../frame-memory';
 
 /** µ-law: sign bit set for x >= 0; exponent/mantissa stored inverted (G.711 Table 2). */
 export function linearToUlaw(sample: number): number {
@@ -87,7 +88,7 @@ const alawDecodeTable = buildDecodeTable(alawToLinear);
 class G711Encoder implements AudioEncoder {
   constructor(private readonly table: EncodeTable) {}
   encode(pcm: Int16Array): Uint8Array {
-    const out = new Uint8Array(pcm.length);
+    const out = frameBytes(pcm.length);
     const { codes, shift, offset } = this.table;
     for (let i = 0; i < pcm.length; i++) out[i] = codes[(pcm[i]! >> shift) + offset]!;
     return out;
@@ -100,7 +101,7 @@ class G711Encoder implements AudioEncoder {
 class G711Decoder implements AudioDecoder {
   constructor(private readonly table: Int16Array) {}
   decode(payload: Uint8Array): Int16Array {
-    const out = new Int16Array(payload.length);
+    const out = frameSamples(payload.length);
     for (let i = 0; i < payload.length; i++) out[i] = this.table[payload[i]!]!;
     return out;
   }

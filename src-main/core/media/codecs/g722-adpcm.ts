@@ -11,6 +11,7 @@
  *
  * Not thread-safe; one state object per direction of one RTP stream.
  */
+import { frameBytes, frameSamples } from '../frame-memory';
 
 /** Transmit/receive QMF coefficients (24-tap symmetric filter, half stored). */
 const QMF_COEFFS = [3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11] as const;
@@ -183,7 +184,7 @@ export class G722EncoderState {
     if (pcm.length % 2 !== 0) {
       throw new RangeError(`G.722 encoder needs an even number of 16 kHz samples, got ${pcm.length}`);
     }
-    const out = new Uint8Array(pcm.length / 2);
+    const out = frameBytes(pcm.length / 2);
     const x = this.x;
     for (let j = 0, n = 0; j < pcm.length; j += 2, n++) {
       // Transmit QMF: shift in two samples, keep one low-band and one high-band output.
@@ -244,7 +245,7 @@ export class G722DecoderState {
   private readonly x = new Int32Array(24);
 
   decode(codes: Uint8Array): Int16Array {
-    const out = new Int16Array(codes.length * 2);
+    const out = frameSamples(codes.length * 2);
     const x = this.x;
     for (let j = 0; j < codes.length; j++) {
       const code = codes[j]!;

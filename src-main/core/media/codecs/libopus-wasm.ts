@@ -20,6 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { frameBytes, frameSamples } from '../frame-memory';
 
 export const SAMPLE_RATE = 48000;
 /** 120 ms at 48 kHz: the longest Opus packet (RFC 6716 §3.2.5). */
@@ -97,6 +98,13 @@ function locateWasm(): string {
   }
   if (!existsSync(resolved)) throw new Error(`libopus wasm not found: tried ${beside} and ${resolved}`);
   return resolved;
+}
+
+/** The first `length` elements of a view on the wasm memory, copied into a frame of our own (frame-memory.ts). */
+function copyOf<T extends Uint8Array | Int16Array>(view: T, length: number, frame: (length: number) => T): T {
+  const out = frame(length);
+  out.set(view.subarray(0, length));
+  return out;
 }
 
 /** Views on the wasm memory as it is now (growth detaches the old ArrayBuffer). */
@@ -227,7 +235,7 @@ export function encode(enc: OpusEncoderHandle, pcm: Int16Array): Uint8Array {
     state.wasm.opus_encode(enc, state.pcmPtr, pcm.length, state.packetPtr, MAX_PACKET_BYTES),
     `opus_encode of ${pcm.length} samples`,
   );
-  return state.packet.slice(0, bytes);
+  return copyOf(state.packet, bytes, frameBytes);
 }
 
 /** A mono 48 kHz decoder. The caller MUST destroyDecoder() it. */
@@ -260,7 +268,7 @@ export function decode(dec: OpusDecoderHandle, payload: Uint8Array, frameSize: n
     state.wasm.opus_decode(dec, state.packetPtr, payload.length, state.pcmPtr, frameSize, fec ? 1 : 0),
     fec ? 'opus_decode with decode_fec=1' : 'opus_decode',
   );
-  return state.pcm.slice(0, samples);
+  return copyOf(state.pcm, samples, frameSamples);
 }
 
 /** libopus' packet loss concealment for `frameSize` samples (a multiple of 2.5 ms). */
@@ -272,7 +280,7 @@ export function conceal(dec: OpusDecoderHandle, frameSize: number): Int16Array {
     state.wasm.opus_decode(dec, 0, 0, state.pcmPtr, frameSize, 0),
     `opus_decode concealment of ${frameSize} samples`,
   );
-  return state.pcm.slice(0, samples);
+  return copyOf(state.pcm, samples, frameSamples);
 }
 
 /** Size of the shared wasm heap in bytes (for leak checks: it only ever grows). */

@@ -47,6 +47,7 @@ import {
 } from './libopus-wasm';
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './audio-codec';
 import { parseFmtpParameters } from '../sdp/fmtp-parameters';
+import { frameSamples } from '../frame-memory';
 
 /** libopus CTL request numbers (opus_defines.h). */
 const OPUS_SET_BITRATE = 4002;
@@ -235,7 +236,7 @@ class OpusDecoderImpl implements AudioDecoder {
   conceal(samples: number): Int16Array {
     const handle = this.live();
     if (!Number.isInteger(samples) || samples < 0) throw new RangeError(`Opus concealment of ${samples} samples`);
-    const out = new Int16Array(samples);
+    const out = frameSamples(samples);
     let filled = Math.min(samples, this.pendingConcealment.length);
     out.set(this.pendingConcealment.subarray(0, filled));
     this.pendingConcealment = this.pendingConcealment.subarray(filled);

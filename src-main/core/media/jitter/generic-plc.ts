@@ -10,6 +10,7 @@
  * time-scaling) or come from `conceal()`; the PLC keeps its own history from that.
  */
 import { findPitch } from './pitch';
+import { frameSamples } from '../frame-memory';
 
 export class GenericPlc {
   private readonly history: Int16Array;
@@ -80,7 +81,7 @@ export class GenericPlc {
 
   /** Next `n` synthetic samples; advances the concealment clock. */
   private synthesize(n: number): Int16Array {
-    const out = new Int16Array(n);
+    const out = frameSamples(n);
     const tenMs = this.sampleRate / 100;
     for (let i = 0; i < n; i++) {
       const t = this.concealedRun + i;

@@ -56,6 +56,7 @@ import { DelayEstimator } from './delay-estimator';
 import { GenericPlc } from './generic-plc';
 import { RtpUnwrapper } from './rtp-unwrapper';
 import { lengthenFrame, SHORTEN_MIN_MS, shortenFrame, shortestCutSamples } from './time-scale';
+import { frameSamples } from '../frame-memory';
 
 export interface RtpAudioPacket {
   seq: number;
@@ -318,7 +319,7 @@ export class JitterBuffer {
       this.pendingLength -= samples;
       return first;
     }
-    const out = new Int16Array(samples);
+    const out = frameSamples(samples);
     let filled = 0;
     while (filled < samples) {
       const chunk = this.pending[0]!;
@@ -700,7 +701,7 @@ export class JitterBuffer {
   }
 
   private emitSilence(): void {
-    const silence = new Int16Array(this.frameSamples);
+    const silence = frameSamples(this.frameSamples);
     this.emit(this.decoder.conceal ? silence : this.plc.observe(silence));
   }
 

@@ -12,6 +12,7 @@
  * the caller tries again on a later frame.
  */
 import { findPitch, rms } from './pitch';
+import { frameSamples } from '../frame-memory';
 
 /** Frames below this RMS are treated as silence (about -50 dBFS). */
 export const SILENCE_RMS = 100;
@@ -43,7 +44,7 @@ function chooseLag(frame: Int16Array, sampleRate: number): number | null {
 export function shortenFrame(frame: Int16Array, sampleRate: number): Int16Array | null {
   const lag = chooseLag(frame, sampleRate);
   if (lag === null) return null;
-  const out = new Int16Array(frame.length - lag);
+  const out = frameSamples(frame.length - lag);
   for (let i = 0; i < lag; i++) {
     const w = (i + 0.5) / lag;
     out[i] = Math.round(frame[i]! * (1 - w) + frame[i + lag]! * w);
@@ -56,7 +57,7 @@ export function shortenFrame(frame: Int16Array, sampleRate: number): Int16Array 
 export function lengthenFrame(frame: Int16Array, sampleRate: number): Int16Array | null {
   const lag = chooseLag(frame, sampleRate);
   if (lag === null) return null;
-  const out = new Int16Array(frame.length + lag);
+  const out = frameSamples(frame.length + lag);
   out.set(frame.subarray(0, lag), 0);
   for (let i = 0; i < lag; i++) {
     const w = (i + 0.5) / lag;

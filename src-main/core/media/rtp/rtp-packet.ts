@@ -16,6 +16,8 @@
  * so the fields are read and written byte by byte: a DataView is a C++ builtin call and one more
  * object per packet, and a packet without CSRCs (nearly all) shares one frozen empty list.
  */
+import { frameBytes } from '../frame-memory';
+
 
 export interface RtpHeaderExtension {
   /** "defined by profile" 16-bit value, e.g. 0xBEDE for RFC 8285 one-byte headers. */
@@ -148,7 +150,7 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   }
   const headerLength = FIXED_HEADER + packet.csrcs.length * 4 + (ext ? 4 + ext.data.length : 0);
   const total = headerLength + packet.payload.length + packet.paddingLength;
-  const out = new Uint8Array(total);
+  const out = frameBytes(total);
   out[0] = 0x80 | (packet.paddingLength > 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | packet.csrcs.length;
   out[1] = (packet.marker ? 0x80 : 0) | packet.payloadType;
   writeUint16(out, 2, packet.sequenceNumber);
