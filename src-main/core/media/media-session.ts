@@ -829,7 +829,6 @@ export class MediaSession {
     this.arrivalPacingAfter = isolated ? ARRIVAL_PACING_AFTER : Math.min(this.arrivalPacingAfter * 2, ARRIVAL_PACING_AFTER * ARRIVAL_PACING_BACKOFF_MAX);
   }
 
-
   /** How long before its due time an arrival may run the tick (see EARLY_TICK_MS). */
   private earlyTickMs(buffer: JitterBuffer): number {
     return Math.min(EARLY_TICK_MAX_MS, Math.max(EARLY_TICK_MS, buffer.targetDelayMs() + EARLY_TICK_MARGIN_MS));

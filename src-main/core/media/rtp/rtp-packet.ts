@@ -18,7 +18,6 @@
  */
 import { frameBytes } from '../frame-memory';
 
-
 export interface RtpHeaderExtension {
   /** "defined by profile" 16-bit value, e.g. 0xBEDE for RFC 8285 one-byte headers. */
   profile: number;
