@@ -10,7 +10,10 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { LOOPBACK } from '../harness/ports';
+import { summarizeAb, type AbWindow } from './ab-bench';
 import { callSetupTiming, registrationTiming, sipPackets } from './capture-analysis';
+import { row } from './figures';
+import { formatTable } from './report';
 import { captureDuring, startLoopbackCapture } from './loopback-capture';
 import type { UdpDatagram } from './pcap-reader';
 import { cpuSeconds, findPid, machineBusyPercent, mainThreadCpuSeconds, rssKiB, wakeups } from './process-stats';
@@ -111,6 +114,63 @@ describe('repeated runs', () => {
 
   test('no pair at all gives no ratio but keeps each side', () => {
     assert.deepEqual(pairedMedians([{ ours: 4 }, { theirs: 2 }]), { pairs: 0, ours: 4, theirs: 2, ratio: undefined, ratioMin: undefined, ratioMax: undefined });
+  });
+});
+
+describe('A/B side by side (ab-bench.ts)', () => {
+  const window = (order: 1 | 2, call: number, thisCpuPercent: number, revCpuPercent: number): AbWindow => ({
+    order,
+    call,
+    window: 1,
+    thisCpuPercent,
+    revCpuPercent,
+    thisWakeupsPerSecond: 60,
+    revWakeupsPerSecond: 62,
+  });
+
+  test("a placement that favours whichever build started first cancels out of the two orders' ratio", () => {
+    // This tree really costs 0.9x; the first-started phone gets 1.1x more CPU from where it sits.
+    const placement = 1.1;
+    const summary = summarizeAb([
+      window(1, 1, 0.9 * 2 * placement, 2),
+      window(1, 1, 0.9 * 1.5 * placement, 1.5),
+      window(1, 1, 0.9 * 1.8 * placement, 1.8),
+      window(2, 1, 0.9 * 1.6, 1.6 * placement),
+      window(2, 1, 0.9 * 1.7, 1.7 * placement),
+      window(2, 2, 0.9 * 1.4, 1.4 * placement),
+      window(1, 2, 0.9 * 1.4 * placement, 1.4),
+    ]);
+    assert.deepEqual(
+      summary.map((s) => s.call),
+      [1, 2],
+    );
+    const [first, second] = summary;
+    assert.ok(Math.abs(first!.orderRatios[0]! - 0.99) < 1e-9, `order 1 alone: ${first!.orderRatios[0]}`);
+    assert.ok(Math.abs(first!.orderRatios[1]! - 0.9 / 1.1) < 1e-9, `order 2 alone: ${first!.orderRatios[1]}`);
+    assert.ok(Math.abs(first!.ratio - 0.9) < 1e-9, `both orders: ${first!.ratio}`);
+    assert.ok(Math.abs(second!.ratio - 0.9) < 1e-9);
+    assert.equal(first!.windows, 5);
+    assert.equal(first!.thisWakeupsPerSecond, 60);
+    assert.equal(first!.revWakeupsPerSecond, 62);
+  });
+
+  test('one order missing: its ratio is absent and the other order stands alone; no CPU on either side is refused', () => {
+    const [only] = summarizeAb([window(2, 1, 1.2, 1.5), window(2, 1, 1.2, 0)]);
+    assert.equal(only!.orderRatios[0], undefined);
+    assert.ok(Math.abs(only!.orderRatios[1]! - 0.8) < 1e-9);
+    assert.ok(Math.abs(only!.ratio - 0.8) < 1e-9);
+    assert.throws(() => summarizeAb([window(1, 1, 1, 0)]), /no window where REV's build used any CPU/);
+  });
+
+  test("the table names a section's own columns instead of Switchboard and baresip", () => {
+    const text = formatTable([
+      { ...row('7 A/B', 'call 2: CPU', '%', 1.5, 1.6), columns: ['this tree', 'abc123'] },
+      row('5 CPU', 'call 2', '%', 1.5, 1.4),
+    ]);
+    const headers = text.split('\n').filter((line) => line.startsWith('figure'));
+    assert.equal(headers.length, 2);
+    assert.match(headers[0]!, /this tree\s+abc123\s+ratio/);
+    assert.match(headers[1]!, /Switchboard\s+baresip\s+ratio/);
   });
 });
 

@@ -6,14 +6,17 @@
  *   --runs N                registrations and call setups per softphone (default 10; quick 3)
  *   --call-seconds S        length of each CPU/RSS call (default 30; quick 8)
  *   --settle-seconds S      phones idle after registering, before each such call (default 30; quick 0; see call-cpu-bench.ts)
- *   --only LIST             comma list of: media, jitter, register, setup, calls (default all)
+ *   --only LIST             comma list of: media, jitter, register, setup, calls, ab (default all but ab)
  *   --codecs LIST           comma list of codec names for the media and calls sections (default all)
  *   --repeat N              calls per codec in the calls section, interleaved; rows give medians (default 3; quick 1)
  *   --calls N               calls one after the other per set of phones in the calls section, a row each (default 2, at least 2)
  *   --out FILE              JSON output (default .test-artifacts/bench.json)
+ *   --against REV           the ab section: this tree against REV, side by side (ab-bench.ts; e.g. --only ab --against HEAD~1)
+ *   --windows N             the ab section: 20 s windows measured per call (default 3; calls: --calls)
  *
  * Sections (issue numbering): 1 registration, 2 call setup, 3 memory, 4 media CPU in-process,
- * 5 whole-process CPU in calls, 6 jitter-buffer delay and capture-to-wire delay.
+ * 5 whole-process CPU in calls, 6 jitter-buffer delay and capture-to-wire delay; 7, only on request
+ * (--only ab), this tree against another revision in calls side by side.
  * Benchmarks never fail on a number. A section that cannot run (e.g. a peer did not start) is
  * reported as NOT MEASURED with the error, and the others still run; exit code 1 then.
  */
@@ -24,6 +27,7 @@ import { startKamailio, type TestPbx } from '../harness/kamailio';
 import { repoRoot } from '../harness/headless-switchboard';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { buildHeadlessBundle } from '../harness/headless-bundle';
+import { AB_SECTION, benchAb } from './ab-bench';
 import { benchCodecs } from './bench-codecs';
 import { benchCallCpu, type CallCpuFigures } from './call-cpu-bench';
 import { failedSection, row, type FigureRow } from './figures';
@@ -35,7 +39,9 @@ import { machineBusyPercent } from './process-stats';
 import { distribution, pairedMedians } from './stats';
 import { speechLikeWav } from './test-signal';
 
-const SECTIONS = ['media', 'jitter', 'register', 'setup', 'calls'] as const;
+const SECTIONS = ['media', 'jitter', 'register', 'setup', 'calls', 'ab'] as const;
+/** Sections run without --only: ab needs a revision to compare with. */
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'ab');
 type Section = (typeof SECTIONS)[number];
 
 function parseOptions() {
@@ -52,6 +58,8 @@ function parseOptions() {
       repeat: { type: 'string' },
       calls: { type: 'string' },
       out: { type: 'string' },
+      against: { type: 'string' },
+      windows: { type: 'string' },
     },
   });
   const quick = Boolean(values.quick);
@@ -63,8 +71,9 @@ function parseOptions() {
   };
   const positive = (name: string, text: string | undefined, fallback: number) => integer(name, text, fallback, 1);
   const nonNegative = (name: string, text: string | undefined, fallback: number) => integer(name, text, fallback, 0);
-  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...DEFAULT_SECTIONS];
   for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`--only: unknown section ${JSON.stringify(s)} (have ${SECTIONS.join(', ')})`);
+  if (only.includes('ab') !== (values.against !== undefined)) throw new Error('--only ab and --against REV go together: the ab section compares this tree with REV');
   return {
     quick,
     runs: positive('runs', values.runs, quick ? 3 : 10),
@@ -72,6 +81,8 @@ function parseOptions() {
     settleSeconds: nonNegative('settle-seconds', values['settle-seconds'], quick ? 0 : 30),
     repeat: positive('repeat', values.repeat, quick ? 1 : 3),
     callsPerSet: integer('calls', values.calls, 2, 2),
+    against: values.against,
+    windows: positive('windows', values.windows, 3),
     audioSeconds: quick ? 5 : 30,
     repetitions: quick ? 2 : 3,
     jitterSeconds: quick ? 5 : 15,
@@ -154,7 +165,7 @@ async function main(): Promise<number> {
     });
   }
 
-  const needsPeers = ['register', 'setup', 'calls'].some((s) => options.sections.has(s as Section));
+  const needsPeers = ['register', 'setup', 'calls', 'ab'].some((s) => options.sections.has(s as Section));
   let callCpu: CallCpuFigures[] = [];
   if (needsPeers) {
     const dir = makeTempDir('bench-');
@@ -212,6 +223,22 @@ async function main(): Promise<number> {
             const playout = distribution(runs.flatMap((f) => f.switchboard?.playoutDelayMs ?? []));
             if (playout) rows.push(row(section, `playout delay (arrival → device pull), real ${name} call, median`, 'ms', playout.median, undefined));
           }
+        });
+      }
+      if (options.sections.has('ab')) {
+        await attempt(AB_SECTION, async () => {
+          const result = await benchAb({
+            pbx: pbx!,
+            dir,
+            log,
+            against: options.against!,
+            headlessBundle,
+            calls: options.callsPerSet,
+            windows: options.windows,
+            settleSeconds: options.settleSeconds,
+          });
+          rows.push(...result.rows);
+          raw.ab = result.raw;
         });
       }
     } catch (error) {

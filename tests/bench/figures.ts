@@ -16,6 +16,8 @@ export interface FigureRow {
   goal?: string;
   /** Why a side has no figure, or what exactly was measured. */
   note?: string;
+  /** What the two columns hold when not Switchboard and baresip (the A/B section: two builds); a section's first row names them. */
+  columns?: readonly [string, string];
 }
 
 export function row(section: string, figure: string, unit: string, switchboard: number | undefined, baresip: number | undefined, extra: { goal?: string; note?: string } = {}): FigureRow {

@@ -1,6 +1,7 @@
 /**
  * Output of `npm run bench`: a plain-text table per section on stdout (Switchboard | baresip |
- * ratio | goal or note) and the same rows plus raw measurements as JSON.
+ * ratio | goal or note; the A/B section: this tree | the other revision) and the same rows plus
+ * raw measurements as JSON.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,9 +21,11 @@ export function formatTable(rows: readonly FigureRow[]): string {
   const cell = (s: string, width: number) => s.padStart(width);
   const lines: string[] = [];
   for (const section of sections) {
+    const sectionRows = rows.filter((x) => x.section === section);
+    const [ours, theirs] = sectionRows[0]?.columns ?? ['Switchboard', 'baresip'];
     lines.push('', `== ${section} ==`);
-    lines.push(`${'figure'.padEnd(figureWidth)}  ${cell('Switchboard', 13)}  ${cell('baresip', 13)}  ${cell('ratio', 7)}  goal / note`);
-    for (const r of rows.filter((x) => x.section === section)) {
+    lines.push(`${'figure'.padEnd(figureWidth)}  ${cell(ours, 13)}  ${cell(theirs, 13)}  ${cell('ratio', 7)}  goal / note`);
+    for (const r of sectionRows) {
       const ratioText = r.ratio === undefined ? '—' : `${r.ratio.toFixed(2)}x`;
       const tail = [r.goal ? `goal ${r.goal}` : '', r.note ?? ''].filter(Boolean).join('; ');
       lines.push(
@@ -30,7 +33,7 @@ export function formatTable(rows: readonly FigureRow[]): string {
       );
     }
   }
-  lines.push('', 'ratio = Switchboard / baresip (below 1: Switchboard lower). Figures only, no verdicts.');
+  lines.push('', 'ratio = Switchboard / baresip, or the first column over the second where a section names its own (below 1: the first lower). Figures only, no verdicts.');
   return lines.join('\n');
 }
 

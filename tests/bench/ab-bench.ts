@@ -1,0 +1,226 @@
+/**
+ * `npm run bench -- --only ab --against REV`: this tree's headless against another revision's,
+ * both in PCMU calls AT THE SAME TIME, so a change to the per-packet code can be judged at a few
+ * per cent. Two bench runs one after the other differ by 10-20 % in our CPU on this shared 2-core
+ * machine (baresip's own CPU moves as much), which hides most single changes; two builds measured
+ * in the same windows share every load of the moment.
+ *
+ * Set-up: each build runs as the bundled headless (scripts/build-headless.mjs; REV's own script
+ * builds REV's bundle from `git archive REV` with this tree's node_modules) and calls its own
+ * auto-answering baresip through one Kamailio: first phone alice → carol, second bob → dave. Per
+ * call, both phones' CPU (run time of all threads, process-stats.ts) and wake-ups are read in the
+ * same WINDOW_SECONDS windows, starting 1 s after both calls are up; calls follow one another in
+ * the same processes, as in the calls section (the first call after start-up differs, see
+ * call-cpu-bench.ts).
+ *
+ * Placement: whole runs of two IDENTICAL builds differ by up to ~10 % (which core each phone ends
+ * up sharing with which baresip, settled at start-up), so every comparison runs in both orders:
+ * order 1 starts this tree first (as alice), order 2 starts REV first. A constant placement factor
+ * p multiplies one order's ratio and divides the other's, so the geometric mean of the two
+ * orders' ratios cancels it; each order's own ratio is printed beside it. `--against HEAD` on a
+ * clean tree measures the instrument itself (expect ~1.00x).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { TestPbx } from '../harness/kamailio';
+import type { TestBaresip } from '../harness/baresip';
+import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
+import { repoRoot } from '../harness/headless-switchboard';
+import { row, type FigureRow } from './figures';
+import { startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
+import { cpuSeconds, wakeups } from './process-stats';
+import { percentile } from './stats';
+import { speechLikeWav } from './test-signal';
+import { sleep } from './wall-clock';
+
+const WINDOW_SECONDS = 20;
+
+export const AB_SECTION = '7 A/B side by side: this tree against another revision, PCMU calls at the same time (whole-process CPU, % of one core)';
+
+export interface AbOptions {
+  pbx: TestPbx;
+  dir: string;
+  /** The revision to compare against (anything `git rev-parse` takes). */
+  against: string;
+  /** This tree's bundled headless. */
+  headlessBundle: string;
+  /** Calls one after the other per set of phones. */
+  calls: number;
+  /** WINDOW_SECONDS windows measured per call. */
+  windows: number;
+  /** Phones idle this long after registering, before the first call (see call-cpu-bench.ts). */
+  settleSeconds: number;
+  log: (line: string) => void;
+}
+
+/** One window of one call: both builds measured over the same seconds. */
+export interface AbWindow {
+  /** 1: this tree started first (alice); 2: REV started first. */
+  order: 1 | 2;
+  call: number;
+  window: number;
+  thisCpuPercent: number;
+  revCpuPercent: number;
+  thisWakeupsPerSecond: number;
+  revWakeupsPerSecond: number;
+}
+
+export interface AbCallSummary {
+  call: number;
+  /** Medians over all windows of both orders. */
+  thisCpuPercent: number;
+  revCpuPercent: number;
+  thisWakeupsPerSecond: number;
+  revWakeupsPerSecond: number;
+  /** Median of the per-window ratios this/REV, per order (undefined: that order has no window). */
+  orderRatios: [number | undefined, number | undefined];
+  /** Geometric mean of the orders' ratios (placement cancelled, see header); one order's alone if the other is missing. */
+  ratio: number;
+  windows: number;
+}
+
+/** Per call: medians and the placement-cancelling ratio (see header). Windows with no CPU on REV's side are left out of the ratios. */
+export function summarizeAb(windows: readonly AbWindow[]): AbCallSummary[] {
+  const calls = [...new Set(windows.map((w) => w.call))].sort((a, b) => a - b);
+  return calls.map((call) => {
+    const of = windows.filter((w) => w.call === call);
+    const orderRatio = (order: 1 | 2): number | undefined => {
+      const ratios = of.filter((w) => w.order === order && w.revCpuPercent > 0).map((w) => w.thisCpuPercent / w.revCpuPercent);
+      return ratios.length === 0 ? undefined : percentile(ratios, 50);
+    };
+    const orderRatios: [number | undefined, number | undefined] = [orderRatio(1), orderRatio(2)];
+    const present = orderRatios.filter((r): r is number => r !== undefined);
+    if (present.length === 0) throw new Error(`call ${call}: no window where REV's build used any CPU`);
+    return {
+      call,
+      thisCpuPercent: percentile(of.map((w) => w.thisCpuPercent), 50),
+      revCpuPercent: percentile(of.map((w) => w.revCpuPercent), 50),
+      thisWakeupsPerSecond: percentile(of.map((w) => w.thisWakeupsPerSecond), 50),
+      revWakeupsPerSecond: percentile(of.map((w) => w.revWakeupsPerSecond), 50),
+      orderRatios,
+      ratio: Math.exp(present.reduce((sum, r) => sum + Math.log(r), 0) / present.length),
+      windows: of.length,
+    };
+  });
+}
+
+/**
+ * REV's bundled headless, built by REV's own build script from its tracked files (`git archive`)
+ * with this tree's node_modules. Returns the bundle and the full commit it was built from.
+ */
+export function buildRevisionBundle(rev: string, dir: string): { bundle: string; commit: string } {
+  const git = (...args: string[]) => execFileSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8' }).trim();
+  let commit: string;
+  try {
+    commit = git('rev-parse', '--verify', '--quiet', `${rev}^{commit}`);
+  } catch (error) {
+    throw new Error(`--against ${JSON.stringify(rev)}: not a commit in ${repoRoot}`, { cause: error });
+  }
+  const source = join(dir, `ab-${commit.slice(0, 12)}`);
+  mkdirSync(source, { recursive: true });
+  const archive = execFileSync('git', ['-C', repoRoot, 'archive', '--format=tar', commit], { maxBuffer: 1 << 30 });
+  execFileSync('tar', ['-x', '-C', source], { input: archive });
+  symlinkSync(join(repoRoot, 'node_modules'), join(source, 'node_modules'));
+  const outdir = join(source, 'headless-bundle');
+  execFileSync(process.execPath, [join(source, 'scripts', 'build-headless.mjs'), '--outdir', outdir], { cwd: source, stdio: ['ignore', 'inherit', 'inherit'] });
+  return { bundle: join(outdir, 'headless.cjs'), commit };
+}
+
+export async function benchAb(options: AbOptions): Promise<{ rows: FigureRow[]; raw: { commit: string; windows: AbWindow[] } }> {
+  const { log } = options;
+  log(`A/B: building the headless of ${options.against}`);
+  const rev = buildRevisionBundle(options.against, options.dir);
+  const short = rev.commit.slice(0, 9);
+  const windows: AbWindow[] = [];
+  for (const order of [1, 2] as const) {
+    log(`A/B order ${order} of 2: ${order === 1 ? 'this tree' : short} started first; ${options.calls} calls, ${options.windows} windows of ${WINDOW_SECONDS} s each`);
+    windows.push(...(await oneOrder(options, order, rev.bundle)));
+  }
+  const rows: FigureRow[] = [];
+  const fmt = (r: number | undefined) => (r === undefined ? 'none' : `${r.toFixed(3)}x`);
+  for (const s of summarizeAb(windows)) {
+    const name = s.call === 1 ? 'first call after start-up' : `call ${s.call}, same processes`;
+    rows.push({
+      ...row(AB_SECTION, `${name}: CPU`, '%', s.thisCpuPercent, s.revCpuPercent, {
+        note: `ratio: geometric mean of the two orders' median window ratios (this tree first ${fmt(s.orderRatios[0])}, ${short} first ${fmt(s.orderRatios[1])}); ${s.windows} windows of ${WINDOW_SECONDS} s`,
+      }),
+      ratio: s.ratio,
+      columns: ['this tree', short],
+    });
+    rows.push({ ...row(AB_SECTION, `${name}: wake-ups a second`, '/s', s.thisWakeupsPerSecond, s.revWakeupsPerSecond), columns: ['this tree', short] });
+  }
+  return { rows, raw: { commit: rev.commit, windows } };
+}
+
+/** One set of phones: [first, second] = [this, REV] in order 1, [REV, this] in order 2. */
+async function oneOrder(options: AbOptions, order: 1 | 2, revBundle: string): Promise<AbWindow[]> {
+  const { pbx, dir } = options;
+  const bundles = order === 1 ? [options.headlessBundle, revBundle] : [revBundle, options.headlessBundle];
+  const thisIndex = order === 1 ? 0 : 1;
+  const ourSignal = speechLikeWav(join(dir, 'ab-ours-8000.wav'), 8000, 10);
+  // baresip's aufile must outlast the calls (see peers.ts)
+  const callSeconds = 1 + options.windows * WINDOW_SECONDS + 5;
+  const theirSignal = speechLikeWav(join(dir, `ab-theirs-8000-${callSeconds}s.wav`), 8000, callSeconds * options.calls + 60);
+  const users = [
+    { user: 'alice', peer: 'carol' },
+    { user: 'bob', peer: 'dave' },
+  ];
+  const phones: HeadlessSwitchboard[] = [];
+  const peers: TestBaresip[] = [];
+  const result: AbWindow[] = [];
+  try {
+    for (const [i, u] of users.entries()) {
+      const phone = startSwitchboard(pbx, u.user, ourSignal, join(dir, `ab-${order}-${u.user}.wav`), bundles[i]!);
+      phones.push(phone);
+      await phone.waitForAccount('registered', 20_000);
+    }
+    const registered = performance.now();
+    for (const u of users) peers.push(await startBaresipPhone(pbx, u.peer, theirSignal, ['PCMU'], true));
+    await sleep(registered + options.settleSeconds * 1000 - performance.now());
+    const pids = phones.map(switchboardPid);
+    for (let call = 1; call <= options.calls; call++) {
+      const callIds = await Promise.all(phones.map((phone, i) => dial(phone, pbx.aor(users[i]!.peer))));
+      await sleep(1000);
+      for (let window = 1; window <= options.windows; window++) {
+        const cpu0 = pids.map(cpuSeconds);
+        const wake0 = pids.map(wakeups);
+        const started = performance.now();
+        await sleep(WINDOW_SECONDS * 1000);
+        const elapsed = (performance.now() - started) / 1000;
+        const cpu = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]!) / elapsed) * 100);
+        const wake = pids.map((pid, i) => (wakeups(pid) - wake0[i]!) / elapsed);
+        const w: AbWindow = {
+          order,
+          call,
+          window,
+          thisCpuPercent: cpu[thisIndex]!,
+          revCpuPercent: cpu[1 - thisIndex]!,
+          thisWakeupsPerSecond: wake[thisIndex]!,
+          revWakeupsPerSecond: wake[1 - thisIndex]!,
+        };
+        options.log(`  call ${call} window ${window}: this tree ${w.thisCpuPercent.toFixed(3)} % (${w.thisWakeupsPerSecond.toFixed(0)}/s), REV ${w.revCpuPercent.toFixed(3)} % (${w.revWakeupsPerSecond.toFixed(0)}/s)`);
+        result.push(w);
+      }
+      await Promise.all(
+        phones.map(async (phone, i) => {
+          await phone.client.call('call.hangup', { callId: callIds[i]! });
+          await phone.waitForCall((c) => c.callId === callIds[i] && c.state === 'ended', 10_000);
+        }),
+      );
+      await sleep(2000);
+    }
+  } finally {
+    for (const phone of phones) await phone.stop();
+    for (const peer of peers) await peer.stop();
+  }
+  return result;
+}
+
+async function dial(phone: HeadlessSwitchboard, target: string): Promise<string> {
+  const { callId } = await phone.client.call('call.dial', { target });
+  const state = await phone.waitForCall((c) => c.callId === callId && (c.state === 'connected' || c.state === 'ended'), 15_000);
+  if (state.state === 'ended') throw new Error(`call to ${target} ended before connecting: ${state.reason ?? ''} ${state.sipCode ?? ''}`.trim());
+  return callId;
+}
