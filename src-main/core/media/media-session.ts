@@ -242,7 +242,12 @@ export interface MediaSessionOptions {
   negotiated: NegotiatedAudio;
   source: AudioSource;
   sink: AudioSink;
-  log?: (message: string) => void;
+  /**
+   * Where the session reports: what went wrong (a failing device, undecodable audio; `level`
+   * 'warn' or absent) and one summary per call when it stops ('info': its media clock's counters,
+   * for support logs). Default: warnings to console.warn, the summary nowhere.
+   */
+  log?: (message: string, level?: 'info' | 'warn') => void;
   /** Jitter buffer tuning (defaults: see jitter-buffer.ts). */
   jitterBuffer?: JitterBufferOptions;
   /** RTCP SDES CNAME (default: random per session). */
@@ -319,7 +324,7 @@ export class MediaSession {
   private readonly rtp: RtpSession;
   private readonly source: AudioSource;
   private readonly sink: AudioSink;
-  private readonly log: (message: string) => void;
+  private readonly log: (message: string, level?: 'info' | 'warn') => void;
   private stateValue: MediaSessionState = 'idle';
   private encoder: AudioEncoder;
   /** One jitter buffer per received payload type (each owns its decoder). */
@@ -389,7 +394,11 @@ export class MediaSession {
     this.source = options.source;
     this.sink = options.sink;
     this.negotiated = options.negotiated;
-    this.log = options.log ?? ((message) => console.warn(message));
+    this.log =
+      options.log ??
+      ((message, level) => {
+        if (level !== 'info') console.warn(message);
+      });
     this.jitterOptions = {
       onDecodeError: (error) => this.logOnce('jitter-decode', `Received audio could not be decoded (concealed): ${error.message}`),
       ...options.jitterBuffer,
@@ -564,7 +573,7 @@ export class MediaSession {
     this.rtcp.stop(wasRunning);
     // One line per call: how its media clock was woken and kept (see header, "Pacing"); what a
     // support log needs when a call cost more CPU or sounded worse than the others.
-    if (wasRunning) this.log(`Media clock at the end of the call: pacing ${this.pacingValue}, ${JSON.stringify(this.counters)}`);
+    if (wasRunning) this.log(`Media clock at the end of the call: pacing ${this.pacingValue}, ${JSON.stringify(this.counters)}`, 'info');
     this.rtp.onPacket(() => undefined);
     this.encoder.close();
     for (const { buffer } of this.jitterBuffers.values()) buffer.close();

@@ -112,6 +112,46 @@ describe('MediaSession', () => {
     }
   });
 
+  test("a call's end writes its media clock summary as an info line to the owner's log; without a log only warnings reach the console", async (t) => {
+    const remote = await peer();
+    const warn = t.mock.method(console, 'warn', () => undefined);
+    const lines: { message: string; level: string | undefined }[] = [];
+    // No log given to the second session: its source failing is still a warning on the console, its summary is not.
+    const failing: AudioSource = {
+      sampleRate: 8000,
+      read: () => {
+        throw new Error('headset unplugged');
+      },
+      close: async () => undefined,
+    };
+    const sessions = [
+      { log: (message: string, level?: 'info' | 'warn') => void lines.push({ message, level }), source: new CountingSource(8000) as AudioSource },
+      { log: undefined, source: failing },
+    ];
+    try {
+      for (const [i, s] of sessions.entries()) {
+        const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+        const media = new MediaSession({ rtp, negotiated: negotiated(remote.port), source: s.source, sink: new CaptureSink(8000), ...(s.log ? { log: s.log } : {}) });
+        try {
+          media.start();
+          await remote.waitFor(6 * (i + 1));
+        } finally {
+          media.stop();
+          await rtp.close();
+        }
+      }
+    } finally {
+      remote.socket.close();
+    }
+    const summaries = lines.filter((l) => l.message.startsWith('Media clock at the end of the call'));
+    assert.equal(summaries.length, 1, JSON.stringify(lines));
+    assert.equal(summaries[0]!.level, 'info');
+    assert.match(summaries[0]!.message, /pacing (timer|arrivals), \{.*"framesPlayed":\d+.*"timerWakeups":\d+/);
+    const warned = warn.mock.calls.map((c) => String(c.arguments[0]));
+    assert.ok(warned.some((m) => /Audio source failed, sending silence: headset unplugged/.test(m)), JSON.stringify(warned));
+    assert.ok(!warned.some((m) => m.startsWith('Media clock')), JSON.stringify(warned));
+  });
+
   test('resamples a 48 kHz source to the codec rate (960 source samples per 20 ms frame)', async () => {
     const remote = await peer();
     const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
