@@ -29,8 +29,8 @@ import type { TestBaresip } from '../harness/baresip';
 import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { repoRoot } from '../harness/headless-switchboard';
 import { row, type FigureRow } from './figures';
+import { measureWindow, switchboardCall } from './call-cpu-bench';
 import { startBaresipPhone, startSwitchboard, switchboardPid } from './peers';
-import { cpuSeconds, wakeups } from './process-stats';
 import { percentile } from './stats';
 import { speechLikeWav } from './test-signal';
 import { sleep } from './wall-clock';
@@ -181,24 +181,18 @@ async function oneOrder(options: AbOptions, order: 1 | 2, revBundle: string): Pr
     await sleep(registered + options.settleSeconds * 1000 - performance.now());
     const pids = phones.map(switchboardPid);
     for (let call = 1; call <= options.calls; call++) {
-      const callIds = await Promise.all(phones.map((phone, i) => dial(phone, pbx.aor(users[i]!.peer))));
+      const callIds = await Promise.all(phones.map((phone, i) => switchboardCall(phone, pbx.aor(users[i]!.peer))));
       await sleep(1000);
       for (let window = 1; window <= options.windows; window++) {
-        const cpu0 = pids.map(cpuSeconds);
-        const wake0 = pids.map(wakeups);
-        const started = performance.now();
-        await sleep(WINDOW_SECONDS * 1000);
-        const elapsed = (performance.now() - started) / 1000;
-        const cpu = pids.map((pid, i) => ((cpuSeconds(pid) - cpu0[i]!) / elapsed) * 100);
-        const wake = pids.map((pid, i) => (wakeups(pid) - wake0[i]!) / elapsed);
+        const measured = await measureWindow(pids, WINDOW_SECONDS);
         const w: AbWindow = {
           order,
           call,
           window,
-          thisCpuPercent: cpu[thisIndex]!,
-          revCpuPercent: cpu[1 - thisIndex]!,
-          thisWakeupsPerSecond: wake[thisIndex]!,
-          revWakeupsPerSecond: wake[1 - thisIndex]!,
+          thisCpuPercent: measured[thisIndex]!.cpuPercent,
+          revCpuPercent: measured[1 - thisIndex]!.cpuPercent,
+          thisWakeupsPerSecond: measured[thisIndex]!.wakeupsPerSecond,
+          revWakeupsPerSecond: measured[1 - thisIndex]!.wakeupsPerSecond,
         };
         options.log(`  call ${call} window ${window}: this tree ${w.thisCpuPercent.toFixed(3)} % (${w.thisWakeupsPerSecond.toFixed(0)}/s), REV ${w.revCpuPercent.toFixed(3)} % (${w.revWakeupsPerSecond.toFixed(0)}/s)`);
         result.push(w);
@@ -216,11 +210,4 @@ async function oneOrder(options: AbOptions, order: 1 | 2, revBundle: string): Pr
     for (const peer of peers) await peer.stop();
   }
   return result;
-}
-
-async function dial(phone: HeadlessSwitchboard, target: string): Promise<string> {
-  const { callId } = await phone.client.call('call.dial', { target });
-  const state = await phone.waitForCall((c) => c.callId === callId && (c.state === 'connected' || c.state === 'ended'), 15_000);
-  if (state.state === 'ended') throw new Error(`call to ${target} ended before connecting: ${state.reason ?? ''} ${state.sipCode ?? ''}`.trim());
-  return callId;
 }

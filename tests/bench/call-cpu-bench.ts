@@ -118,7 +118,7 @@ interface Sampler {
 }
 
 /** CPU % of one core (all threads, and the main thread alone), wake-ups a second and median RSS of `pid` over `seconds`, sampling RSS every second. */
-async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; mainThreadCpuPercent: number; wakeupsPerSecond: number; rssMiB: number }[]> {
+export async function measureWindow(pids: number[], seconds: number): Promise<{ cpuPercent: number; mainThreadCpuPercent: number; wakeupsPerSecond: number; rssMiB: number }[]> {
   const samplers: Sampler[] = pids.map((pid) => ({ cpuStart: cpuSeconds(pid), mainThreadStart: mainThreadCpuSeconds(pid), wakeupsStart: wakeups(pid), rss: [] }));
   const started = performance.now();
   for (let s = 0; s < seconds; s++) {
@@ -292,7 +292,8 @@ async function startNodeFloor(): Promise<NodeFloor> {
 }
 
 /** Dial and wait until connected; resolves with the call id, rejects if the call fails. */
-async function switchboardCall(alice: HeadlessSwitchboard, target: string): Promise<string> {
+/** Dials `target` from the headless and waits until the call is connected (rejects if it ends first). */
+export async function switchboardCall(alice: HeadlessSwitchboard, target: string): Promise<string> {
   const { callId } = await alice.client.call('call.dial', { target });
   const state = await alice.waitForCall((c) => c.callId === callId && (c.state === 'connected' || c.state === 'ended'), 15_000);
   if (state.state === 'ended') throw new Error(`call ended before connecting: ${state.reason ?? ''} ${state.sipCode ?? ''}`.trim());
