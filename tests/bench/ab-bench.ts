@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --only ab --against REV`: this tree's headless against another revision's,
- * both in PCMU calls AT THE SAME TIME, so a change to the per-packet code can be judged at a few
- * per cent. Two bench runs one after the other differ by 10-20 % in our CPU on this shared 2-core
+ * both in PCMU calls AT THE SAME TIME, so a change to the per-packet code can be judged at ~5 %
+ * (README: calibration). Two bench runs one after the other differ by 10-20 % in our CPU on this shared 2-core
  * machine (baresip's own CPU moves as much), which hides most single changes; two builds measured
  * in the same windows share every load of the moment.
  *
@@ -13,12 +13,15 @@
  * the same processes, as in the calls section (the first call after start-up differs, see
  * call-cpu-bench.ts).
  *
- * Placement: whole runs of two IDENTICAL builds differ by up to ~10 % (which core each phone ends
- * up sharing with which baresip, settled at start-up), so every comparison runs in both orders:
- * order 1 starts this tree first (as alice), order 2 starts REV first. A constant placement factor
- * p multiplies one order's ratio and divides the other's, so the geometric mean of the two
- * orders' ratios cancels it; each order's own ratio is printed beside it. `--against HEAD` on a
- * clean tree measures the instrument itself (expect ~1.00x).
+ * Placement: a set of phones (both headless builds and their baresips, started together) has its
+ * own bias between the two builds: which core each process shares with which baresip, settled at
+ * start-up, and whatever else makes one process of identical code cost a few per cent more than
+ * another for its whole life. Within a set the windows agree closely; between sets of IDENTICAL
+ * builds the ratio moved by up to ~10 % either way here. So the section starts `--sets` sets (default 2), one after
+ * the other, alternating which build starts first (as alice), takes each set's median window ratio
+ * per call, and gives their geometric mean: a bias tied to the start order cancels between a pair
+ * of sets, one of a single process averages out over sets. Each set's ratio is printed beside it.
+ * `--against HEAD` on a clean tree measures the instrument itself (expect ~1.00x).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
@@ -50,6 +53,8 @@ export interface AbOptions {
   calls: number;
   /** WINDOW_SECONDS windows measured per call. */
   windows: number;
+  /** Sets of phones, one after the other, alternating which build starts first (see header). */
+  sets: number;
   /** Phones idle this long after registering, before the first call (see call-cpu-bench.ts). */
   settleSeconds: number;
   log: (line: string) => void;
@@ -57,8 +62,10 @@ export interface AbOptions {
 
 /** One window of one call: both builds measured over the same seconds. */
 export interface AbWindow {
-  /** 1: this tree started first (alice); 2: REV started first. */
-  order: 1 | 2;
+  /** 1-based set of phones (see header). */
+  set: number;
+  /** Whether this tree's headless started first (as alice) in that set. */
+  thisFirst: boolean;
   call: number;
   window: number;
   thisCpuPercent: number;
@@ -69,38 +76,37 @@ export interface AbWindow {
 
 export interface AbCallSummary {
   call: number;
-  /** Medians over all windows of both orders. */
+  /** Medians over all windows of all sets. */
   thisCpuPercent: number;
   revCpuPercent: number;
   thisWakeupsPerSecond: number;
   revWakeupsPerSecond: number;
-  /** Median of the per-window ratios this/REV, per order (undefined: that order has no window). */
-  orderRatios: [number | undefined, number | undefined];
-  /** Geometric mean of the orders' ratios (placement cancelled, see header); one order's alone if the other is missing. */
+  /** Per set with a usable window: the median of its per-window ratios this/REV. */
+  setRatios: { set: number; thisFirst: boolean; ratio: number }[];
+  /** Geometric mean of the sets' ratios (see header). */
   ratio: number;
   windows: number;
 }
 
-/** Per call: medians and the placement-cancelling ratio (see header). Windows with no CPU on REV's side are left out of the ratios. */
+/** Per call: medians and the sets' combined ratio (see header). Windows with no CPU on REV's side are left out of the ratios. */
 export function summarizeAb(windows: readonly AbWindow[]): AbCallSummary[] {
   const calls = [...new Set(windows.map((w) => w.call))].sort((a, b) => a - b);
   return calls.map((call) => {
     const of = windows.filter((w) => w.call === call);
-    const orderRatio = (order: 1 | 2): number | undefined => {
-      const ratios = of.filter((w) => w.order === order && w.revCpuPercent > 0).map((w) => w.thisCpuPercent / w.revCpuPercent);
-      return ratios.length === 0 ? undefined : percentile(ratios, 50);
-    };
-    const orderRatios: [number | undefined, number | undefined] = [orderRatio(1), orderRatio(2)];
-    const present = orderRatios.filter((r): r is number => r !== undefined);
-    if (present.length === 0) throw new Error(`call ${call}: no window where REV's build used any CPU`);
+    const setRatios: AbCallSummary['setRatios'] = [];
+    for (const set of [...new Set(of.map((w) => w.set))].sort((a, b) => a - b)) {
+      const usable = of.filter((w) => w.set === set && w.revCpuPercent > 0);
+      if (usable.length > 0) setRatios.push({ set, thisFirst: usable[0]!.thisFirst, ratio: percentile(usable.map((w) => w.thisCpuPercent / w.revCpuPercent), 50) });
+    }
+    if (setRatios.length === 0) throw new Error(`call ${call}: no window where REV's build used any CPU`);
     return {
       call,
       thisCpuPercent: percentile(of.map((w) => w.thisCpuPercent), 50),
       revCpuPercent: percentile(of.map((w) => w.revCpuPercent), 50),
       thisWakeupsPerSecond: percentile(of.map((w) => w.thisWakeupsPerSecond), 50),
       revWakeupsPerSecond: percentile(of.map((w) => w.revWakeupsPerSecond), 50),
-      orderRatios,
-      ratio: Math.exp(present.reduce((sum, r) => sum + Math.log(r), 0) / present.length),
+      setRatios,
+      ratio: Math.exp(setRatios.reduce((sum, r) => sum + Math.log(r.ratio), 0) / setRatios.length),
       windows: of.length,
     };
   });
@@ -134,31 +140,33 @@ export async function benchAb(options: AbOptions): Promise<{ rows: FigureRow[]; 
   const rev = buildRevisionBundle(options.against, options.dir);
   const short = rev.commit.slice(0, 9);
   const windows: AbWindow[] = [];
-  for (const order of [1, 2] as const) {
-    log(`A/B order ${order} of 2: ${order === 1 ? 'this tree' : short} started first; ${options.calls} calls, ${options.windows} windows of ${WINDOW_SECONDS} s each`);
-    windows.push(...(await oneOrder(options, order, rev.bundle)));
+  for (let set = 1; set <= options.sets; set++) {
+    const thisFirst = set % 2 === 1;
+    log(`A/B set ${set} of ${options.sets}: ${thisFirst ? 'this tree' : short} started first; ${options.calls} calls, ${options.windows} windows of ${WINDOW_SECONDS} s each`);
+    windows.push(...(await oneSet(options, set, thisFirst, rev.bundle)));
   }
   const rows: FigureRow[] = [];
-  const fmt = (r: number | undefined) => (r === undefined ? 'none' : `${r.toFixed(3)}x`);
+  const columns = ['this tree', short] as const;
   for (const s of summarizeAb(windows)) {
     const name = s.call === 1 ? 'first call after start-up' : `call ${s.call}, same processes`;
+    const perSet = s.setRatios.map((r) => `${r.ratio.toFixed(3)}x${r.thisFirst ? '' : '*'}`).join(', ');
     rows.push({
       ...row(AB_SECTION, `${name}: CPU`, '%', s.thisCpuPercent, s.revCpuPercent, {
-        note: `ratio: geometric mean of the two orders' median window ratios (this tree first ${fmt(s.orderRatios[0])}, ${short} first ${fmt(s.orderRatios[1])}); ${s.windows} windows of ${WINDOW_SECONDS} s`,
+        note: `ratio: geometric mean of the sets' median window ratios (${perSet}; * = ${short} started first); ${s.windows} windows of ${WINDOW_SECONDS} s`,
       }),
       ratio: s.ratio,
-      columns: ['this tree', short],
+      columns,
     });
-    rows.push({ ...row(AB_SECTION, `${name}: wake-ups a second`, '/s', s.thisWakeupsPerSecond, s.revWakeupsPerSecond), columns: ['this tree', short] });
+    rows.push({ ...row(AB_SECTION, `${name}: wake-ups a second`, '/s', s.thisWakeupsPerSecond, s.revWakeupsPerSecond), columns });
   }
   return { rows, raw: { commit: rev.commit, windows } };
 }
 
-/** One set of phones: [first, second] = [this, REV] in order 1, [REV, this] in order 2. */
-async function oneOrder(options: AbOptions, order: 1 | 2, revBundle: string): Promise<AbWindow[]> {
+/** One set of phones: [first, second] = [this, REV] when `thisFirst`, else [REV, this]. */
+async function oneSet(options: AbOptions, set: number, thisFirst: boolean, revBundle: string): Promise<AbWindow[]> {
   const { pbx, dir } = options;
-  const bundles = order === 1 ? [options.headlessBundle, revBundle] : [revBundle, options.headlessBundle];
-  const thisIndex = order === 1 ? 0 : 1;
+  const bundles = thisFirst ? [options.headlessBundle, revBundle] : [revBundle, options.headlessBundle];
+  const thisIndex = thisFirst ? 0 : 1;
   const ourSignal = speechLikeWav(join(dir, 'ab-ours-8000.wav'), 8000, 10);
   // baresip's aufile must outlast the calls (see peers.ts)
   const callSeconds = 1 + options.windows * WINDOW_SECONDS + 5;
@@ -172,7 +180,7 @@ async function oneOrder(options: AbOptions, order: 1 | 2, revBundle: string): Pr
   const result: AbWindow[] = [];
   try {
     for (const [i, u] of users.entries()) {
-      const phone = startSwitchboard(pbx, u.user, ourSignal, join(dir, `ab-${order}-${u.user}.wav`), bundles[i]!);
+      const phone = startSwitchboard(pbx, u.user, ourSignal, join(dir, `ab-${set}-${u.user}.wav`), bundles[i]!);
       phones.push(phone);
       await phone.waitForAccount('registered', 20_000);
     }
@@ -186,7 +194,8 @@ async function oneOrder(options: AbOptions, order: 1 | 2, revBundle: string): Pr
       for (let window = 1; window <= options.windows; window++) {
         const measured = await measureWindow(pids, WINDOW_SECONDS);
         const w: AbWindow = {
-          order,
+          set,
+          thisFirst,
           call,
           window,
           thisCpuPercent: measured[thisIndex]!.cpuPercent,

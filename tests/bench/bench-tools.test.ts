@@ -118,8 +118,9 @@ describe('repeated runs', () => {
 });
 
 describe('A/B side by side (ab-bench.ts)', () => {
-  const window = (order: 1 | 2, call: number, thisCpuPercent: number, revCpuPercent: number): AbWindow => ({
-    order,
+  const window = (set: number, call: number, thisCpuPercent: number, revCpuPercent: number): AbWindow => ({
+    set,
+    thisFirst: set % 2 === 1,
     call,
     window: 1,
     thisCpuPercent,
@@ -128,7 +129,7 @@ describe('A/B side by side (ab-bench.ts)', () => {
     revWakeupsPerSecond: 62,
   });
 
-  test("a placement that favours whichever build started first cancels out of the two orders' ratio", () => {
+  test("a bias that favours whichever build started first cancels out of the sets' combined ratio", () => {
     // This tree really costs 0.9x; the first-started phone gets 1.1x more CPU from where it sits.
     const placement = 1.1;
     const summary = summarizeAb([
@@ -145,19 +146,36 @@ describe('A/B side by side (ab-bench.ts)', () => {
       [1, 2],
     );
     const [first, second] = summary;
-    assert.ok(Math.abs(first!.orderRatios[0]! - 0.99) < 1e-9, `order 1 alone: ${first!.orderRatios[0]}`);
-    assert.ok(Math.abs(first!.orderRatios[1]! - 0.9 / 1.1) < 1e-9, `order 2 alone: ${first!.orderRatios[1]}`);
-    assert.ok(Math.abs(first!.ratio - 0.9) < 1e-9, `both orders: ${first!.ratio}`);
+    assert.deepEqual(
+      first!.setRatios.map((r) => [r.set, r.thisFirst]),
+      [
+        [1, true],
+        [2, false],
+      ],
+    );
+    assert.ok(Math.abs(first!.setRatios[0]!.ratio - 0.99) < 1e-9, `set 1 alone: ${first!.setRatios[0]!.ratio}`);
+    assert.ok(Math.abs(first!.setRatios[1]!.ratio - 0.9 / 1.1) < 1e-9, `set 2 alone: ${first!.setRatios[1]!.ratio}`);
+    assert.ok(Math.abs(first!.ratio - 0.9) < 1e-9, `both sets: ${first!.ratio}`);
     assert.ok(Math.abs(second!.ratio - 0.9) < 1e-9);
     assert.equal(first!.windows, 5);
     assert.equal(first!.thisWakeupsPerSecond, 60);
     assert.equal(first!.revWakeupsPerSecond, 62);
   });
 
-  test('one order missing: its ratio is absent and the other order stands alone; no CPU on either side is refused', () => {
-    const [only] = summarizeAb([window(2, 1, 1.2, 1.5), window(2, 1, 1.2, 0)]);
-    assert.equal(only!.orderRatios[0], undefined);
-    assert.ok(Math.abs(only!.orderRatios[1]! - 0.8) < 1e-9);
+  test("four sets, each with its own process's luck: the combined ratio is the sets' geometric mean", () => {
+    // Identical builds; one process per set costs more for its whole life (×1.2, ×1/1.2, ×1.05, ×1/1.05).
+    const luck = [1.2, 1 / 1.2, 1.05, 1 / 1.05];
+    const [only] = summarizeAb(luck.flatMap((l, i) => [window(i + 1, 2, 1.3 * l, 1.3), window(i + 1, 2, 1.1 * l, 1.1)]));
+    assert.equal(only!.setRatios.length, 4);
+    assert.ok(Math.abs(only!.ratio - 1) < 1e-9, `${only!.ratio}`);
+  });
+
+  test('a set without a usable window is left out; no CPU on either side is refused', () => {
+    const [only] = summarizeAb([window(2, 1, 1.2, 1.5), window(2, 1, 1.2, 0), window(3, 1, 1, 0)]);
+    assert.deepEqual(
+      only!.setRatios.map((r) => r.set),
+      [2],
+    );
     assert.ok(Math.abs(only!.ratio - 0.8) < 1e-9);
     assert.throws(() => summarizeAb([window(1, 1, 1, 0)]), /no window where REV's build used any CPU/);
   });
