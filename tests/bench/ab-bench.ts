@@ -17,7 +17,7 @@
  * own bias between the two builds: which core each process shares with which baresip, settled at
  * start-up, and whatever else makes one process of identical code cost a few per cent more than
  * another for its whole life. Within a set the windows agree closely; between sets of IDENTICAL
- * builds the ratio moved by up to ~10 % either way here. So the section starts `--sets` sets (default 2), one after
+ * builds the ratio moved by up to ~10 % either way here. So the section starts `--sets` sets (default 4), one after
  * the other, alternating which build starts first (as alice), takes each set's median window ratio
  * per call, and gives their geometric mean: a bias tied to the start order cancels between a pair
  * of sets, one of a single process averages out over sets. Each set's ratio is printed beside it.

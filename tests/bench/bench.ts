@@ -13,7 +13,7 @@
  *   --out FILE              JSON output (default .test-artifacts/bench.json)
  *   --against REV           the ab section: this tree against REV, side by side (ab-bench.ts; e.g. --only ab --against HEAD~1)
  *   --windows N             the ab section: 20 s windows measured per call (default 3; calls: --calls)
- *   --sets N                the ab section: sets of phones, alternating which build starts first (default 2)
+ *   --sets N                the ab section: sets of phones, alternating which build starts first (default 4)
  *
  * Sections (issue numbering): 1 registration, 2 call setup, 3 memory, 4 media CPU in-process,
  * 5 whole-process CPU in calls, 6 jitter-buffer delay and capture-to-wire delay; 7, only on request
@@ -85,7 +85,7 @@ function parseOptions() {
     callsPerSet: integer('calls', values.calls, 2, 2),
     against: values.against,
     windows: positive('windows', values.windows, 3),
-    sets: positive('sets', values.sets, 2),
+    sets: positive('sets', values.sets, 4),
     audioSeconds: quick ? 5 : 30,
     repetitions: quick ? 2 : 3,
     jitterSeconds: quick ? 5 : 15,
