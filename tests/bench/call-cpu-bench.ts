@@ -292,7 +292,6 @@ async function startNodeFloor(): Promise<NodeFloor> {
 }
 
 /** Dial and wait until connected; resolves with the call id, rejects if the call fails. */
-/** Dials `target` from the headless and waits until the call is connected (rejects if it ends first). */
 export async function switchboardCall(alice: HeadlessSwitchboard, target: string): Promise<string> {
   const { callId } = await alice.client.call('call.dial', { target });
   const state = await alice.waitForCall((c) => c.callId === callId && (c.state === 'connected' || c.state === 'ended'), 15_000);
