@@ -139,11 +139,17 @@ export async function benchAb(options: AbOptions): Promise<{ rows: FigureRow[]; 
   log(`A/B: building the headless of ${options.against}`);
   const rev = buildRevisionBundle(options.against, options.dir);
   const short = rev.commit.slice(0, 9);
+  // Written once for all sets; baresip's aufile must outlast the calls (see peers.ts).
+  const callSeconds = 1 + options.windows * WINDOW_SECONDS + 5;
+  const signals = {
+    ours: speechLikeWav(join(options.dir, 'ab-ours-8000.wav'), 8000, 10),
+    theirs: speechLikeWav(join(options.dir, 'ab-theirs-8000.wav'), 8000, callSeconds * options.calls + 60),
+  };
   const windows: AbWindow[] = [];
   for (let set = 1; set <= options.sets; set++) {
     const thisFirst = set % 2 === 1;
     log(`A/B set ${set} of ${options.sets}: ${thisFirst ? 'this tree' : short} started first; ${options.calls} calls, ${options.windows} windows of ${WINDOW_SECONDS} s each`);
-    windows.push(...(await oneSet(options, set, thisFirst, rev.bundle)));
+    windows.push(...(await oneSet(options, set, thisFirst, rev.bundle, signals)));
   }
   const rows: FigureRow[] = [];
   const columns = ['this tree', short] as const;
@@ -163,14 +169,10 @@ export async function benchAb(options: AbOptions): Promise<{ rows: FigureRow[]; 
 }
 
 /** One set of phones: [first, second] = [this, REV] when `thisFirst`, else [REV, this]. */
-async function oneSet(options: AbOptions, set: number, thisFirst: boolean, revBundle: string): Promise<AbWindow[]> {
+async function oneSet(options: AbOptions, set: number, thisFirst: boolean, revBundle: string, signals: { ours: string; theirs: string }): Promise<AbWindow[]> {
   const { pbx, dir } = options;
   const bundles = thisFirst ? [options.headlessBundle, revBundle] : [revBundle, options.headlessBundle];
   const thisIndex = thisFirst ? 0 : 1;
-  const ourSignal = speechLikeWav(join(dir, 'ab-ours-8000.wav'), 8000, 10);
-  // baresip's aufile must outlast the calls (see peers.ts)
-  const callSeconds = 1 + options.windows * WINDOW_SECONDS + 5;
-  const theirSignal = speechLikeWav(join(dir, `ab-theirs-8000-${callSeconds}s.wav`), 8000, callSeconds * options.calls + 60);
   const users = [
     { user: 'alice', peer: 'carol' },
     { user: 'bob', peer: 'dave' },
@@ -180,12 +182,12 @@ async function oneSet(options: AbOptions, set: number, thisFirst: boolean, revBu
   const result: AbWindow[] = [];
   try {
     for (const [i, u] of users.entries()) {
-      const phone = startSwitchboard(pbx, u.user, ourSignal, join(dir, `ab-${set}-${u.user}.wav`), bundles[i]!);
+      const phone = startSwitchboard(pbx, u.user, signals.ours, join(dir, `ab-${set}-${u.user}.wav`), bundles[i]!);
       phones.push(phone);
       await phone.waitForAccount('registered', 20_000);
     }
     const registered = performance.now();
-    for (const u of users) peers.push(await startBaresipPhone(pbx, u.peer, theirSignal, ['PCMU'], true));
+    for (const u of users) peers.push(await startBaresipPhone(pbx, u.peer, signals.theirs, ['PCMU'], true));
     await sleep(registered + options.settleSeconds * 1000 - performance.now());
     const pids = phones.map(switchboardPid);
     for (let call = 1; call <= options.calls; call++) {
