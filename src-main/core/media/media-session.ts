@@ -133,7 +133,8 @@ import type { MediaClock, MediaTimer } from './media-clock';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
 import { estimateCallQuality, type CallQuality } from './quality/e-model';
 import { RtcpSession, type RtcpStats } from './rtp/rtcp-session';
-import type { ReceivedRtp, RtpSession } from './rtp/rtp-session';
+import type { RtpSession } from './rtp/rtp-session';
+import type { RtpPacket } from './rtp/rtp-packet';
 import { formatTransportAddress } from './rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from './sdp/offer-answer';
 import { frameSamples } from './frame-memory';
@@ -329,8 +330,10 @@ export class MediaSession {
   private encoder: AudioEncoder;
   /** One jitter buffer per received payload type (each owns its decoder). */
   private readonly jitterBuffers = new Map<number, { codec: AudioCodec; buffer: JitterBuffer }>();
-  /** Payload type of the latest received media packet: the buffer the playout clock pulls from. */
+  /** Payload type of the latest received media packet: the buffer the playout clock pulls from... */
   private activePayloadType: number | undefined;
+  /** ...and its entry in jitterBuffers, kept at hand: the packets and the pulls need it every frame. */
+  private activeEntry: { codec: AudioCodec; buffer: JitterBuffer } | undefined;
   private readonly jitterOptions: JitterBufferOptions;
   private readonly rtcp: RtcpSession;
   private sourceResampler: Resampler | undefined;
@@ -411,7 +414,7 @@ export class MediaSession {
     this.farEndPaused = false; // a flag the per-packet code reads, written here as well (see "Teardown and V8")
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
-    this.rtp.onPacket((rtp) => this.onRtp(rtp));
+    this.rtp.onPacket((packet, receivedAt) => this.onRtp(packet, receivedAt));
     this.rtcp = new RtcpSession({
       rtp: this.rtp,
       mux: this.negotiated.rtcpMux,
@@ -543,7 +546,10 @@ export class MediaSession {
         entry.buffer.close();
         this.jitterBuffers.delete(pt);
         this.sinkResamplers.delete(pt);
-        if (this.activePayloadType === pt) this.activePayloadType = undefined;
+        if (this.activePayloadType === pt) {
+          this.activePayloadType = undefined;
+          this.activeEntry = undefined;
+        }
       }
     }
     if (previous.ptime !== negotiated.ptime && this.stateValue === 'running') {
@@ -575,6 +581,7 @@ export class MediaSession {
     // support log needs when a call cost more CPU or sounded worse than the others.
     if (wasRunning) this.log(`Media clock at the end of the call: pacing ${this.pacingValue}, ${JSON.stringify(this.counters)}`, 'info');
     this.rtp.onPacket(() => undefined);
+    this.activeEntry = undefined;
     this.encoder.close();
     for (const { buffer } of this.jitterBuffers.values()) buffer.close();
     this.jitterBuffers.clear();
@@ -620,7 +627,7 @@ export class MediaSession {
   /** `sinkSamples` (default PLAYOUT_MS) of received audio (or silence) at the sink's rate, in one pull. */
   private renderPlayout(deviceTimeMs: number | undefined, sinkSamples?: number): Int16Array {
     const pt = this.activePayloadType;
-    const entry = pt === undefined ? undefined : this.jitterBuffers.get(pt);
+    const entry = this.activeEntry;
     this.counters.framesPlayed++;
     if (pt === undefined || !entry || !this.receiving) return frameSamples(sinkSamples ?? playoutSamples(this.sink.sampleRate));
     const rate = entry.codec.info.sampleRate;
@@ -800,10 +807,9 @@ export class MediaSession {
    * After a packet was queued: run the coming tick now if that changes nothing but the wake-up
    * (see header, "Early tick"), and hand pacing to the arrivals or back to the timer ("Pacing").
    */
-  private tickEarlyIfServed(buffer: JitterBuffer, rate: number): void {
+  private tickEarlyIfServed(buffer: JitterBuffer, rate: number, now: number): void {
     if (!this.playoutPhaseAligned || !this.ownPlayoutClock || this.stateValue !== 'running') return;
     const due = this.nextDue();
-    const now = this.clock.now();
     if (this.pacingValue === 'timer') {
       if (this.sendDueWithPull() && this.tickIfServed(buffer, rate, due, now) && ++this.arrivalTicksInARow >= this.arrivalPacingAfter && this.arrivalsCanPace()) {
         this.usePacing('arrivals');
@@ -862,7 +868,7 @@ export class MediaSession {
     const { ptime, send } = this.negotiated;
     const frameSamples = (send.codec.info.sampleRate * ptime) / 1000;
     let offset = 0;
-    for (; offset + frameSamples <= this.sourceFifo.length; offset += frameSamples) this.sendFrame(this.sourceFifo.subarray(offset, offset + frameSamples));
+    for (; offset + frameSamples <= this.sourceFifo.length; offset += frameSamples) this.sendFrame(this.sourceFifo.subarray(offset, offset + frameSamples), this.lastCaptureAt);
     this.sourceFifo = this.sourceFifo.slice(offset);
   }
 
@@ -882,13 +888,13 @@ export class MediaSession {
       overdue--;
     }
     for (; overdue > 0; overdue--) {
-      this.sendFrame(this.readFrame(frameSamples));
+      this.sendFrame(this.readFrame(frameSamples), now);
       this.framesDone++;
     }
   }
 
-  /** One codec frame of source audio: encoded and sent, or skipped (hold, DTX); the timestamp advances. */
-  private sendFrame(frame: Int16Array): void {
+  /** One codec frame of source audio, sent at `now` (clock ms): encoded and sent, or skipped (hold, DTX); the timestamp advances. */
+  private sendFrame(frame: Int16Array, now: number): void {
     const { ptime, send } = this.negotiated;
     const info = send.codec.info;
     const timestampIncrement = (info.rtpClockRate * ptime) / 1000;
@@ -904,7 +910,7 @@ export class MediaSession {
       return;
     }
     const timestamp = this.rtp.nextTimestamp;
-    if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate);
+    if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate, now);
   }
 
   /** Playout clock: every frame due by `now`, re-based after a long block (see header). */
@@ -966,16 +972,16 @@ export class MediaSession {
 
   /** The jitter buffer (and its codec) of the payload type that arrived last: the one playout pulls from. */
   private activeJitter(): { codec: AudioCodec; buffer: JitterBuffer } | undefined {
-    const pt = this.activePayloadType;
-    return pt === undefined ? undefined : this.jitterBuffers.get(pt);
+    return this.activeEntry;
   }
 
-  private onRtp({ packet, receivedAt }: ReceivedRtp): void {
+  private onRtp(packet: RtpPacket, receivedAt: number): void {
     if (this.stateValue === 'stopped') return;
     if (receivedAt - this.lastArrivalAt > ARRIVAL_WATCHDOG_MS) this.farEndPaused = true; // see ARRIVAL_WATCHDOG_LONG_MS
     this.lastArrivalAt = receivedAt;
+    const payloadType = packet.payloadType;
     const te = this.negotiated.telephoneEvent;
-    if (te && packet.payloadType === te.receivePayloadType) {
+    if (te && payloadType === te.receivePayloadType) {
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
       if (this.pacingValue === 'arrivals') {
         // The far end's audio pauses while its digit lasts: the timer paces, not the watchdog's look.
@@ -984,19 +990,27 @@ export class MediaSession {
       }
       return;
     }
-    const entry = this.receiveEntry(packet.payloadType);
-    if (!entry) {
-      this.counters.unknownPayloadType++;
-      return;
+    let jitter = this.activeEntry;
+    if (jitter !== undefined && payloadType === this.activePayloadType) {
+      // The payload type playing now (nearly every packet): its entry is at hand.
+      this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, jitter.codec.info.rtpClockRate);
+      if (!this.receiving) return;
+    } else {
+      const entry = this.receiveEntry(payloadType);
+      if (!entry) {
+        this.counters.unknownPayloadType++;
+        return;
+      }
+      this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, entry.codec.info.rtpClockRate);
+      if (!this.receiving) return;
+      jitter = this.jitterBuffers.get(payloadType);
+      if (!jitter) {
+        jitter = { codec: entry.codec, buffer: new JitterBuffer(entry.codec, { frameMs: this.negotiated.ptime, ...this.jitterOptions }) };
+        this.jitterBuffers.set(payloadType, jitter);
+      }
+      this.activePayloadType = payloadType;
+      this.activeEntry = jitter;
     }
-    this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, entry.codec.info.rtpClockRate);
-    if (!this.receiving) return;
-    let jitter = this.jitterBuffers.get(packet.payloadType);
-    if (!jitter) {
-      jitter = { codec: entry.codec, buffer: new JitterBuffer(entry.codec, { frameMs: this.negotiated.ptime, ...this.jitterOptions }) };
-      this.jitterBuffers.set(packet.payloadType, jitter);
-    }
-    this.activePayloadType = packet.payloadType;
     jitter.buffer.push({
       seq: packet.sequenceNumber,
       timestamp: packet.timestamp,
@@ -1005,7 +1019,7 @@ export class MediaSession {
       payload: packet.payload,
       arrivalMs: receivedAt,
     });
-    this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate);
+    this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate, receivedAt);
   }
 
   /** The negotiated receive format of `payloadType` (a loop: this runs for every packet). */

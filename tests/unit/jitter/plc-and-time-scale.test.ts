@@ -37,6 +37,22 @@ describe('GenericPlc (G.711 Appendix I style)', () => {
     assert.deepEqual(out.subarray(40), inverted.subarray(40), 'only the overlap is touched');
   });
 
+  test('conceals from exactly the audio played last, however many frames came before the loss', () => {
+    // The history is compacted every few frames: after any count of frames (of 80 or 160 samples)
+    // the concealment must be the one made from that audio handed over in one piece.
+    const random = rng(7);
+    const voice = Int16Array.from(sine(150, 8000, 4000, 6000), (s) => s + Math.round((random() - 0.5) * 4000));
+    for (const frame of [80, 160]) {
+      for (let frames = 1; frames <= 24; frames++) {
+        const framed = new GenericPlc(8000);
+        for (let i = 0; i < frames; i++) framed.observe(voice.subarray(i * frame, (i + 1) * frame));
+        const whole = new GenericPlc(8000);
+        whole.observe(voice.slice(0, frames * frame));
+        assert.deepEqual(framed.conceal(400), whole.conceal(400), `${frames} frames of ${frame}`);
+      }
+    }
+  });
+
   test('a loss before any audio conceals with silence', () => {
     assert.ok(new GenericPlc(16000).conceal(320).every((s) => s === 0));
   });
@@ -82,5 +98,36 @@ describe('RtpUnwrapper', () => {
     assert.equal(ts.unwrap(0) - t0, 160);
     assert.equal(ts.unwrap(160) - t0, 320);
     assert.throws(() => seq.unwrap(65536), /out of range/);
+  });
+
+  test('agrees with the closest-to-highest rule on random walks, jumps and reordering, both widths', () => {
+    // The rule itself, spelled out with modulo: the distance from the highest so far, taken into
+    // [-space/2, space/2); the highest only ever moves forward.
+    const reference = (bits: 16 | 32) => {
+      const space = 2 ** bits;
+      let highest: number | undefined;
+      return (value: number) => {
+        if (highest === undefined) return (highest = space + value);
+        let delta = (((value - (highest % space)) % space) + space) % space;
+        if (delta >= space / 2) delta -= space;
+        const extended = highest + delta;
+        highest = Math.max(highest, extended);
+        return extended;
+      };
+    };
+    const random = rng(11);
+    for (const bits of [16, 32] as const) {
+      const space = 2 ** bits;
+      const unwrapper = new RtpUnwrapper(bits);
+      const expected = reference(bits);
+      let wire = Math.floor(random() * space);
+      for (let i = 0; i < 20_000; i++) {
+        const r = random();
+        // Mostly in order, some reordering, now and then a jump (exactly half the space included).
+        const step = r < 0.8 ? 1 + Math.floor(random() * 3) : r < 0.95 ? -Math.floor(random() * 50) : r < 0.98 ? space / 2 : Math.floor(random() * space);
+        wire = (((wire + step) % space) + space) % space;
+        assert.equal(unwrapper.unwrap(wire), expected(wire), `${bits} bits, step ${i}: ${wire}`);
+      }
+    }
   });
 });

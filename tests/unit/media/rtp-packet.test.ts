@@ -4,6 +4,7 @@ import {
   parseRtpPacket,
   RtpParseError,
   sequenceDelta,
+  serializeRtpFrame,
   serializeRtpPacket,
   timestampDelta,
   type RtpPacket,
@@ -27,6 +28,27 @@ describe('RTP packet (RFC 3550 5.1)', () => {
       [...bytes],
       [0x80, 0x88, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xf0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5],
     );
+  });
+
+  test("a media stream's frame serializes to the same bytes as the general packet; a bad payload type is refused", () => {
+    for (const marker of [true, false]) {
+      const packet = { ...basic, marker };
+      assert.deepEqual(
+        [...serializeRtpFrame(marker, packet.payloadType, packet.sequenceNumber, packet.timestamp, packet.ssrc, packet.payload)],
+        [...serializeRtpPacket(packet)],
+      );
+    }
+    for (const payloadType of [128, -1, 0.5]) {
+      assert.throws(() => serializeRtpFrame(false, payloadType, 1, 1, 1, basic.payload), /payload type must be an unsigned 7-bit integer/);
+    }
+  });
+
+  test('a parsed payload is a view of the datagram, not a copy', () => {
+    const datagram = Buffer.from([0x80, 0x00, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 7, 8, 9]);
+    const { payload } = parseRtpPacket(datagram);
+    assert.deepEqual([...payload], [7, 8, 9]);
+    datagram[13] = 42;
+    assert.equal(payload[1], 42);
   });
 
   test('round-trips CSRCs, header extension and padding', () => {

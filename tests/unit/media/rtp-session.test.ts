@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { parseRtpPacket, serializeRtpPacket, type RtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
-import { RtpSession, type ReceivedRtp } from '../../../src-main/core/media/rtp/rtp-session';
+import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
@@ -96,8 +96,8 @@ describe('RtpSession', () => {
     const realPeer = await udpPeer(); // where the peer's packets actually come from
     const stranger = await udpPeer();
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
-    const received: ReceivedRtp[] = [];
-    const gotPacket = () => new Promise<void>((resolve) => session.onPacket((r) => (received.push(r), resolve())));
+    const received: { packet: RtpPacket }[] = [];
+    const gotPacket = () => new Promise<void>((resolve) => session.onPacket((packet) => (received.push({ packet }), resolve())));
     try {
       session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
       let arrived = sdpTarget.next();
@@ -139,7 +139,7 @@ describe('RtpSession', () => {
   test('counts and drops malformed datagrams and multiplexed RTCP', async () => {
     const peer = await udpPeer();
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
-    const got = new Promise<ReceivedRtp>((resolve) => session.onPacket(resolve));
+    const got = new Promise<{ packet: RtpPacket }>((resolve) => session.onPacket((packet) => resolve({ packet })));
     try {
       const port = session.socket.local.port;
       peer.socket.send(Uint8Array.of(0x80, 0xc8, 0, 6, 0, 0, 0, 1), port, '127.0.0.1'); // RTCP SR header

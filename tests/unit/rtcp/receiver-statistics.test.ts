@@ -226,6 +226,18 @@ describe('sender info and the compound report', () => {
     assert.equal(sr.ntpTimestamp, ntpFromUnixMs(1_001_480));
   });
 
+  test("SR on a monotonic clock: the RTP timestamp advances by that clock, the NTP timestamp is the wall time given", () => {
+    const sender = new RtpSenderStatistics(9, CLOCK);
+    sender.onRtpSent(160, 5000, 250.5); // ms on the media clock (e.g. performance.now())
+    const sr = sender.senderReport(270.5, [], 1_700_000_000_000)!;
+    assert.equal(sr.rtpTimestamp, 5000 + 160, '20 ms of the media clock later: 160 samples at 8 kHz');
+    assert.equal(sr.ntpTimestamp, ntpFromUnixMs(1_700_000_000_000));
+    // The compound report passes both clocks through.
+    const compound = decodeRtcpCompound(buildCompoundReport({ ssrc: 9, cname: 'me@host', sender, reports: [], nowMs: 290.5, nowUnixMs: 1_700_000_000_020 }));
+    assert.equal(compound[0]!.type === 'sr' && compound[0]!.rtpTimestamp, 5000 + 320);
+    assert.equal(compound[0]!.type === 'sr' && compound[0]!.ntpTimestamp, ntpFromUnixMs(1_700_000_000_020));
+  });
+
   test('compound: RR + SDES CNAME when we have not sent; SR + SDES + BYE when leaving', () => {
     const rx = fresh(1);
     feed(rx, [1, 2, 4]);

@@ -34,8 +34,13 @@ const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 export class WavFileSink implements AudioSink {
   private readonly fd: number;
   private rate: number;
-  /** Samples not yet handed to the write queue (`pendingBytes` of them used). */
+  /** Samples not yet handed to the write queue (`pendingBytes` of them used)... */
   private pending = Buffer.alloc(FLUSH_BYTES);
+  /**
+   * ...and the same memory as samples, made with `pending` (little-endian hosts), not per frame.
+   * `pending` is never pooled (>= 4 KiB), so its offset is 0 and the view is aligned.
+   */
+  private pendingSamples = new Int16Array(this.pending.buffer, this.pending.byteOffset, this.pending.length / 2);
   private pendingBytes = 0;
   /** Data bytes on disk; only the write queue changes it. */
   private dataBytes = 0;
@@ -79,11 +84,10 @@ export class WavFileSink implements AudioSink {
     if (!this.accepting) return;
     const bytes = frame.length * 2;
     if (this.pendingBytes + bytes > this.pending.length) this.flush();
-    if (bytes > this.pending.length) this.pending = Buffer.alloc(bytes);
+    if (bytes > this.pending.length) this.newPending(bytes);
     if (LITTLE_ENDIAN_HOST) {
-      // Same byte order as the file: one copy of the frame's memory. `pending` is never pooled
-      // (>= 4 KiB), so its offset is 0 and pendingBytes is even: the Int16 view is aligned.
-      new Int16Array(this.pending.buffer, this.pending.byteOffset + this.pendingBytes, frame.length).set(frame);
+      // Same byte order as the file: one copy of the frame's memory (pendingBytes is even).
+      this.pendingSamples.set(frame, this.pendingBytes / 2);
     } else {
       for (let i = 0; i < frame.length; i++) this.pending.writeInt16LE(frame[i]!, this.pendingBytes + i * 2);
     }
@@ -123,7 +127,7 @@ export class WavFileSink implements AudioSink {
   private flush(): void {
     if (this.pendingBytes === 0) return;
     const chunk = this.pending.subarray(0, this.pendingBytes);
-    this.pending = Buffer.alloc(FLUSH_BYTES);
+    this.newPending(FLUSH_BYTES);
     this.queuedBytes += chunk.length;
     this.pendingBytes = 0;
     this.enqueue(async () => {
@@ -131,6 +135,11 @@ export class WavFileSink implements AudioSink {
       await this.writeAt(chunk, WAV_HEADER_BYTES + this.dataBytes);
       this.dataBytes += chunk.length;
     });
+  }
+
+  private newPending(bytes: number): void {
+    this.pending = Buffer.alloc(bytes);
+    this.pendingSamples = new Int16Array(this.pending.buffer, this.pending.byteOffset, this.pending.length / 2);
   }
 
   /** Run `task` after everything queued before it; after a failure nothing more is written. */

@@ -41,14 +41,21 @@ export class DelayEstimator {
 
   add(arrivalMs: number, mediaTimeMs: number): void {
     const transitMs = arrivalMs - mediaTimeMs;
-    if (this.count === this.arrivals.length) this.grow();
+    const horizon = arrivalMs - this.options.windowMs;
+    this.measured++;
+    if (this.count > 0 && this.arrivals[this.head]! < horizon) {
+      // The steady state: the oldest leaves as this one comes, one move in the sorted window.
+      this.replaceSorted(this.transits[this.head]!, transitMs);
+      this.head = (this.head + 1) % this.arrivals.length;
+      this.count--;
+    } else {
+      if (this.count === this.arrivals.length) this.grow();
+      this.insertSorted(transitMs);
+    }
     const tail = (this.head + this.count) % this.arrivals.length;
     this.arrivals[tail] = arrivalMs;
     this.transits[tail] = transitMs;
-    this.insertSorted(transitMs);
     this.count++;
-    this.measured++;
-    const horizon = arrivalMs - this.options.windowMs;
     while (this.count > 1 && this.arrivals[this.head]! < horizon) {
       this.removeSorted(this.transits[this.head]!);
       this.head = (this.head + 1) % this.arrivals.length;
@@ -101,6 +108,23 @@ export class DelayEstimator {
     const at = this.lowerBound(value);
     this.sorted.copyWithin(at + 1, at, this.count);
     this.sorted[at] = value;
+  }
+
+  /**
+   * Replace one occurrence of `old` (in the window) by `value`: the values between the two places
+   * move by one, in a loop of our own (copyWithin is a call into V8's C++ for every packet).
+   */
+  private replaceSorted(old: number, value: number): void {
+    const sorted = this.sorted;
+    const from = this.lowerBound(old);
+    const to = this.lowerBound(value);
+    if (to > from) {
+      for (let i = from; i < to - 1; i++) sorted[i] = sorted[i + 1]!;
+      sorted[to - 1] = value;
+    } else {
+      for (let i = from; i > to; i--) sorted[i] = sorted[i - 1]!;
+      sorted[to] = value;
+    }
   }
 
   /** Remove one occurrence of `value`, which is in the window (it was inserted and not yet removed). */

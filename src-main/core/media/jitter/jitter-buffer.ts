@@ -195,8 +195,10 @@ export class JitterBuffer {
   /** The pull being served: its device time (undefined if not device-timed) and size. */
   private pullDeviceMs: number | undefined;
   private pullSamples = 0;
-  /** Slack (ms) at each of the last PHASE_SLACK_WINDOW decodes, oldest first. */
-  private recentSlacksMs: number[] = [];
+  /** Slack (ms) at each of the last PHASE_SLACK_WINDOW decodes (how many: recentSlackCount), a ring written at recentSlackNext. */
+  private readonly recentSlacksMs = new Float64Array(PHASE_SLACK_WINDOW);
+  private recentSlackCount = 0;
+  private recentSlackNext = 0;
   /** Share of recent frames lost (EMA); decides whether FEC is worth a frame of delay. */
   private recentLoss = 0;
   private underrun = false;
@@ -384,8 +386,10 @@ export class JitterBuffer {
    * until the stream is playing with its jitter measured and that many decodes were device-timed.
    */
   slackExcessMs(): number | undefined {
-    if (this.state !== 'playing' || this.underrun || this.recentSlacksMs.length < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
-    return Math.min(...this.recentSlacksMs) - this.targetDelayMs();
+    if (this.state !== 'playing' || this.underrun || this.recentSlackCount < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
+    let smallest = this.recentSlacksMs[0]!;
+    for (let i = 1; i < PHASE_SLACK_WINDOW; i++) smallest = Math.min(smallest, this.recentSlacksMs[i]!);
+    return smallest - this.targetDelayMs();
   }
 
   /**
@@ -394,7 +398,7 @@ export class JitterBuffer {
    * (a second move on stale slacks would overshoot; the smoothed delay would lag for ~16 pulls).
    */
   pullsMoved(deltaMs: number): void {
-    for (let i = 0; i < this.recentSlacksMs.length; i++) this.recentSlacksMs[i]! += deltaMs;
+    for (let i = 0; i < PHASE_SLACK_WINDOW; i++) this.recentSlacksMs[i]! += deltaMs;
     if (this.playoutDelayMs !== undefined) this.playoutDelayMs += deltaMs;
   }
 
@@ -619,8 +623,9 @@ export class JitterBuffer {
     let out = pcm;
     const slack = this.slackMs(frameTs, pcm.length);
     if (slack !== undefined) {
-      this.recentSlacksMs.push(slack);
-      if (this.recentSlacksMs.length > PHASE_SLACK_WINDOW) this.recentSlacksMs.shift();
+      this.recentSlacksMs[this.recentSlackNext] = slack;
+      this.recentSlackNext = (this.recentSlackNext + 1) % PHASE_SLACK_WINDOW;
+      if (this.recentSlackCount < PHASE_SLACK_WINDOW) this.recentSlackCount++;
       out = this.steerSlack(pcm, frameTs, slack);
     } else if (this.delayMs !== undefined) {
       const target = this.targetDelayMs();

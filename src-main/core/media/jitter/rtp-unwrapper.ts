@@ -5,6 +5,8 @@
  */
 export class RtpUnwrapper {
   private highest: number | undefined;
+  /** `highest` as it was on the wire (modulo 2^bits), so unwrap needs no floating-point modulo per packet. */
+  private highestRaw = 0;
   /** 2^bits, computed once: unwrap runs for every packet. */
   private readonly space: number;
 
@@ -21,13 +23,19 @@ export class RtpUnwrapper {
     if (this.highest === undefined) {
       // Start in the middle of a cycle so early reordered packets never go negative.
       this.highest = space + value;
+      this.highestRaw = value;
       return this.highest;
     }
+    // The distance from the highest, taken into [-space/2, space/2).
     const half = space / 2;
-    let delta = (value - (this.highest % space) + space) % space;
+    let delta = value - this.highestRaw;
     if (delta >= half) delta -= space;
+    else if (delta < -half) delta += space;
     const extended = this.highest + delta;
-    if (extended > this.highest) this.highest = extended;
+    if (extended > this.highest) {
+      this.highest = extended;
+      this.highestRaw = value;
+    }
     return extended;
   }
 

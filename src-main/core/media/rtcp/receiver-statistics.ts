@@ -21,6 +21,8 @@ import type { RtcpReportBlock } from './rtcp-packet';
 import { compactNtp } from './ntp-time';
 
 const RTP_SEQ_MOD = 0x10000;
+const TWO_TO_31 = 2 ** 31;
+const TWO_TO_32 = 2 ** 32;
 export const MAX_DROPOUT = 3000;
 export const MAX_MISORDER = 100;
 export const MIN_SEQUENTIAL = 2;
@@ -214,7 +216,8 @@ export class RtpReceiverStatistics {
     }
     let d = transit - this.transit;
     this.transit = transit;
-    d = ((((d + 2 ** 31) % 2 ** 32) + 2 ** 32) % 2 ** 32) - 2 ** 31;
+    // Nearly always already in range: the floating-point modulo (a C call in V8) only when not.
+    if (d < -TWO_TO_31 || d >= TWO_TO_31) d = ((((d + TWO_TO_31) % TWO_TO_32) + TWO_TO_32) % TWO_TO_32) - TWO_TO_31;
     this.jitter += (Math.abs(d) - this.jitter) / 16;
   }
 }

@@ -12,6 +12,8 @@ export interface CompoundReportOptions {
   readonly sender?: RtpSenderStatistics;
   readonly reports: readonly RtcpReportBlock[];
   readonly nowUnixMs: number;
+  /** Now on the clock the sender statistics were fed with (default: nowUnixMs). */
+  readonly nowMs?: number;
   /** Append a BYE (with optional reason) — the last report of a stream. */
   readonly bye?: { readonly reason?: string };
 }
@@ -19,7 +21,7 @@ export interface CompoundReportOptions {
 export function buildCompoundReport(options: CompoundReportOptions): Uint8Array {
   const reports = options.reports.slice(0, 31);
   const packets: RtcpPacket[] = [
-    options.sender?.senderReport(options.nowUnixMs, reports) ?? { type: 'rr', ssrc: options.ssrc, reports },
+    options.sender?.senderReport(options.nowMs ?? options.nowUnixMs, reports, options.nowUnixMs) ?? { type: 'rr', ssrc: options.ssrc, reports },
     { type: 'sdes', chunks: [{ ssrc: options.ssrc, items: [{ type: SdesItemType.cname, text: options.cname }] }] },
   ];
   if (options.bye) packets.push({ type: 'bye', ssrcs: [options.ssrc], ...(options.bye.reason !== undefined ? { reason: options.bye.reason } : {}) });

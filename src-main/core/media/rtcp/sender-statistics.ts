@@ -1,11 +1,15 @@
 /**
  * What we sent on one RTP stream, for the sender-info part of our SRs (RFC 3550 §6.4.1).
  *
- * Contract: onRtpSent for every RTP packet we send (payload octets exclude header and padding);
- * senderReport(nowUnixMs, reports) returns an SR whose RTP timestamp is the last sent timestamp
- * advanced by the wall time elapsed since that packet (so it corresponds to the NTP timestamp,
- * as RFC 3550 requires), or undefined if nothing was sent yet (then send an RR instead).
- * Counts wrap modulo 2^32.
+ * Contract: onRtpSent for every RTP packet we send (payload octets exclude header and padding),
+ * with the time it was sent on a ms clock of the caller's choice; senderReport(nowMs, reports,
+ * nowUnixMs) returns an SR whose RTP timestamp is the last sent timestamp advanced by the time
+ * elapsed since that packet on that same clock (`nowMs`), and whose NTP timestamp is the wall
+ * time `nowUnixMs` (default: `nowMs`, for a caller whose clock is the wall clock), so the two
+ * correspond as RFC 3550 requires; or undefined if nothing was sent yet (then send an RR instead).
+ * The media session passes its monotonic media clock: the packet's own tick time, so sending
+ * reads no clock per packet, and a wall-clock step between two reports does not bend the
+ * RTP timestamp. Counts wrap modulo 2^32.
  */
 import type { RtcpReportBlock, RtcpSenderReport } from './rtcp-packet';
 import { ntpFromUnixMs } from './ntp-time';
@@ -14,7 +18,7 @@ export class RtpSenderStatistics {
   private packets = 0;
   private octets = 0;
   private lastRtpTimestamp = 0;
-  private lastSentUnixMs: number | undefined;
+  private lastSentMs: number | undefined;
 
   constructor(
     readonly ssrc: number,
@@ -24,19 +28,19 @@ export class RtpSenderStatistics {
   }
 
   get hasSent(): boolean {
-    return this.lastSentUnixMs !== undefined;
+    return this.lastSentMs !== undefined;
   }
 
-  onRtpSent(payloadOctets: number, rtpTimestamp: number, sentUnixMs: number): void {
+  onRtpSent(payloadOctets: number, rtpTimestamp: number, sentMs: number): void {
     this.packets = (this.packets + 1) >>> 0;
     this.octets = (this.octets + payloadOctets) >>> 0;
     this.lastRtpTimestamp = rtpTimestamp >>> 0;
-    this.lastSentUnixMs = sentUnixMs;
+    this.lastSentMs = sentMs;
   }
 
-  senderReport(nowUnixMs: number, reports: readonly RtcpReportBlock[] = []): RtcpSenderReport | undefined {
-    if (this.lastSentUnixMs === undefined) return undefined;
-    const elapsedTicks = Math.round(((nowUnixMs - this.lastSentUnixMs) * this.clockRate) / 1000);
+  senderReport(nowMs: number, reports: readonly RtcpReportBlock[] = [], nowUnixMs = nowMs): RtcpSenderReport | undefined {
+    if (this.lastSentMs === undefined) return undefined;
+    const elapsedTicks = Math.round(((nowMs - this.lastSentMs) * this.clockRate) / 1000);
     return {
       type: 'sr',
       ssrc: this.ssrc >>> 0,

@@ -19,7 +19,7 @@
  * gives the RTT (A − LSR − DLSR) and the loss/jitter the peer sees. Malformed compounds are counted
  * and logged once, never thrown.
  *
- * Clocks: arrival times for statistics and the report timer are the RTP session's clock
+ * Clocks: arrival and send times for statistics and the report timer are the RTP session's clock
  * (media-clock.ts); NTP timestamps come from Date.now()
  * (RTT only needs both ends of the subtraction on our own wall clock).
  * Ownership: owned by the MediaSession; Node main thread only.
@@ -105,14 +105,14 @@ export class RtcpSession {
     this.mux = mux;
   }
 
-  /** Every RTP media packet we send: payload octets and the timestamp it carried. */
-  onRtpSent(payloadOctets: number, rtpTimestamp: number, clockRate: number): void {
+  /** Every RTP media packet we send: payload octets, the timestamp it carried, and when (the RTP session's clock). */
+  onRtpSent(payloadOctets: number, rtpTimestamp: number, clockRate: number, sentAt: number): void {
     if (!this.sender || clockRate !== this.sendClockRate) {
       // A new clock (codec change) makes old timestamps meaningless for the SR: start counting anew.
       this.sendClockRate = clockRate;
       this.sender = new RtpSenderStatistics(this.rtp.ssrc, clockRate);
     }
-    this.sender.onRtpSent(payloadOctets, rtpTimestamp, Date.now());
+    this.sender.onRtpSent(payloadOctets, rtpTimestamp, sentAt);
   }
 
   /** Every RTP media packet received (before the jitter buffer). */
@@ -171,6 +171,7 @@ export class RtcpSession {
         ...(this.sender?.hasSent ? { sender: this.sender } : {}),
         reports,
         nowUnixMs: Date.now(),
+        nowMs: this.rtp.clock.now(),
         ...(bye ? { bye: {} } : {}),
       });
       if (this.rtp.sendRtcp(compound, this.mux)) this.counts.sent++;

@@ -66,6 +66,14 @@ function writeUint32(b: Uint8Array, at: number, value: number): void {
   b[at + 3] = value;
 }
 
+/**
+ * A plain Uint8Array over `buffer`'s bytes [start, end). Not `subarray`: on a Node Buffer (every
+ * datagram) that looks up the species constructor and builds another Buffer (FastBuffer).
+ */
+function view(buffer: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start);
+}
+
 export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
   if (buffer.length < FIXED_HEADER) {
     throw new RtpParseError(`RTP packet too short: ${buffer.length} bytes, the fixed header needs 12`);
@@ -97,7 +105,7 @@ export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
     if (buffer.length < end) {
       throw new RtpParseError(`RTP header extension of ${words} words runs past the end of the packet`);
     }
-    extension = { profile, data: buffer.subarray(start, end) };
+    extension = { profile, data: view(buffer, start, end) };
     offset = end;
   }
   let end = buffer.length;
@@ -116,7 +124,7 @@ export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
     timestamp: readUint32(buffer, 4),
     ssrc: readUint32(buffer, 8),
     csrcs,
-    payload: buffer.subarray(offset, end),
+    payload: view(buffer, offset, end),
     paddingLength,
   };
   if (extension) packet.extension = extension;
@@ -168,6 +176,24 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   }
   out.set(packet.payload, offset);
   if (packet.paddingLength > 0) out[total - 1] = packet.paddingLength;
+  return out;
+}
+
+/**
+ * The common packet of a media stream, without building an RtpPacket: no CSRCs, no extension,
+ * no padding. Same bytes as serializeRtpPacket of those fields; the sender's own state (sequence
+ * number, timestamp, SSRC kept in range by RtpSession) is not checked again per packet, the
+ * payload type is.
+ */
+export function serializeRtpFrame(marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number, payload: Uint8Array): Uint8Array {
+  if ((payloadType & 0x7f) !== payloadType) checkUint('payload type', payloadType, 7);
+  const out = frameBytes(FIXED_HEADER + payload.length);
+  out[0] = 0x80;
+  out[1] = (marker ? 0x80 : 0) | payloadType;
+  writeUint16(out, 2, sequenceNumber);
+  writeUint32(out, 4, timestamp);
+  writeUint32(out, 8, ssrc);
+  out.set(payload, FIXED_HEADER);
   return out;
 }
 

@@ -21,7 +21,7 @@
  * Ownership: owns its RtpStreamSocket; Node main thread only.
  */
 import { randomInt } from 'node:crypto';
-import { parseRtpPacket, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
+import { parseRtpPacket, serializeRtpFrame, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
 import type { RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
 import type { SrtpSession } from '../srtp/srtp-session';
 import { SrtpError } from '../srtp/srtp-error';
@@ -49,12 +49,12 @@ export interface RtpSendState {
   timestamp: number;
 }
 
-export interface ReceivedRtp {
-  packet: RtpPacket;
-  source: TransportAddress;
-  /** `clock.now()` at arrival. */
-  receivedAt: number;
-}
+/**
+ * Receives each valid RTP packet: the packet (views into the datagram, see rtp-packet.ts),
+ * `clock.now()` at its arrival, and where it came from. Arguments, not one object: this runs for
+ * every packet, and each object a packet costs is memory it touches.
+ */
+export type RtpPacketHandler = (packet: RtpPacket, receivedAt: number, source: TransportAddress) => void;
 
 function randomUint32(): number {
   // randomInt's range is limited to < 2^48 span, fine for 32 bits.
@@ -80,7 +80,7 @@ export class RtpSession {
   srtp: SrtpSession | undefined;
   private readonly state: RtpSendState;
   private nextMarker = true;
-  private packetHandler: ((rtp: ReceivedRtp) => void) | undefined;
+  private packetHandler: RtpPacketHandler | undefined;
   private rtcpHandler: ((data: Uint8Array, receivedAt: number) => void) | undefined;
   private resolveFirstSent!: (at: number) => void;
   private resolveFirstReceived!: (at: number) => void;
@@ -120,7 +120,7 @@ export class RtpSession {
     return { ...this.state };
   }
 
-  onPacket(handler: (rtp: ReceivedRtp) => void): void {
+  onPacket(handler: RtpPacketHandler): void {
     this.packetHandler = handler;
   }
 
@@ -147,16 +147,7 @@ export class RtpSession {
    * number and timestamp advance anyway so the stream stays consistent.
    */
   sendFrame(payloadType: number, payload: Uint8Array, timestampIncrement: number): boolean {
-    const bytes = serializeRtpPacket({
-      marker: this.nextMarker,
-      payloadType,
-      sequenceNumber: this.state.sequenceNumber,
-      timestamp: this.state.timestamp,
-      ssrc: this.state.ssrc,
-      csrcs: [],
-      payload,
-      paddingLength: 0,
-    });
+    const bytes = serializeRtpFrame(this.nextMarker, payloadType, this.state.sequenceNumber, this.state.timestamp, this.state.ssrc, payload);
     this.state.sequenceNumber = (this.state.sequenceNumber + 1) & 0xffff;
     this.state.timestamp = (this.state.timestamp + timestampIncrement) >>> 0;
     const sent = this.socket.send(this.srtp ? this.srtp.protectRtp(bytes) : bytes);
@@ -243,6 +234,7 @@ export class RtpSession {
     let data = wire;
     if (this.srtp) {
       try {
+        // A Buffer like every plain datagram, so the parser sees one kind of array.
         const plain = this.srtp.unprotectRtp(wire);
         data = Buffer.from(plain.buffer, plain.byteOffset, plain.length);
       } catch (error) {
@@ -265,6 +257,6 @@ export class RtpSession {
     this.counters.packetsReceived++;
     this.counters.bytesReceived += packet.payload.length;
     if (this.counters.firstReceivedAt === undefined) this.onFirstReceived(receivedAt);
-    this.packetHandler?.({ packet, source, receivedAt });
+    this.packetHandler?.(packet, receivedAt, source);
   }
 }
