@@ -133,7 +133,7 @@ import type { MediaClock, MediaTimer } from './media-clock';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
 import { estimateCallQuality, type CallQuality } from './quality/e-model';
 import { RtcpSession, type RtcpStats } from './rtp/rtcp-session';
-import type { RtpSession } from './rtp/rtp-session';
+import type { RtpPacketReceiver, RtpSession } from './rtp/rtp-session';
 import type { RtpPacket } from './rtp/rtp-packet';
 import { formatTransportAddress } from './rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from './sdp/offer-answer';
@@ -312,7 +312,7 @@ function newCounters(): MediaSessionCounters {
   return counters;
 }
 
-export class MediaSession {
+export class MediaSession implements RtpPacketReceiver {
   readonly counters: MediaSessionCounters = newCounters();
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
   onTelephoneEvent: ((payload: Uint8Array, timestamp: number, marker: boolean) => void) | undefined;
@@ -414,7 +414,7 @@ export class MediaSession {
     this.farEndPaused = false; // a flag the per-packet code reads, written here as well (see "Teardown and V8")
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
-    this.rtp.onPacket((packet, receivedAt) => this.onRtp(packet, receivedAt));
+    this.rtp.onPacket(this);
     this.rtcp = new RtcpSession({
       rtp: this.rtp,
       mux: this.negotiated.rtcpMux,
@@ -580,7 +580,7 @@ export class MediaSession {
     // One line per call: how its media clock was woken and kept (see header, "Pacing"); what a
     // support log needs when a call cost more CPU or sounded worse than the others.
     if (wasRunning) this.log(`Media clock at the end of the call: pacing ${this.pacingValue}, ${JSON.stringify(this.counters)}`, 'info');
-    this.rtp.onPacket(() => undefined);
+    this.rtp.onPacket(undefined);
     this.activeEntry = undefined;
     this.encoder.close();
     for (const { buffer } of this.jitterBuffers.values()) buffer.close();
@@ -975,7 +975,8 @@ export class MediaSession {
     return this.activeEntry;
   }
 
-  private onRtp(packet: RtpPacket, receivedAt: number): void {
+  /** Each valid RTP packet of the call's RTP session (RtpPacketReceiver: the RTP session calls it, nothing else). */
+  receiveRtp(packet: RtpPacket, receivedAt: number): void {
     if (this.stateValue === 'stopped') return;
     if (receivedAt - this.lastArrivalAt > ARRIVAL_WATCHDOG_MS) this.farEndPaused = true; // see ARRIVAL_WATCHDOG_LONG_MS
     this.lastArrivalAt = receivedAt;

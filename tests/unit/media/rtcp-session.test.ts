@@ -10,7 +10,7 @@ import { createSocket } from 'node:dgram';
 import type { AudioCodec } from '../../../src-main/core/media/codecs/audio-codec';
 import { decodeRtcpCompound, encodeRtcpCompound } from '../../../src-main/core/media/rtcp/rtcp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
-import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import { RtpStreamSocket, type DatagramReceiver } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 
 const tone: AudioSource = {
@@ -53,10 +53,12 @@ describe('RTCP in a media session', () => {
       const mediaB = new MediaSession({ rtp: b, negotiated: negotiated(a.socket.local.port, rtcpMux), source: tone, sink: discard, rtcpIntervalMs: 300, manualPlayout: true });
       // Watch what B receives on the RTCP path (wrap its handler, keep it working).
       const socket = rtcpMux ? b.socket : b.socket.rtcp!;
-      const original = (socket as unknown as { handler?: (d: Buffer, s: unknown) => void }).handler!;
-      socket.onDatagram((data, source) => {
-        if (data[1]! >= 192 && data[1]! <= 223) for (const p of decodeRtcpCompound(data)) seenByB.push(p.type === 'sr' ? 200 : p.type === 'rr' ? 201 : p.type === 'sdes' ? 202 : p.type === 'bye' ? 203 : 0);
-        original(data, source);
+      const original = (socket as unknown as { receiver: DatagramReceiver }).receiver;
+      socket.onDatagram({
+        receiveDatagram: (data, source) => {
+          if (data[1]! >= 192 && data[1]! <= 223) for (const p of decodeRtcpCompound(data)) seenByB.push(p.type === 'sr' ? 200 : p.type === 'rr' ? 201 : p.type === 'sdes' ? 202 : p.type === 'bye' ? 203 : 0);
+          original.receiveDatagram(data, source);
+        },
       });
       try {
         mediaA.start();

@@ -97,7 +97,7 @@ describe('RtpSession', () => {
     const stranger = await udpPeer();
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
     const received: { packet: RtpPacket }[] = [];
-    const gotPacket = () => new Promise<void>((resolve) => session.onPacket((packet) => (received.push({ packet }), resolve())));
+    const gotPacket = () => new Promise<void>((resolve) => session.onPacket({ receiveRtp: (packet) => (received.push({ packet }), resolve()) }));
     try {
       session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
       let arrived = sdpTarget.next();
@@ -139,7 +139,7 @@ describe('RtpSession', () => {
   test('counts and drops malformed datagrams and multiplexed RTCP', async () => {
     const peer = await udpPeer();
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
-    const got = new Promise<{ packet: RtpPacket }>((resolve) => session.onPacket((packet) => resolve({ packet })));
+    const got = new Promise<{ packet: RtpPacket }>((resolve) => session.onPacket({ receiveRtp: (packet) => resolve({ packet }) }));
     try {
       const port = session.socket.local.port;
       peer.socket.send(Uint8Array.of(0x80, 0xc8, 0, 6, 0, 0, 0, 1), port, '127.0.0.1'); // RTCP SR header
@@ -165,20 +165,24 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
     // In a Node that can ask V8 (%GetOptimizationStatus, bit 6 = TurboFan), without concurrent
     // recompilation so the answer does not depend on timing. The first-packet bookkeeping once
     // called each session's own promise resolver inline: "wrong call target" at every new
-    // session's first packet, and the call's per-packet code back on baseline code.
+    // session's first packet, and the call's per-packet code back on baseline code. So did the
+    // owner's packet handler, a closure made per call (as the media session's was): each session
+    // here has its own receiver, as each call has its own media session.
     const script = `
       const { RtpSession } = await import(${repoModule('src-main/core/media/rtp/rtp-session.ts')});
       class FakeSocket {
-        rtcp = undefined; local = { address: '127.0.0.1', port: 1 }; handler = undefined;
+        rtcp = undefined; local = { address: '127.0.0.1', port: 1 }; receiver = undefined;
         send() { return true; }
-        onDatagram(handler) { this.handler = handler; }
+        onDatagram(receiver) { this.receiver = receiver; }
       }
+      class Owner { bytes = 0; receiveRtp(packet) { this.bytes += packet.payload.length; } }
+      const session = () => { const s = new RtpSession(new FakeSocket()); s.onPacket(new Owner()); return s; };
       const packet = (seq) => { const p = new Uint8Array(172); p[0] = 0x80; p[2] = seq >> 8; p[3] = seq & 255; p[11] = 7; return Buffer.from(p.buffer); };
       const send = RtpSession.prototype.sendFrame;
-      const receive = (session, seq) => session.socket.handler(packet(seq), { address: '127.0.0.1', port: 2 });
+      const receive = (session, seq) => session.socket.receiver.receiveDatagram(packet(seq), { address: '127.0.0.1', port: 2 });
       const payload = new Uint8Array(160);
-      const first = new RtpSession(new FakeSocket());
-      const onDatagram = RtpSession.prototype.onDatagram;
+      const first = session();
+      const onDatagram = RtpSession.prototype.receiveDatagram;
       %PrepareFunctionForOptimization(send);
       %PrepareFunctionForOptimization(onDatagram);
       for (let i = 0; i < 20; i++) { first.sendFrame(0, payload, 160); receive(first, i); }
@@ -187,7 +191,7 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
       first.sendFrame(0, payload, 160);
       receive(first, 20);
       const optimized = turbofan(send) && turbofan(onDatagram);
-      const next = new RtpSession(new FakeSocket());
+      const next = session();
       next.sendFrame(0, payload, 160);
       receive(next, 1);
       process.stdout.write(JSON.stringify({ optimized, afterNextSessionsFirstPackets: turbofan(send) && turbofan(onDatagram) }));

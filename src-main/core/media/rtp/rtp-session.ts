@@ -22,7 +22,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { parseRtpPacket, serializeRtpFrame, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
-import type { RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
+import type { DatagramReceiver, RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
 import type { SrtpSession } from '../srtp/srtp-session';
 import { SrtpError } from '../srtp/srtp-error';
 import { systemMediaClock, type MediaClock } from '../media-clock';
@@ -52,16 +52,27 @@ export interface RtpSendState {
 /**
  * Receives each valid RTP packet: the packet (views into the datagram, see rtp-packet.ts),
  * `clock.now()` at its arrival, and where it came from. Arguments, not one object: this runs for
- * every packet, and each object a packet costs is memory it touches.
+ * every packet, and each object a packet costs is memory it touches. An object with a method,
+ * not a callback made per call (see DatagramReceiver in rtp-stream-socket.ts).
  */
-export type RtpPacketHandler = (packet: RtpPacket, receivedAt: number, source: TransportAddress) => void;
+export interface RtpPacketReceiver {
+  receiveRtp(packet: RtpPacket, receivedAt: number, source: TransportAddress): void;
+}
+
+/** The RTCP companion socket's datagrams (port+1): all RTCP, whatever their first bytes say. */
+class RtcpCompanionReceiver implements DatagramReceiver {
+  constructor(private readonly session: RtpSession) {}
+  receiveDatagram(data: Buffer): void {
+    this.session.receiveRtcpDatagram(data);
+  }
+}
 
 function randomUint32(): number {
   // randomInt's range is limited to < 2^48 span, fine for 32 bits.
   return randomInt(0, 0x1_0000_0000);
 }
 
-export class RtpSession {
+export class RtpSession implements DatagramReceiver {
   readonly counters: RtpCounters = {
     packetsSent: 0,
     bytesSent: 0,
@@ -80,7 +91,7 @@ export class RtpSession {
   srtp: SrtpSession | undefined;
   private readonly state: RtpSendState;
   private nextMarker = true;
-  private packetHandler: RtpPacketHandler | undefined;
+  private packetReceiver: RtpPacketReceiver | undefined;
   private rtcpHandler: ((data: Uint8Array, receivedAt: number) => void) | undefined;
   private resolveFirstSent!: (at: number) => void;
   private resolveFirstReceived!: (at: number) => void;
@@ -102,8 +113,8 @@ export class RtpSession {
     };
     this.firstPacketSent = new Promise((resolve) => (this.resolveFirstSent = resolve));
     this.firstPacketReceived = new Promise((resolve) => (this.resolveFirstReceived = resolve));
-    socket.onDatagram((data, source) => this.onDatagram(data, source));
-    socket.rtcp?.onDatagram((data) => this.onRtcpDatagram(data));
+    socket.onDatagram(this);
+    socket.rtcp?.onDatagram(new RtcpCompanionReceiver(this));
   }
 
   get ssrc(): number {
@@ -120,8 +131,9 @@ export class RtpSession {
     return { ...this.state };
   }
 
-  onPacket(handler: RtpPacketHandler): void {
-    this.packetHandler = handler;
+  /** Where valid RTP packets go (undefined: dropped after counting). */
+  onPacket(receiver: RtpPacketReceiver | undefined): void {
+    this.packetReceiver = receiver;
   }
 
   /** Receive RTCP compounds (muxed or from port+1), with `clock.now()` at arrival. */
@@ -191,7 +203,7 @@ export class RtpSession {
   }
 
   async close(): Promise<void> {
-    this.packetHandler = undefined;
+    this.packetReceiver = undefined;
     await this.socket.close();
   }
 
@@ -210,7 +222,8 @@ export class RtpSession {
     this.resolveFirstReceived(receivedAt);
   }
 
-  private onRtcpDatagram(wire: Uint8Array): void {
+  /** A datagram of the RTCP companion socket, or RTCP muxed on the RTP port: counted, SRTCP-unprotected, handed on. */
+  receiveRtcpDatagram(wire: Uint8Array): void {
     this.counters.rtcpReceived++;
     let data = wire;
     if (this.srtp) {
@@ -225,10 +238,11 @@ export class RtpSession {
     this.rtcpHandler?.(data, this.clock.now());
   }
 
-  private onDatagram(wire: Buffer, source: TransportAddress): void {
+  /** A datagram of the RTP socket (the socket calls this): RTP, or RTCP muxed on the port (RFC 5761). */
+  receiveDatagram(wire: Buffer, source: TransportAddress): void {
     const secondByte = wire[1]! & 0x7f;
     if (secondByte >= 64 && secondByte <= 95) {
-      this.onRtcpDatagram(wire);
+      this.receiveRtcpDatagram(wire);
       return;
     }
     let data = wire;
@@ -257,6 +271,6 @@ export class RtpSession {
     this.counters.packetsReceived++;
     this.counters.bytesReceived += packet.payload.length;
     if (this.counters.firstReceivedAt === undefined) this.onFirstReceived(receivedAt);
-    this.packetHandler?.(packet, receivedAt, source);
+    this.packetReceiver?.receiveRtp(packet, receivedAt, source);
   }
 }
