@@ -1012,6 +1012,7 @@ export class MediaSession implements RtpPacketReceiver {
       this.activePayloadType = payloadType;
       this.activeEntry = jitter;
     }
+    // Keys in the order jitter-buffer.ts primes (double-fields.ts).
     jitter.buffer.push({
       seq: packet.sequenceNumber,
       timestamp: packet.timestamp,

@@ -11,6 +11,7 @@ import { parseRtpPacket, serializeRtpPacket, type RtpPacket } from '../../../src
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
+import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 /** Source whose frame k is filled with the value 100*(k+1): lets us check order and framing. */
 class CountingSource implements AudioSource {
@@ -299,5 +300,68 @@ describe('MediaSession', () => {
       await rtp.close();
       remote.socket.close();
     }
+  });
+});
+
+describe('per-packet objects keep their shape when a later call draws large SSRCs and timestamps', () => {
+  test('packets, jitter-buffer input, RTCP statistics, send state and unwrappers: the same V8 map for small and large values', () => {
+    // See double-fields.ts: V8 fixes a field's representation by its first value; a process whose
+    // first call drew small SSRCs and timestamps changed these shapes (a new map; the optimized
+    // code built for the old one thrown away) at its first call with values above 2^31. Here the
+    // objects of a call with small values and of one with large values must share their map.
+    // (Each comparison fails without the double fields: checked by starting them at 0.)
+    const media = (path: string) => repoModule(`src-main/core/media/${path}`);
+    const script = `
+      const { MediaSession } = await import(${media('media-session.ts')});
+      const { RtpSession } = await import(${media('rtp/rtp-session.ts')});
+      const { parseRtpPacket } = await import(${media('rtp/rtp-packet.ts')});
+      const { JitterBuffer } = await import(${media('jitter/jitter-buffer.ts')});
+      const { RtpUnwrapper } = await import(${media('jitter/rtp-unwrapper.ts')});
+      const { RtpReceiverStatistics } = await import(${media('rtcp/receiver-statistics.ts')});
+      const { RtpSenderStatistics } = await import(${media('rtcp/sender-statistics.ts')});
+      const { pcmuCodec } = await import(${media('codecs/g711.ts')});
+      // What the media session hands the jitter buffer and the RTCP statistics, as it hands them.
+      const seen = { push: [], statistics: [] };
+      const push = JitterBuffer.prototype.push;
+      JitterBuffer.prototype.push = function (packet) { seen.push.push(packet); return push.call(this, packet); };
+      const onRtpPacket = RtpReceiverStatistics.prototype.onRtpPacket;
+      RtpReceiverStatistics.prototype.onRtpPacket = function (packet) { seen.statistics.push(packet); return onRtpPacket.call(this, packet); };
+      class FakeSocket {
+        rtcp = undefined; local = { address: '127.0.0.1', port: 1 }; receiver = undefined;
+        send() { return true; }
+        setRemote() {}
+        onDatagram(receiver) { this.receiver = receiver; }
+      }
+      class Silence { sampleRate = 8000; read(frame) { frame.fill(0); } close() { return Promise.resolve(); } }
+      class Discard { sampleRate = 8000; write() {} close() { return Promise.resolve(); } }
+      const negotiated = {
+        send: { codec: pcmuCodec, payloadType: 0 }, receive: [{ codec: pcmuCodec, payloadType: 0 }],
+        ptime: 20, remoteRtp: { address: '127.0.0.1', port: 2 }, rtcpMux: false, direction: 'sendrecv',
+      };
+      const bytes = (big) => {
+        const p = new Uint8Array(172);
+        p[0] = 0x80; p[3] = 1; p[11] = 7;
+        if (big) p[4] = p[8] = 0xf0; // timestamp and SSRC above 2^31
+        return Buffer.from(p.buffer);
+      };
+      const call = (big) => {
+        const initial = big ? { ssrc: 0xf0000000, timestamp: 0xf0000000 } : { ssrc: 7, timestamp: 7 };
+        const rtp = new RtpSession(new FakeSocket(), initial);
+        const session = new MediaSession({ rtp, negotiated, source: new Silence(), sink: new Discard(), manualPlayout: true, log: () => {} });
+        const packet = parseRtpPacket(bytes(big));
+        session.receiveRtp(packet, 20);
+        const sender = new RtpSenderStatistics(initial.ssrc, 8000);
+        sender.onRtpSent(160, initial.timestamp, 20);
+        const unwrapper = new RtpUnwrapper(32);
+        unwrapper.unwrap(initial.timestamp);
+        return { packet, push: seen.push.at(-1), statistics: seen.statistics.at(-1), state: rtp.state, sender, unwrapper };
+      };
+      const small = call(false);
+      const large = call(true);
+      const sameMap = {};
+      for (const key of Object.keys(small)) sameMap[key] = %HaveSameMap(small[key], large[key]);
+      process.stdout.write(JSON.stringify(sameMap));
+    `;
+    assert.deepEqual(runWithV8Natives(script), { packet: true, push: true, statistics: true, state: true, sender: true, unwrapper: true });
   });
 });

@@ -167,7 +167,9 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
     // called each session's own promise resolver inline: "wrong call target" at every new
     // session's first packet, and the call's per-packet code back on baseline code. So did the
     // owner's packet handler, a closure made per call (as the media session's was): each session
-    // here has its own receiver, as each call has its own media session.
+    // here has its own receiver, as each call has its own media session. And so did the random
+    // 32-bit numbers: the first session's SSRCs and timestamps are small integers here, the next
+    // one's above 2^31 (double-fields.ts: without the priming, sendFrame deoptimizes, "wrong map").
     const script = `
       const { RtpSession } = await import(${repoModule('src-main/core/media/rtp/rtp-session.ts')});
       class FakeSocket {
@@ -176,12 +178,21 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
         onDatagram(receiver) { this.receiver = receiver; }
       }
       class Owner { bytes = 0; receiveRtp(packet) { this.bytes += packet.payload.length; } }
-      const session = () => { const s = new RtpSession(new FakeSocket()); s.onPacket(new Owner()); return s; };
-      const packet = (seq) => { const p = new Uint8Array(172); p[0] = 0x80; p[2] = seq >> 8; p[3] = seq & 255; p[11] = 7; return Buffer.from(p.buffer); };
+      const session = (big) => {
+        const s = new RtpSession(new FakeSocket(), big ? { ssrc: 0xf0000000, timestamp: 0xf0000000 } : { ssrc: 7, timestamp: 7 });
+        s.onPacket(new Owner());
+        return s;
+      };
+      const packet = (seq, big) => {
+        const p = new Uint8Array(172);
+        p[0] = 0x80; p[2] = seq >> 8; p[3] = seq & 255; p[11] = 7;
+        if (big) p[4] = p[8] = 0xf0; // timestamp and SSRC above 2^31
+        return Buffer.from(p.buffer);
+      };
       const send = RtpSession.prototype.sendFrame;
-      const receive = (session, seq) => session.socket.receiver.receiveDatagram(packet(seq), { address: '127.0.0.1', port: 2 });
+      const receive = (session, seq, big = false) => session.socket.receiver.receiveDatagram(packet(seq, big), { address: '127.0.0.1', port: 2 });
       const payload = new Uint8Array(160);
-      const first = session();
+      const first = session(false);
       const onDatagram = RtpSession.prototype.receiveDatagram;
       %PrepareFunctionForOptimization(send);
       %PrepareFunctionForOptimization(onDatagram);
@@ -191,9 +202,9 @@ describe('RTP session: a new session keeps the per-packet code optimized', () =>
       first.sendFrame(0, payload, 160);
       receive(first, 20);
       const optimized = turbofan(send) && turbofan(onDatagram);
-      const next = session();
+      const next = session(true);
       next.sendFrame(0, payload, 160);
-      receive(next, 1);
+      receive(next, 1, true);
       process.stdout.write(JSON.stringify({ optimized, afterNextSessionsFirstPackets: turbofan(send) && turbofan(onDatagram) }));
     `;
     assert.deepEqual(runWithV8Natives(script), { optimized: true, afterNextSessionsFirstPackets: true });

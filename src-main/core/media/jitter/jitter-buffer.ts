@@ -57,6 +57,7 @@ import { GenericPlc } from './generic-plc';
 import { RtpUnwrapper } from './rtp-unwrapper';
 import { lengthenFrame, SHORTEN_MIN_MS, shortenFrame, shortestCutSamples } from './time-scale';
 import { frameSamples } from '../frame-memory';
+import { DOUBLE_FIELD, primeShape } from '../double-fields';
 
 export interface RtpAudioPacket {
   seq: number;
@@ -67,6 +68,10 @@ export interface RtpAudioPacket {
   /** Arrival time in ms (monotonic clock, same clock for every push of this buffer). */
   arrivalMs: number;
 }
+
+// The media session's per-packet literal for push(), keys in its order: the far end's random
+// timestamp and SSRC (double-fields.ts).
+primeShape({ seq: 0, timestamp: DOUBLE_FIELD, ssrc: DOUBLE_FIELD, marker: false, payload: new Uint8Array(0), arrivalMs: DOUBLE_FIELD } satisfies RtpAudioPacket);
 
 export interface JitterBufferOptions {
   /** Lower bound of the target delay. Default 0 (the jitter percentile and margins set it). */
@@ -200,7 +205,7 @@ export class JitterBuffer {
   private recentSlackCount = 0;
   private recentSlackNext = 0;
   /** Share of recent frames lost (EMA); decides whether FEC is worth a frame of delay. */
-  private recentLoss = 0;
+  private recentLoss = DOUBLE_FIELD; // 0 from the constructor on; a fraction at the first loss, maybe calls later (double-fields.ts)
   private underrun = false;
   /**
    * Timestamp units concealed during the current underrun (timeline held). If the packets that were
@@ -260,6 +265,7 @@ export class JitterBuffer {
     });
     this.plc = new GenericPlc(this.sampleRate);
     this.decoder = codec.createDecoder();
+    this.recentLoss = 0;
   }
 
   push(packet: RtpAudioPacket): void {

@@ -3,10 +3,12 @@
  * ordering and differences keep working across wrap-around (RFC 3550 §A.1 style: the value closest
  * to the highest seen so far wins, i.e. reordering of up to half the number space is tolerated).
  */
+import { DOUBLE_FIELD } from '../double-fields';
+
 export class RtpUnwrapper {
   private highest: number | undefined;
   /** `highest` as it was on the wire (modulo 2^bits), so unwrap needs no floating-point modulo per packet. */
-  private highestRaw = 0;
+  private highestRaw = DOUBLE_FIELD; // a 32-bit timestamp for one of the two kinds (double-fields.ts)
   /** 2^bits, computed once: unwrap runs for every packet. */
   private readonly space: number;
 

@@ -19,6 +19,7 @@
  */
 import type { RtcpReportBlock } from './rtcp-packet';
 import { compactNtp } from './ntp-time';
+import { DOUBLE_FIELD, primeShape } from '../double-fields';
 
 const RTP_SEQ_MOD = 0x10000;
 const TWO_TO_31 = 2 ** 31;
@@ -33,6 +34,9 @@ export interface ReceivedRtpPacket {
   /** Arrival time in milliseconds on any monotonic clock (fractions allowed). */
   readonly arrivalMs: number;
 }
+
+// The RTCP session's per-packet literal, `{ seq, rtpTimestamp, arrivalMs }`: a random RTP timestamp.
+primeShape({ seq: 0, rtpTimestamp: DOUBLE_FIELD, arrivalMs: DOUBLE_FIELD });
 
 export interface ReceiverStatisticsSnapshot {
   readonly ssrc: number;
@@ -79,7 +83,7 @@ export class RtpReceiverStatistics {
   private jitter = 0;
 
   // LSR / DLSR
-  private lastSrCompact = 0;
+  private lastSrCompact = DOUBLE_FIELD; // 32 bits of NTP time (double-fields.ts)
   private lastSrArrivalMs: number | undefined;
 
   constructor(options: ReceiverStatisticsOptions) {

@@ -13,11 +13,13 @@
  */
 import type { RtcpReportBlock, RtcpSenderReport } from './rtcp-packet';
 import { ntpFromUnixMs } from './ntp-time';
+import { DOUBLE_FIELD } from '../double-fields';
 
 export class RtpSenderStatistics {
   private packets = 0;
   private octets = 0;
-  private lastRtpTimestamp = 0;
+  /** A random 32-bit number: a double field from the start (double-fields.ts). */
+  private lastRtpTimestamp = DOUBLE_FIELD;
   private lastSentMs: number | undefined;
 
   constructor(

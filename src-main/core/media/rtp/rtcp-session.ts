@@ -121,7 +121,7 @@ export class RtcpSession {
       this.receiveClockRate = clockRate;
       this.receiver = new RtpReceiverStatistics({ ssrc, clockRate });
     }
-    this.receiver.onRtpPacket({ seq, rtpTimestamp, arrivalMs });
+    this.receiver.onRtpPacket({ seq, rtpTimestamp, arrivalMs }); // the shape receiver-statistics.ts primes (double-fields.ts)
   }
 
   stats(): RtcpStats {

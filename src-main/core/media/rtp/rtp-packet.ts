@@ -17,6 +17,7 @@
  * object per packet, and a packet without CSRCs (nearly all) shares one frozen empty list.
  */
 import { frameBytes } from '../frame-memory';
+import { DOUBLE_FIELD, primeShape } from '../double-fields';
 
 export interface RtpHeaderExtension {
   /** "defined by profile" 16-bit value, e.g. 0xBEDE for RFC 8285 one-byte headers. */
@@ -73,6 +74,19 @@ function writeUint32(b: Uint8Array, at: number, value: number): void {
 function view(buffer: Uint8Array, start: number, end: number): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset + start, end - start);
 }
+
+const EMPTY_PAYLOAD = new Uint8Array(0);
+// The parsed packet's literal below, keys in its order: random SSRCs and timestamps (double-fields.ts).
+primeShape({
+  marker: false,
+  payloadType: 0,
+  sequenceNumber: 0,
+  timestamp: DOUBLE_FIELD,
+  ssrc: DOUBLE_FIELD,
+  csrcs: NO_CSRCS,
+  payload: EMPTY_PAYLOAD,
+  paddingLength: 0,
+} satisfies RtpPacket);
 
 export function parseRtpPacket(buffer: Uint8Array): RtpPacket {
   if (buffer.length < FIXED_HEADER) {

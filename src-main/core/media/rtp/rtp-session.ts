@@ -26,6 +26,7 @@ import type { DatagramReceiver, RtpStreamSocket, TransportAddress } from './rtp-
 import type { SrtpSession } from '../srtp/srtp-session';
 import { SrtpError } from '../srtp/srtp-error';
 import { systemMediaClock, type MediaClock } from '../media-clock';
+import { DOUBLE_FIELD } from '../double-fields';
 
 export interface RtpCounters {
   packetsSent: number;
@@ -106,11 +107,11 @@ export class RtpSession implements DatagramReceiver {
     /** Stamps arrivals; the media and RTCP sessions on this RTP session run on it (media-clock.ts). */
     readonly clock: MediaClock = systemMediaClock,
   ) {
-    this.state = {
-      ssrc: initial?.ssrc ?? randomUint32(),
-      sequenceNumber: initial?.sequenceNumber ?? randomInt(0, 0x10000),
-      timestamp: initial?.timestamp ?? randomUint32(),
-    };
+    // SSRC and timestamp: random 32-bit numbers, double fields from the start (double-fields.ts).
+    this.state = { ssrc: DOUBLE_FIELD, sequenceNumber: 0, timestamp: DOUBLE_FIELD };
+    this.state.ssrc = initial?.ssrc ?? randomUint32();
+    this.state.sequenceNumber = initial?.sequenceNumber ?? randomInt(0, 0x10000);
+    this.state.timestamp = initial?.timestamp ?? randomUint32();
     this.firstPacketSent = new Promise((resolve) => (this.resolveFirstSent = resolve));
     this.firstPacketReceived = new Promise((resolve) => (this.resolveFirstReceived = resolve));
     socket.onDatagram(this);

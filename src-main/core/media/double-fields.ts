@@ -1,0 +1,31 @@
+/**
+ * Fields and object shapes that carry a call's random 32-bit numbers (SSRCs, RTP timestamps)
+ * start as doubles.
+ *
+ * Why: V8 fixes the representation of an object field, for every object of that shape, by the
+ * first value stored in it: a small integer ("Smi": below 2^31 here, Node on x64) or a double.
+ * SSRCs and initial RTP timestamps are random, so about every other one is 2^31 or more. When a
+ * process's first call drew small ones, the first later call with a large one changed that
+ * field's representation for the whole shape, and V8 threw away the optimized code reading it
+ * ("wrong map" in an RTP session's sendFrame; "code dependencies" in the headless's media clock
+ * at a second call's start) and ran baseline code for seconds until it had compiled it again.
+ * A field whose first value is a double keeps small values as doubles too, so no later call
+ * changes it. The same holds for a field that starts at 0 and takes fractions only when something
+ * happens that a first call may not see (the jitter buffer's recent loss rate: at the first lost
+ * frame).
+ *
+ * How: a class field or object literal starts such a field at DOUBLE_FIELD (NaN), then stores
+ * the real value. An object literal whose values are computed (a parsed packet) is primed with
+ * `primeShape`: one object of exactly the same keys, in the same order, made at module load with
+ * DOUBLE_FIELD in those fields; V8 gives every literal of those keys the same shape.
+ */
+export const DOUBLE_FIELD = Number.NaN;
+
+/**
+ * Keeps one object of a literal shape alive (see above), so its representations are the ones
+ * every later literal of those keys gets. The argument MUST list the keys in the literal's order.
+ */
+const primed: object[] = [];
+export function primeShape(example: object): void {
+  primed.push(example);
+}
