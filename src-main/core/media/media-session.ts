@@ -991,22 +991,19 @@ export class MediaSession implements RtpPacketReceiver {
       }
       return;
     }
-    let jitter = this.activeEntry;
-    if (jitter !== undefined && payloadType === this.activePayloadType) {
-      // The payload type playing now (nearly every packet): its entry is at hand.
-      this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, jitter.codec.info.rtpClockRate);
-      if (!this.receiving) return;
-    } else {
-      const entry = this.receiveEntry(payloadType);
-      if (!entry) {
-        this.counters.unknownPayloadType++;
-        return;
-      }
-      this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, entry.codec.info.rtpClockRate);
-      if (!this.receiving) return;
+    // The payload type playing now (nearly every packet): its entry, and so its codec, is at hand.
+    let jitter = payloadType === this.activePayloadType ? this.activeEntry : undefined;
+    const codec = jitter?.codec ?? this.receiveEntry(payloadType)?.codec;
+    if (!codec) {
+      this.counters.unknownPayloadType++;
+      return;
+    }
+    this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, codec.info.rtpClockRate);
+    if (!this.receiving) return;
+    if (!jitter) {
       jitter = this.jitterBuffers.get(payloadType);
       if (!jitter) {
-        jitter = { codec: entry.codec, buffer: new JitterBuffer(entry.codec, { frameMs: this.negotiated.ptime, ...this.jitterOptions }) };
+        jitter = { codec, buffer: new JitterBuffer(codec, { frameMs: this.negotiated.ptime, ...this.jitterOptions }) };
         this.jitterBuffers.set(payloadType, jitter);
       }
       this.activePayloadType = payloadType;
