@@ -332,7 +332,7 @@ export class MediaSession implements RtpPacketReceiver {
   private readonly jitterBuffers = new Map<number, { codec: AudioCodec; buffer: JitterBuffer }>();
   /** Payload type of the latest received media packet: the buffer the playout clock pulls from... */
   private activePayloadType: number | undefined;
-  /** ...and its entry in jitterBuffers, kept at hand: the packets and the pulls need it every frame. */
+  /** ...and its entry in jitterBuffers (the jitter buffer playout pulls from, and its codec), kept at hand: the packets and the pulls need it every frame. */
   private activeEntry: { codec: AudioCodec; buffer: JitterBuffer } | undefined;
   private readonly jitterOptions: JitterBufferOptions;
   private readonly rtcp: RtcpSession;
@@ -799,7 +799,7 @@ export class MediaSession implements RtpPacketReceiver {
   /** A playout pull is due on our clock and the playing stream's buffer lacks the audio for it. */
   private pullWouldConceal(): boolean {
     if (!this.ownPlayoutClock || this.stateValue !== 'running' || this.nextPlayoutDue() > this.clock.now()) return false;
-    const entry = this.activeJitter();
+    const entry = this.activeEntry;
     return entry !== undefined && entry.buffer.playing && !entry.buffer.canServe(playoutSamples(entry.codec.info.sampleRate));
   }
 
@@ -936,7 +936,7 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** Pull just after the fastest arrivals (see header, "Pull phase"). */
   private alignPlayoutPhase(): void {
-    const buffer = this.activeJitter()?.buffer;
+    const buffer = this.activeEntry?.buffer;
     const advance = buffer?.pullPhaseAdvanceMs();
     if (!buffer || advance === undefined) return;
     this.nextPhaseCheck = this.playoutFrames + PHASE_CHECK_PULLS;
@@ -954,7 +954,7 @@ export class MediaSession implements RtpPacketReceiver {
    * the buffer's time-scaling spreads that out.
    */
   private followLaterArrivals(): void {
-    const buffer = this.activeJitter()?.buffer;
+    const buffer = this.activeEntry?.buffer;
     const excess = buffer?.slackExcessMs();
     if (!buffer || excess === undefined || excess >= PHASE_RETARD_BELOW_MS || excess <= -PHASE_RETARD_MAX_MS) return;
     this.movePlayoutGrid(buffer, PHASE_RETARD_CUSHION_MS - excess);
@@ -968,11 +968,6 @@ export class MediaSession implements RtpPacketReceiver {
     if (deltaMs < 0) this.counters.playoutPhaseAdvanceMs -= deltaMs;
     else this.counters.playoutPhaseRetardMs += deltaMs;
     this.counters.playoutPhaseMoves++;
-  }
-
-  /** The jitter buffer (and its codec) of the payload type that arrived last: the one playout pulls from. */
-  private activeJitter(): { codec: AudioCodec; buffer: JitterBuffer } | undefined {
-    return this.activeEntry;
   }
 
   /** Each valid RTP packet of the call's RTP session (RtpPacketReceiver: the RTP session calls it, nothing else). */

@@ -151,6 +151,15 @@ function checkUint(name: string, value: number, bits: number): void {
   }
 }
 
+/** The 12-byte fixed header; `flags`: the P, X and CC bits of the first byte (version 2 is added). */
+function writeFixedHeader(out: Uint8Array, flags: number, marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number): void {
+  out[0] = 0x80 | flags;
+  out[1] = (marker ? 0x80 : 0) | payloadType;
+  writeUint16(out, 2, sequenceNumber);
+  writeUint32(out, 4, timestamp);
+  writeUint32(out, 8, ssrc);
+}
+
 export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   checkUint('payload type', packet.payloadType, 7);
   checkUint('sequence number', packet.sequenceNumber, 16);
@@ -172,11 +181,8 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
   const headerLength = FIXED_HEADER + packet.csrcs.length * 4 + (ext ? 4 + ext.data.length : 0);
   const total = headerLength + packet.payload.length + packet.paddingLength;
   const out = frameBytes(total);
-  out[0] = 0x80 | (packet.paddingLength > 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | packet.csrcs.length;
-  out[1] = (packet.marker ? 0x80 : 0) | packet.payloadType;
-  writeUint16(out, 2, packet.sequenceNumber);
-  writeUint32(out, 4, packet.timestamp);
-  writeUint32(out, 8, packet.ssrc);
+  const flags = (packet.paddingLength > 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | packet.csrcs.length;
+  writeFixedHeader(out, flags, packet.marker, packet.payloadType, packet.sequenceNumber, packet.timestamp, packet.ssrc);
   let offset = FIXED_HEADER;
   for (const csrc of packet.csrcs) {
     writeUint32(out, offset, csrc);
@@ -202,11 +208,7 @@ export function serializeRtpPacket(packet: RtpPacket): Uint8Array {
 export function serializeRtpFrame(marker: boolean, payloadType: number, sequenceNumber: number, timestamp: number, ssrc: number, payload: Uint8Array): Uint8Array {
   if ((payloadType & 0x7f) !== payloadType) checkUint('payload type', payloadType, 7);
   const out = frameBytes(FIXED_HEADER + payload.length);
-  out[0] = 0x80;
-  out[1] = (marker ? 0x80 : 0) | payloadType;
-  writeUint16(out, 2, sequenceNumber);
-  writeUint32(out, 4, timestamp);
-  writeUint32(out, 8, ssrc);
+  writeFixedHeader(out, 0, marker, payloadType, sequenceNumber, timestamp, ssrc);
   out.set(payload, FIXED_HEADER);
   return out;
 }
