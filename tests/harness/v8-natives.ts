@@ -40,9 +40,17 @@ export function handlerCallScript(): string {
  * script writes one JSON value to standard output; that value is returned.
  */
 export function runWithV8Natives<T>(script: string): T {
+  return JSON.parse(runWithV8NativesOutput(script)) as T;
+}
+
+/**
+ * The same, with more V8 flags (e.g. `--trace-deopt-verbose`, whose lines V8 writes to the same
+ * standard output), returning all of standard output.
+ */
+export function runWithV8NativesOutput(script: string, v8Flags: readonly string[] = []): string {
   const prelude = `const turbofan = (f) => (%GetOptimizationStatus(f) & ${TURBOFAN_STATUS_BIT}) !== 0;\n`;
-  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', '--import', 'tsx', '--input-type=module', '-e', prelude + script], {
+  return execFileSync(process.execPath, ['--allow-natives-syntax', '--no-concurrent-recompilation', ...v8Flags, '--import', 'tsx', '--input-type=module', '-e', prelude + script], {
     encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
   });
-  return JSON.parse(out) as T;
 }

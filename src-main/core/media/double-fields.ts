@@ -7,8 +7,11 @@
  * SSRCs and initial RTP timestamps are random, so about every other one is 2^31 or more. When a
  * process's first call drew small ones, the first later call with a large one changed that
  * field's representation for the whole shape, and V8 threw away the optimized code reading it
- * ("wrong map" in an RTP session's sendFrame; "code dependencies" in the headless's media clock
- * at a second call's start) and ran baseline code for seconds until it had compiled it again.
+ * ("wrong map" in an RTP session's sendFrame) and ran baseline code for seconds until it had
+ * compiled it again. (The "code dependencies" drops at a headless's second call were another
+ * cause: per-call object literals, see media-session.ts.) Operations are the same story: a
+ * `>>> 0` that only ever gave small results is compiled for small results, so the parser builds
+ * its unsigned 32-bit values with double arithmetic instead (rtp-packet.ts, readUint32).
  * A field whose first value is a double keeps small values as doubles too, so no later call
  * changes it. The same holds for a field that starts at 0 and takes fractions only when something
  * happens that a first call may not see (the jitter buffer's recent loss rate: at the first lost

@@ -120,6 +120,16 @@
  * dropped, "code dependencies", at the end of a process's first call). Fields the per-packet code
  * reads are therefore emptied in place at teardown, or are flags written at construction as well.
  *
+ * Per-call object literals and V8: V8 makes an object literal's boilerplate the second time the
+ * literal runs, and that generalizes what its shape's fields were known to hold (the class of the
+ * object in each), again throwing away optimized code that relied on it. A literal made once per
+ * call (the negotiation's `send`, a `{ codec, buffer }` entry) runs its second time at a process's
+ * second call: in the headless's V8 trace (`--trace-generalization`, `--trace-deopt-verbose`) the
+ * second call's negotiation and first packet dropped the send clock, `sending` and the playout
+ * functions ("code dependencies"), which then ran on baseline code for 15-25 s. So the per-frame
+ * code reads what it needs of the negotiation from this session's own fields (adoptNegotiated:
+ * constructor and update), and a payload type's decoder chain is a class instance (ReceiveChain).
+ *
  * Ownership: the session owns its encoder, jitter buffers (each owns its decoder), resamplers and
  * RtcpSession. It does NOT own the RtpSession, source or sink: whoever created them closes them
  * after `stop()`.
@@ -312,6 +322,14 @@ function newCounters(): MediaSessionCounters {
   return counters;
 }
 
+/** A received payload type's codec and jitter buffer (a class, not a literal: see header, "Per-call object literals and V8"). */
+class ReceiveChain {
+  constructor(
+    readonly codec: AudioCodec,
+    readonly buffer: JitterBuffer,
+  ) {}
+}
+
 export class MediaSession implements RtpPacketReceiver {
   readonly counters: MediaSessionCounters = newCounters();
   /** RFC 4733 packets (payload, RTP header fields) for a future DTMF receiver. */
@@ -322,6 +340,23 @@ export class MediaSession implements RtpPacketReceiver {
    */
   suppressAudio = false;
   private negotiated: NegotiatedAudio;
+  /**
+   * What the per-frame code needs of `negotiated`, copied by adoptNegotiated() (see header,
+   * "Per-call object literals and V8"): packet time, our payload type and clock rate, a frame in
+   * samples (codec rate) and in timestamp units, whether the direction lets us send (to a real
+   * port) and receive, the far end's telephone-event payload type (-1: none), the codec of each
+   * payload type we receive, and whether one of them is discontinuous (DTX).
+   */
+  private ptime = 0;
+  private sendPayloadType = 0;
+  private sendClockRate = 0;
+  private sendFrameSamples = 0;
+  private sendTimestampIncrement = 0;
+  private directionSends = false;
+  private directionReceives = false;
+  private telephoneEventPayloadType = -1;
+  private readonly receiveCodecs = new Map<number, AudioCodec>();
+  private receivesDiscontinuous = false;
   private readonly rtp: RtpSession;
   private readonly source: AudioSource;
   private readonly sink: AudioSink;
@@ -329,11 +364,11 @@ export class MediaSession implements RtpPacketReceiver {
   private stateValue: MediaSessionState = 'idle';
   private encoder: AudioEncoder;
   /** One jitter buffer per received payload type (each owns its decoder). */
-  private readonly jitterBuffers = new Map<number, { codec: AudioCodec; buffer: JitterBuffer }>();
+  private readonly jitterBuffers = new Map<number, ReceiveChain>();
   /** Payload type of the latest received media packet: the buffer the playout clock pulls from... */
   private activePayloadType: number | undefined;
   /** ...and its entry in jitterBuffers (the jitter buffer playout pulls from, and its codec), kept at hand: the packets and the pulls need it every frame. */
-  private activeEntry: { codec: AudioCodec; buffer: JitterBuffer } | undefined;
+  private activeEntry: ReceiveChain | undefined;
   private readonly jitterOptions: JitterBufferOptions;
   private readonly rtcp: RtcpSession;
   private sourceResampler: Resampler | undefined;
@@ -397,6 +432,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.source = options.source;
     this.sink = options.sink;
     this.negotiated = options.negotiated;
+    this.adoptNegotiated();
     this.log =
       options.log ??
       ((message, level) => {
@@ -526,6 +562,7 @@ export class MediaSession implements RtpPacketReceiver {
   update(negotiated: NegotiatedAudio): void {
     const previous = this.negotiated;
     this.negotiated = negotiated;
+    this.adoptNegotiated();
     const remoteChanged =
       previous.remoteRtp.address !== negotiated.remoteRtp.address || previous.remoteRtp.port !== negotiated.remoteRtp.port;
     if (remoteChanged) this.rtp.socket.setRemote(negotiated.remoteRtp);
@@ -650,14 +687,29 @@ export class MediaSession implements RtpPacketReceiver {
     this.frameScratch = new Int16Array(Math.max(1, Math.round((rate * this.negotiated.ptime) / 1000)));
   }
 
+  /** Copies what the per-frame code needs of `negotiated` into this session's fields (see there). */
+  private adoptNegotiated(): void {
+    const { ptime, send, direction, remoteRtp, telephoneEvent } = this.negotiated;
+    const info = send.codec.info;
+    this.ptime = ptime;
+    this.sendPayloadType = send.payloadType;
+    this.sendClockRate = info.rtpClockRate;
+    this.sendFrameSamples = (info.sampleRate * ptime) / 1000;
+    this.sendTimestampIncrement = (info.rtpClockRate * ptime) / 1000;
+    this.directionSends = (direction === 'sendrecv' || direction === 'sendonly') && remoteRtp.port !== 0;
+    this.directionReceives = direction === 'sendrecv' || direction === 'recvonly';
+    this.telephoneEventPayloadType = telephoneEvent ? telephoneEvent.receivePayloadType : -1;
+    this.receiveCodecs.clear();
+    for (const { payloadType, codec } of this.negotiated.receive) this.receiveCodecs.set(payloadType, codec);
+    this.receivesDiscontinuous = this.negotiated.receive.some((r) => r.codec.info.discontinuous === true);
+  }
+
   private get sending(): boolean {
-    const d = this.negotiated.direction;
-    return (d === 'sendrecv' || d === 'sendonly') && this.negotiated.remoteRtp.port !== 0 && !this.suppressAudio;
+    return this.directionSends && !this.suppressAudio;
   }
 
   private get receiving(): boolean {
-    const d = this.negotiated.direction;
-    return d === 'sendrecv' || d === 'recvonly';
+    return this.directionReceives;
   }
 
   /**
@@ -670,7 +722,7 @@ export class MediaSession implements RtpPacketReceiver {
       this.readSource(this.frameScratch);
       return this.frameScratch;
     }
-    const chunk = Math.max(1, Math.round((this.source.sampleRate * this.negotiated.ptime) / 1000));
+    const chunk = Math.max(1, Math.round((this.source.sampleRate * this.ptime) / 1000));
     while (this.sourceFifo.length < samples) this.readIntoSourceFifo(chunk);
     const frame = this.sourceFifo.slice(0, samples);
     this.sourceFifo = this.sourceFifo.slice(samples);
@@ -751,7 +803,7 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** How long the watchdog waits before its look (see ARRIVAL_WATCHDOG_LONG_MS). */
   private watchdogMs(): number {
-    return !this.farEndPaused && !this.negotiated.receive.some((r) => r.codec.info.discontinuous) ? ARRIVAL_WATCHDOG_LONG_MS : ARRIVAL_WATCHDOG_MS;
+    return !this.farEndPaused && !this.receivesDiscontinuous ? ARRIVAL_WATCHDOG_LONG_MS : ARRIVAL_WATCHDOG_MS;
   }
 
   /** Switches what paces the ticks; the caller arms the timer it needs (see header, "Pacing"). */
@@ -773,7 +825,7 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** Media time of the next frame on the send grid (timed sending). */
   private nextSendDue(): number {
-    return this.startTime + this.framesDone * this.negotiated.ptime;
+    return this.startTime + this.framesDone * this.ptime;
   }
 
   /** Playout is paced by our timer (headless WAV devices), not by the owner or the sink. */
@@ -856,7 +908,7 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** Every send falls due with a pull, and no capture device clocks the sends (see header, "Pacing"). */
   private arrivalsCanPace(): boolean {
-    return !this.deviceCapture && this.negotiated.ptime === PLAYOUT_MS && Math.abs(this.nextSendDue() - this.nextPlayoutDue()) < 0.001;
+    return !this.deviceCapture && this.ptime === PLAYOUT_MS && Math.abs(this.nextSendDue() - this.nextPlayoutDue()) < 0.001;
   }
 
   /** Device capture: send every complete codec frame of what came in (see header). */
@@ -865,8 +917,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.lastCaptureAt = this.clock.now();
     this.captureStalled = false;
     this.readIntoSourceFifo(readable);
-    const { ptime, send } = this.negotiated;
-    const frameSamples = (send.codec.info.sampleRate * ptime) / 1000;
+    const frameSamples = this.sendFrameSamples;
     let offset = 0;
     for (; offset + frameSamples <= this.sourceFifo.length; offset += frameSamples) this.sendFrame(this.sourceFifo.subarray(offset, offset + frameSamples), this.lastCaptureAt);
     this.sourceFifo = this.sourceFifo.slice(offset);
@@ -874,10 +925,9 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** Send clock: every frame due by `now` (see header for catch-up and skipping). */
   private sendDue(now: number): void {
-    const { ptime, send } = this.negotiated;
-    const info = send.codec.info;
-    const frameSamples = (info.sampleRate * ptime) / 1000;
-    const timestampIncrement = (info.rtpClockRate * ptime) / 1000;
+    const ptime = this.ptime;
+    const frameSamples = this.sendFrameSamples;
+    const timestampIncrement = this.sendTimestampIncrement;
     const due = Math.floor((now - this.startTime) / ptime) + 1;
     let overdue = due - this.framesDone;
     while (overdue > MAX_CATCH_UP) {
@@ -895,9 +945,7 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** One codec frame of source audio, sent at `now` (clock ms): encoded and sent, or skipped (hold, DTX); the timestamp advances. */
   private sendFrame(frame: Int16Array, now: number): void {
-    const { ptime, send } = this.negotiated;
-    const info = send.codec.info;
-    const timestampIncrement = (info.rtpClockRate * ptime) / 1000;
+    const timestampIncrement = this.sendTimestampIncrement;
     if (!this.sending) {
       this.rtp.skip(timestampIncrement);
       this.counters.framesSkipped++;
@@ -910,7 +958,7 @@ export class MediaSession implements RtpPacketReceiver {
       return;
     }
     const timestamp = this.rtp.nextTimestamp;
-    if (this.rtp.sendFrame(send.payloadType, payload, timestampIncrement)) this.rtcp.onRtpSent(payload.length, timestamp, info.rtpClockRate, now);
+    if (this.rtp.sendFrame(this.sendPayloadType, payload, timestampIncrement)) this.rtcp.onRtpSent(payload.length, timestamp, this.sendClockRate, now);
   }
 
   /** Playout clock: every frame due by `now`, re-based after a long block (see header). */
@@ -976,8 +1024,7 @@ export class MediaSession implements RtpPacketReceiver {
     if (receivedAt - this.lastArrivalAt > ARRIVAL_WATCHDOG_MS) this.farEndPaused = true; // see ARRIVAL_WATCHDOG_LONG_MS
     this.lastArrivalAt = receivedAt;
     const payloadType = packet.payloadType;
-    const te = this.negotiated.telephoneEvent;
-    if (te && payloadType === te.receivePayloadType) {
+    if (payloadType === this.telephoneEventPayloadType) {
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
       if (this.pacingValue === 'arrivals') {
         // The far end's audio pauses while its digit lasts: the timer paces, not the watchdog's look.
@@ -988,7 +1035,7 @@ export class MediaSession implements RtpPacketReceiver {
     }
     // The payload type playing now (nearly every packet): its entry, and so its codec, is at hand.
     let jitter = payloadType === this.activePayloadType ? this.activeEntry : undefined;
-    const codec = jitter?.codec ?? this.receiveEntry(payloadType)?.codec;
+    const codec = jitter?.codec ?? this.receiveCodecs.get(payloadType);
     if (!codec) {
       this.counters.unknownPayloadType++;
       return;
@@ -998,7 +1045,7 @@ export class MediaSession implements RtpPacketReceiver {
     if (!jitter) {
       jitter = this.jitterBuffers.get(payloadType);
       if (!jitter) {
-        jitter = { codec, buffer: new JitterBuffer(codec, { frameMs: this.negotiated.ptime, ...this.jitterOptions }) };
+        jitter = new ReceiveChain(codec, new JitterBuffer(codec, { frameMs: this.ptime, ...this.jitterOptions }));
         this.jitterBuffers.set(payloadType, jitter);
       }
       this.activePayloadType = payloadType;
@@ -1014,13 +1061,6 @@ export class MediaSession implements RtpPacketReceiver {
       arrivalMs: receivedAt,
     });
     this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate, receivedAt);
-  }
-
-  /** The negotiated receive format of `payloadType` (a loop: this runs for every packet). */
-  private receiveEntry(payloadType: number): NegotiatedAudio['receive'][number] | undefined {
-    const receive = this.negotiated.receive;
-    for (let i = 0; i < receive.length; i++) if (receive[i]!.payloadType === payloadType) return receive[i];
-    return undefined;
   }
 
   /** Decoded audio at the codec's `rate`, resampled to the sink's rate if they differ. */

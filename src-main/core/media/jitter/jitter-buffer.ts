@@ -191,8 +191,8 @@ export class JitterBuffer {
   private readonly queue: QueuedPacket[] = [];
   /** Played extended sequence numbers, each at index extSeq % PLAYED_MEMORY (-1: none). */
   private readonly played = new Float64Array(PLAYED_MEMORY).fill(-1);
-  /** Extended RTP timestamp of the next frame to decode (valid while playing). */
-  private nextTs = 0;
+  /** Extended RTP timestamp of the next frame to decode (valid while playing; a double from the start, double-fields.ts). */
+  private nextTs = DOUBLE_FIELD;
   /** Frame length in RTP timestamp units, learned from decoded frames. */
   private frameTs: number;
   private delayMs: number | undefined;

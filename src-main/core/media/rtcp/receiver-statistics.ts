@@ -62,7 +62,7 @@ export interface ReceiverStatisticsOptions {
 }
 
 export class RtpReceiverStatistics {
-  readonly ssrc: number;
+  readonly ssrc: number = DOUBLE_FIELD; // random 32 bits (double-fields.ts)
   private readonly clockRate: number;
   private readonly minSequential: number;
 

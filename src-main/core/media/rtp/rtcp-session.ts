@@ -26,12 +26,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MediaTimer } from '../media-clock';
-import { RtpReceiverStatistics } from '../rtcp/receiver-statistics';
+import { DOUBLE_FIELD, primeShape } from '../double-fields';
+import { RtpReceiverStatistics, type ReceiverStatisticsOptions } from '../rtcp/receiver-statistics';
 import { decodeRtcpCompound, type RtcpReportBlock } from '../rtcp/rtcp-packet';
 import { buildCompoundReport } from '../rtcp/rtcp-report';
 import { roundTripTimeMs } from '../rtcp/round-trip-time';
 import { RtpSenderStatistics } from '../rtcp/sender-statistics';
 import type { RtpSession } from './rtp-session';
+
+// The receiver statistics' options literal in onRtpReceived, made once per call with its random SSRC (double-fields.ts).
+primeShape({ ssrc: DOUBLE_FIELD, clockRate: 0 } satisfies ReceiverStatisticsOptions);
 
 export const RTCP_INTERVAL_MS = 5000;
 
@@ -117,7 +121,8 @@ export class RtcpSession {
 
   /** Every RTP media packet received (before the jitter buffer). */
   onRtpReceived(ssrc: number, seq: number, rtpTimestamp: number, arrivalMs: number, clockRate: number): void {
-    if (!this.receiver || this.receiver.ssrc !== ssrc >>> 0 || clockRate !== this.receiveClockRate) {
+    // `ssrc` is the parser's unsigned 32-bit value; no `>>> 0` here (it deoptimized at the first SSRC of 2^31 or more, see rtp-packet.ts readUint32).
+    if (!this.receiver || this.receiver.ssrc !== ssrc || clockRate !== this.receiveClockRate) {
       this.receiveClockRate = clockRate;
       this.receiver = new RtpReceiverStatistics({ ssrc, clockRate });
     }

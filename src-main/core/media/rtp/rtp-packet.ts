@@ -51,9 +51,18 @@ function readUint16(b: Uint8Array, at: number): number {
   return (b[at]! << 8) | b[at + 1]!;
 }
 
+/**
+ * Unsigned 32 bits: the signed value, plus 2^32 when negative. Not `>>> 0`: V8 compiles that for
+ * small results when a process's first call drew small SSRCs and timestamps, and throws the
+ * parser's optimized code away at the first call with a value of 2^31 or more ("lost precision");
+ * this sum is double arithmetic from the first packet on (see double-fields.ts).
+ */
 function readUint32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  const signed = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+  return signed + (signed >>> 31) * TWO_POW_32;
 }
+
+const TWO_POW_32 = 4294967296;
 
 function writeUint16(b: Uint8Array, at: number, value: number): void {
   b[at] = value >>> 8;
