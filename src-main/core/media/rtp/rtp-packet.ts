@@ -51,6 +51,8 @@ function readUint16(b: Uint8Array, at: number): number {
   return (b[at]! << 8) | b[at + 1]!;
 }
 
+const TWO_POW_32 = 4294967296;
+
 /**
  * Unsigned 32 bits: the signed value, plus 2^32 when negative. Not `>>> 0`: V8 compiles that for
  * small results when a process's first call drew small SSRCs and timestamps, and throws the
@@ -61,8 +63,6 @@ function readUint32(b: Uint8Array, at: number): number {
   const signed = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
   return signed + (signed >>> 31) * TWO_POW_32;
 }
-
-const TWO_POW_32 = 4294967296;
 
 function writeUint16(b: Uint8Array, at: number, value: number): void {
   b[at] = value >>> 8;
