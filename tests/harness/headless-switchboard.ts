@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createStdioChannel } from '../../src-main/carriers/stdio-carrier';
 import { ContractClient } from '../../src-main/common/contract/contract-client';
 import type { AccountSnapshot, CallSnapshot, EventName, EventPayload } from '../../src-main/common/contract/contract';
@@ -32,6 +34,14 @@ export interface HeadlessOptions {
   bundle?: string;
   /** Environment variables on top of this process's (e.g. SWITCHBOARD_PASSWORD). */
   env?: Record<string, string>;
+  /** Extra Node/V8 flags for the child (with SWITCHBOARD_HEADLESS_NODE_ARGS's). Not with viaNpm. */
+  nodeArgs?: string[];
+  /**
+   * Diagnostics: V8's own output (traces, %DebugPrint) goes to this file, the contract to another
+   * pipe (v8-output-preload.mjs); default SWITCHBOARD_HEADLESS_V8_OUT. What V8 prints before the
+   * preload runs goes to `${file}.early`. Not with viaNpm.
+   */
+  v8OutputFile?: string;
 }
 
 const live = new Set<ChildProcess>();
@@ -48,13 +58,15 @@ function profilingArgs(): string[] {
 }
 
 export function startHeadless(args: string[], options: HeadlessOptions = {}): HeadlessSwitchboard {
-  const env = { ...process.env, ...options.env };
+  const v8OutputFile = options.viaNpm ? undefined : (options.v8OutputFile ?? process.env.SWITCHBOARD_HEADLESS_V8_OUT);
+  const env = { ...process.env, ...options.env, ...(v8OutputFile ? { SWITCHBOARD_HEADLESS_V8_OUT: v8OutputFile } : {}) };
+  const nodeArgs = [...profilingArgs(), ...(options.nodeArgs ?? []), ...(v8OutputFile ? ['--import', join(repoRoot, 'tests/harness/v8-output-preload.mjs')] : [])];
   const child = options.viaNpm
     ? spawn('npm', ['run', '--silent', 'headless', '--', ...args], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [...profilingArgs(), ...(options.bundle ? [options.bundle] : ['--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts')]), ...args], {
+    : spawn(process.execPath, [...nodeArgs, ...(options.bundle ? [options.bundle] : ['--import', 'tsx', join(repoRoot, 'src-main/headless/headless.ts')]), ...args], {
         cwd: repoRoot,
         env,
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: v8OutputFile ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       });
   live.add(child);
   let stderr = '';
@@ -64,7 +76,13 @@ export function startHeadless(args: string[], options: HeadlessOptions = {}): He
     if (process.env.SWITCHBOARD_TEST_VERBOSE) process.stderr.write(chunk);
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => (live.delete(child), resolve(code))));
-  const channel = createStdioChannel(child.stdout!, child.stdin!);
+  let contractOut = child.stdout!;
+  if (v8OutputFile) {
+    contractOut = child.stdio[3] as Readable;
+    // Read, or V8 blocks on a full pipe; kept for the reader.
+    child.stdout!.on('data', (chunk: Buffer) => appendFileSync(`${v8OutputFile}.early`, chunk));
+  }
+  const channel = createStdioChannel(contractOut, child.stdin!);
   const client = new ContractClient(channel);
   const events: { event: EventName; payload: unknown }[] = [];
   const waiters = new Set<() => void>();
