@@ -578,7 +578,7 @@ export class MediaSession implements RtpPacketReceiver {
       this.configureSourceResampler();
     }
     for (const [pt, entry] of this.jitterBuffers) {
-      const after = negotiated.receive.find((r) => r.payloadType === pt)?.codec;
+      const after = this.receiveCodecs.get(pt); // adoptNegotiated() has already read the new negotiation
       if (entry.codec !== after) {
         entry.buffer.close();
         this.jitterBuffers.delete(pt);
@@ -684,12 +684,12 @@ export class MediaSession implements RtpPacketReceiver {
     this.sourceFifo = new Int16Array(0);
     // Allocated here, not at a call's first frame: a site first run once the per-frame code is
     // optimized would send that code back to baseline at the next call's first frame.
-    this.frameScratch = new Int16Array(Math.max(1, Math.round((rate * this.negotiated.ptime) / 1000)));
+    this.frameScratch = new Int16Array(Math.max(1, Math.round(this.sendFrameSamples)));
   }
 
   /** Copies what the per-frame code needs of `negotiated` into this session's fields (see there). */
   private adoptNegotiated(): void {
-    const { ptime, send, direction, remoteRtp, telephoneEvent } = this.negotiated;
+    const { ptime, send, receive, direction, remoteRtp, telephoneEvent } = this.negotiated;
     const info = send.codec.info;
     this.ptime = ptime;
     this.sendPayloadType = send.payloadType;
@@ -700,8 +700,8 @@ export class MediaSession implements RtpPacketReceiver {
     this.directionReceives = direction === 'sendrecv' || direction === 'recvonly';
     this.telephoneEventPayloadType = telephoneEvent ? telephoneEvent.receivePayloadType : -1;
     this.receiveCodecs.clear();
-    for (const { payloadType, codec } of this.negotiated.receive) this.receiveCodecs.set(payloadType, codec);
-    this.receivesDiscontinuous = this.negotiated.receive.some((r) => r.codec.info.discontinuous === true);
+    for (const { payloadType, codec } of receive) this.receiveCodecs.set(payloadType, codec);
+    this.receivesDiscontinuous = receive.some((r) => r.codec.info.discontinuous === true);
   }
 
   private get sending(): boolean {
