@@ -7,7 +7,9 @@
  * - paced: sends one packet per packet received, as the headless does once the far end's packets
  *   pace it (media-session.ts, "Pacing"), with the same watchdog that would send on its own if
  *   they stopped, every WATCHDOG_MS (the bench passes the headless's for a G.711 stream that never
- *   stopped, ARRIVAL_WATCHDOG_LONG_MS). One wake-up a frame plus the watchdog's.
+ *   stopped, ARRIVAL_WATCHDOG_LONG_MS). One wake-up a frame plus the watchdog's. Its first
+ *   arrival connects its socket to the peer, as a headless RTP socket's first packet latches and
+ *   connects it (rtp-stream-socket.ts): from then on sends carry no address.
  * Loopback only. Exits when stdin closes (the bench ends it).
  */
 import { createSocket } from 'node:dgram';
@@ -24,6 +26,8 @@ if (!Number.isInteger(localPort) || !Number.isInteger(peerPort) || (role !== 'cl
 // (rtp-stream-socket.ts): dgram's default dns.lookup would defer every send by a tick.
 const socket = createSocket({ type: 'udp4', lookup: (hostname, _family, callback) => callback(null, hostname, 4) });
 socket.on('error', (error) => {
+  // Connected, the peer's ICMP port-unreachable surfaces here (it stopped first at the end).
+  if (error.code === 'ECONNREFUSED') return;
   process.stderr.write(`node-io-floor: ${error.message}\n`);
   process.exit(1);
 });
@@ -31,14 +35,21 @@ const packet = Buffer.alloc(172);
 let received = 0;
 let sent = 0;
 let lastArrival = 0;
+let connected = false;
 const send = () => {
   sent++;
-  socket.send(packet, peerPort, '127.0.0.1');
+  if (connected) socket.send(packet);
+  else socket.send(packet, peerPort, '127.0.0.1');
 };
 socket.on('message', () => {
   received++;
   lastArrival = performance.now();
-  if (role === 'paced') send();
+  if (role !== 'paced') return;
+  if (!connected) {
+    socket.connect(peerPort, '127.0.0.1'); // at once: the lookup above answers IP literals synchronously
+    connected = true;
+  }
+  send();
 });
 socket.bind(localPort, '127.0.0.1', () => {
   const start = performance.now();

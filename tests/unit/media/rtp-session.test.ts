@@ -10,8 +10,12 @@ import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-soc
 import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 async function udpPeer(): Promise<{ socket: Socket; port: number; received: RtpPacket[]; next(): Promise<RtpPacket> }> {
+  return udpPeerOn(0);
+}
+
+async function udpPeerOn(port: number): Promise<{ socket: Socket; port: number; received: RtpPacket[]; next(): Promise<RtpPacket> }> {
   const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
+  socket.bind(port, '127.0.0.1');
   await once(socket, 'listening');
   const received: RtpPacket[] = [];
   const waiters: Array<(p: RtpPacket) => void> = [];
@@ -108,6 +112,7 @@ describe('RtpSession', () => {
       realPeer.socket.send(rtpBytes(7, 1, [9]), session.socket.local.port, '127.0.0.1');
       await got;
       assert.equal(session.socket.isLatched, true);
+      assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: realPeer.port }, 'latched: connected to the source');
       assert.equal(received[0]!.packet.ssrc, 7);
       assert.equal(typeof (await session.firstPacketReceived), 'number');
 
@@ -122,17 +127,56 @@ describe('RtpSession', () => {
       realPeer.socket.send(rtpBytes(7, 2, [5]), session.socket.local.port, '127.0.0.1');
       await got;
       assert.deepEqual(received.map((r) => r.packet.ssrc), [7, 7]);
-      assert.equal(session.socket.counters.foreignSourceDropped, 1);
+      assert.equal(session.socket.counters.foreignSourceDropped, 0, 'the kernel dropped it: the connected socket never saw it');
       assert.equal(session.counters.packetsReceived, 2);
 
       // New remote SDP (re-INVITE): latch is cleared and the new address is used.
       session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
+      assert.equal(session.socket.connectedTo, undefined);
       arrived = sdpTarget.next();
       session.sendFrame(0, Uint8Array.of(3), 160);
       assert.deepEqual([...(await arrived).payload], [3]);
+
+      // The far end now sends from elsewhere (it moved): its first packet latches and connects there.
+      got = gotPacket();
+      stranger.socket.send(rtpBytes(9, 1, [4]), session.socket.local.port, '127.0.0.1');
+      await got;
+      assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: stranger.port });
+      arrived = stranger.next();
+      session.sendFrame(0, Uint8Array.of(5), 160);
+      assert.deepEqual([...(await arrived).payload], [5]);
     } finally {
       await session.close();
       for (const p of [sdpTarget, realPeer, stranger]) p.socket.close();
+    }
+  });
+
+  test('a latched peer that closes its port is reported once (ICMP port unreachable) and the stream carries on when it is back', async () => {
+    const peer = await udpPeer();
+    const peerPort = peer.port;
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const errors: string[] = [];
+    session.socket.onError = (error) => errors.push(error.message);
+    let back: Awaited<ReturnType<typeof udpPeer>> | undefined;
+    try {
+      const got = new Promise<void>((resolve) => session.onPacket({ receiveRtp: () => resolve() }));
+      peer.socket.send(rtpBytes(7, 1, [1]), session.socket.local.port, '127.0.0.1');
+      await got;
+      await new Promise<void>((resolve) => peer.socket.close(resolve)); // the far end hung up first
+      for (let i = 0; i < 5 && session.socket.counters.peerUnreachable < 2; i++) {
+        assert.equal(session.sendFrame(0, Uint8Array.of(i), 160), true);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(session.socket.counters.peerUnreachable >= 2, `ICMP unreachable counted (${session.socket.counters.peerUnreachable})`);
+      assert.deepEqual(errors, [`127.0.0.1:${peerPort} is not receiving (ICMP port unreachable); further ones only counted`]);
+      // The same port again (a far end that restarted): the latched stream reaches it.
+      back = await udpPeerOn(peerPort);
+      const arrived = back.next();
+      session.sendFrame(0, Uint8Array.of(9), 160);
+      assert.deepEqual([...(await arrived).payload], [9]);
+    } finally {
+      await session.close();
+      back?.socket.close();
     }
   });
 

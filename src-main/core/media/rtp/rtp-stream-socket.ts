@@ -16,6 +16,16 @@
  *   not be able to inject audio or steal the stream.
  * - `setRemote` (new remote SDP, e.g. re-INVITE) clears the latch, so a moved peer is followed.
  *
+ * Connected while latched: latching also `connect()`s the socket to the latched source, and
+ * `setRemote` disconnects it. So the kernel drops datagrams from any other source before they
+ * wake us (a stranger's RTP flood costs the process nothing; the check above only counts what was
+ * queued before the latch), and a send carries no address (Node no longer converts the address
+ * string, nor the kernel looks up the route, for every datagram: the bench's bare-Node floor cost
+ * 0.89x side by side, the headless in calls 0.95x / 1.00x, within that bench's noise; README,
+ * session 20). A connected UDP socket also hears the peer's ICMP port-unreachable (ECONNREFUSED on
+ * its next receive or send: the far end closed its port, e.g. it hung up first, or one-way audio
+ * to a dead address): counted in `peerUnreachable`, reported once per latch, never fatal.
+ *
  * Ownership: one socket per RTP stream, owned by its RtpSession; Node main thread only.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -38,6 +48,8 @@ export interface RtpStreamSocketCounters {
   implausibleDropped: number;
   /** Datagrams we had to drop because no remote address is known yet. */
   sendWithoutRemote: number;
+  /** ICMP port-unreachable from the latched peer, reported by the kernel on the connected socket (see header). */
+  peerUnreachable: number;
 }
 
 /**
@@ -97,25 +109,49 @@ function bindUdp(address: string, port: number): Promise<Socket> {
   });
 }
 
+/** Whether Node has the socket connected; `remoteAddress()` is its one public view of that (it throws when not). */
+function isConnected(socket: Socket): boolean {
+  try {
+    socket.remoteAddress();
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_CONNECTED') return false;
+    throw error;
+  }
+}
+
 function closeQuietly(socket: Socket): Promise<void> {
   return new Promise<void>((resolve) => socket.close(() => resolve()));
 }
 
-/** An even RTP port and, when `withRtcp`, the odd port above it. */
+/**
+ * An even RTP port and, when `withRtcp`, the odd port above it. The kernel picks the port (a
+ * socket bound to port 0), but the socket kept is bound to it BY NUMBER: Linux takes its port away
+ * from a UDP socket bound to port 0 when it is disconnected (the port is "not locked": the socket
+ * is unhashed and would bind a new port at its next send), and `setRemote` disconnects (see header).
+ * Someone may take the port between the two binds: then another pair is tried.
+ */
 async function bindEvenPair(address: string, maxAttempts: number, withRtcp: boolean): Promise<[Socket, Socket | undefined]> {
   if (isIP(address) === 0) throw new Error(`RTP bind address must be an IP address, got "${address}"`);
   let lastProblem = '';
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    let socket: Socket;
+    let probe: Socket;
     try {
-      socket = await bindUdp(address, 0);
+      probe = await bindUdp(address, 0);
     } catch (error) {
       throw new Error(`Cannot bind an RTP socket on ${address}: ${(error as Error).message}`, { cause: error });
     }
-    const port = socket.address().port;
+    const port = probe.address().port;
+    await closeQuietly(probe);
     if (port % 2 !== 0) {
       lastProblem = `got odd port ${port}`;
-      await closeQuietly(socket);
+      continue;
+    }
+    let socket: Socket;
+    try {
+      socket = await bindUdp(address, port);
+    } catch (error) {
+      lastProblem = `RTP port ${port}: ${(error as Error).message}`;
       continue;
     }
     if (!withRtcp) return [socket, undefined];
@@ -131,9 +167,13 @@ async function bindEvenPair(address: string, maxAttempts: number, withRtcp: bool
 }
 
 export class RtpStreamSocket {
-  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0 };
+  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0, peerUnreachable: 0 };
   private sdpRemote: TransportAddress | undefined;
   private latched: TransportAddress | undefined;
+  /** Connected to `latched` (see header): sends carry no address. */
+  private connected = false;
+  /** This latch's first ICMP port-unreachable was reported (see header). */
+  private unreachableReported = false;
   /** Closed until the constructor has wired the socket (see there). */
   private closed = true;
   private receiver: DatagramReceiver | undefined;
@@ -144,9 +184,9 @@ export class RtpStreamSocket {
     readonly local: TransportAddress,
   ) {
     socket.on('message', (data, rinfo) => this.onMessage(data, rinfo));
-    socket.on('error', (error) => {
-      // ICMP port unreachable etc. surface here on some platforms; a media socket must survive them.
-      this.onError?.(error);
+    // ICMP errors surface here (see header); a media socket must survive them.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (!this.peerUnreachable(error)) this.onError?.(error);
     });
     // Open from here on. Written here as well as in close(), so V8 never compiles the per-packet
     // code with `closed` as a constant (see media-session.ts, "Teardown and V8").
@@ -174,6 +214,17 @@ export class RtpStreamSocket {
   setRemote(remote: TransportAddress | undefined): void {
     this.sdpRemote = remote ? { ...remote } : undefined;
     this.latched = undefined;
+    if (this.connected) {
+      this.connected = false;
+      if (!this.closed) this.socket.disconnect();
+    }
+  }
+
+  /** The address the kernel has this socket connected to (the latched source), if any. */
+  get connectedTo(): TransportAddress | undefined {
+    if (this.closed || !isConnected(this.socket)) return undefined;
+    const { address, port } = this.socket.remoteAddress();
+    return { address, port };
   }
 
   /** Where packets go now: the latched source if any, else the SDP address. */
@@ -204,13 +255,16 @@ export class RtpStreamSocket {
       return false;
     }
     if (this.sendsUntilCheck-- > 0) {
-      this.socket.send(data, remote.port, remote.address);
+      if (this.connected) this.socket.send(data);
+      else this.socket.send(data, remote.port, remote.address);
       return true;
     }
     this.sendsUntilCheck = SEND_CHECK_EVERY - 1;
-    this.socket.send(data, remote.port, remote.address, (error) => {
-      if (error) this.onError?.(new Error(`RTP send to ${formatTransportAddress(remote)} failed: ${error.message}`, { cause: error }));
-    });
+    const checked = (error: NodeJS.ErrnoException | null) => {
+      if (error && !this.peerUnreachable(error)) this.onError?.(new Error(`RTP send to ${formatTransportAddress(remote)} failed: ${error.message}`, { cause: error }));
+    };
+    if (this.connected) this.socket.send(data, checked);
+    else this.socket.send(data, remote.port, remote.address, checked);
     return true;
   }
 
@@ -233,8 +287,33 @@ export class RtpStreamSocket {
         return;
       }
     } else {
-      this.latched = { address: rinfo.address, port: rinfo.port };
+      this.latch({ address: rinfo.address, port: rinfo.port });
     }
     this.receiver?.receiveDatagram(data, rinfo); // rinfo is a fresh object per datagram (Node's), not copied again
+  }
+
+  /** The peer's ICMP port-unreachable (see header): counted, reported once per latch. False for any other error. */
+  private peerUnreachable(error: NodeJS.ErrnoException): boolean {
+    if (error.code !== 'ECONNREFUSED') return false;
+    this.counters.peerUnreachable++;
+    if (!this.unreachableReported) {
+      this.unreachableReported = true;
+      const peer = this.latched ? formatTransportAddress(this.latched) : 'the peer';
+      this.onError?.(new Error(`${peer} is not receiving (ICMP port unreachable); further ones only counted`, { cause: error }));
+    }
+    return true;
+  }
+
+  /** Latch to `source` and connect the socket to it (see header). */
+  private latch(source: TransportAddress): void {
+    this.latched = source;
+    this.unreachableReported = false;
+    // Node resolves the address with the socket's lookup (literalFirstLookup: at once for an IP
+    // literal, which a datagram's source always is), so the socket is connected on return; the
+    // callback only reports a failure (then sends keep their address).
+    this.socket.connect(source.port, source.address, (error?: Error) => {
+      if (error) this.onError?.(new Error(`Cannot connect the RTP socket to ${formatTransportAddress(source)}: ${error.message}`, { cause: error }));
+    });
+    this.connected = isConnected(this.socket);
   }
 }
