@@ -32,3 +32,12 @@ const primed: object[] = [];
 export function primeShape(example: object): void {
   primed.push(example);
 }
+
+/**
+ * Where a sum of squared samples (a frame's energy, a correlation) starts: -0, a double equal to
+ * 0. V8 compiles an addition for the kind of numbers it has seen, so a sum starting at the small
+ * integer 0 was compiled for small integers while a call's audio was quiet, and the first loud
+ * frame's sum (2^31 or more) threw that code away ("overflow", in V8's log of a headless's first
+ * call). Starting as a double, the sum is double arithmetic from the first call on.
+ */
+export const DOUBLE_ZERO = -0;

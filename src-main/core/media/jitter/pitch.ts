@@ -6,6 +6,8 @@
  * rates the search runs decimated to ~8 kHz resolution and is then refined at full resolution, to
  * keep the cost per call small on the playout path.
  */
+import { DOUBLE_ZERO } from '../double-fields';
+
 export interface PitchEstimate {
   lag: number;
   /** Normalized cross-correlation at `lag`; near 1 for periodic (voiced) audio. */
@@ -13,9 +15,9 @@ export interface PitchEstimate {
 }
 
 function correlationAt(x: Int16Array, end: number, corrLen: number, lag: number, stride: number): number {
-  let xy = 0;
-  let xx = 0;
-  let yy = 0;
+  let xy = DOUBLE_ZERO;
+  let xx = DOUBLE_ZERO;
+  let yy = DOUBLE_ZERO;
   for (let i = end - corrLen; i < end; i += stride) {
     const a = x[i]!;
     const b = x[i - lag]!;
@@ -70,7 +72,7 @@ export function findPitch(
 
 export function rms(x: Int16Array, start = 0, end = x.length): number {
   if (end <= start) return 0;
-  let sum = 0;
+  let sum = DOUBLE_ZERO;
   for (let i = start; i < end; i++) sum += x[i]! * x[i]!;
   return Math.sqrt(sum / (end - start));
 }
