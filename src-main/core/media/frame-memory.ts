@@ -28,11 +28,11 @@ const MAX_CARVED_BYTES = SLAB_BYTES / 8;
 /**
  * The first slab: made by the first `carve`, through the same `new ArrayBuffer` as every later
  * one, not at module load. V8 optimizes the per-frame code (the G.711 encoder and decoder: within
- * a call's first second) before the first slab runs out; with the first slab made here, the new-
- * slab line had never run, its optimized code had no way through it, and the first new slab threw
- * that code away ("Insufficient type feedback for construct", encode and decode in V8's log of a
- * headless's first call). Run once at the first frame, it has (with the app's V8 tuning, which
- * gives a function feedback from its first call: app/v8-tuning.ts).
+ * a call's first second) before the first slab runs out. When the module made the first slab,
+ * carve's new-slab line had never run by then, the optimized code had no way through it, and the
+ * first new slab threw that code away ("Insufficient type feedback for construct", encode and
+ * decode in V8's log of a headless's first call). Run at the first frame, the line has feedback
+ * (with the app's V8 tuning, which gives a function feedback from its first call: app/v8-tuning.ts).
  */
 let slab = new ArrayBuffer(0);
 let used = SLAB_BYTES;
