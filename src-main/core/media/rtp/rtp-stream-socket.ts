@@ -42,7 +42,7 @@ export function formatTransportAddress(a: TransportAddress): string {
 }
 
 export interface RtpStreamSocketCounters {
-  /** Datagrams dropped because they came from a source other than the latched one. */
+  /** Datagrams from a source other than the latched one that reached us (queued before the latch connected the socket; later ones the kernel drops, see header). */
   foreignSourceDropped: number;
   /** Datagrams dropped because they were too short or not RTP version 2. */
   implausibleDropped: number;
