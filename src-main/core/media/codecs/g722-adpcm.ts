@@ -13,8 +13,64 @@
  */
 import { frameBytes, frameSamples } from '../frame-memory';
 
-/** Transmit/receive QMF coefficients (24-tap symmetric filter, half stored). */
-const QMF_COEFFS = [3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11] as const;
+/**
+ * The QMF delay line: the 24 most recent samples, oldest first, as `line[pos .. pos + 23]` of a
+ * line stored twice (`line[k] === line[k + 24]`), so a new pair of samples is two stores at `pos`
+ * and their copies plus a step of `pos`, not a move of the 22 others (a `copyWithin` per sample
+ * pair, a builtin call each time, cost about a quarter of the codec's time).
+ */
+const QMF_LINE_LENGTH = 48;
+
+/** Shift two samples into the delay line (`first` the older); returns the new `pos`. */
+function qmfShiftIn(line: Int32Array, pos: number, first: number, second: number): number {
+  line[pos] = first;
+  line[pos + 24] = first;
+  line[pos + 1] = second;
+  line[pos + 25] = second;
+  return pos === 22 ? 0 : pos + 2;
+}
+
+/*
+ * The QMF's 24-tap symmetric filter (coefficients 3, -11, 12, 32, -210, 951, 3876, -805, 362,
+ * -156, 53, -11, then mirrored), split into the taps on the window's even and odd samples. Written
+ * out: the sums are the same integers as the Recommendation's loop, in another order.
+ */
+
+/** Sum over window samples 0, 2, ..., 22 with coefficients h[0..11]. */
+function qmfEvenTaps(line: Int32Array, pos: number): number {
+  return (
+    line[pos]! * 3 +
+    line[pos + 2]! * -11 +
+    line[pos + 4]! * 12 +
+    line[pos + 6]! * 32 +
+    line[pos + 8]! * -210 +
+    line[pos + 10]! * 951 +
+    line[pos + 12]! * 3876 +
+    line[pos + 14]! * -805 +
+    line[pos + 16]! * 362 +
+    line[pos + 18]! * -156 +
+    line[pos + 20]! * 53 +
+    line[pos + 22]! * -11
+  );
+}
+
+/** Sum over window samples 1, 3, ..., 23 with coefficients h[11..0]. */
+function qmfOddTaps(line: Int32Array, pos: number): number {
+  return (
+    line[pos + 1]! * -11 +
+    line[pos + 3]! * 53 +
+    line[pos + 5]! * -156 +
+    line[pos + 7]! * 362 +
+    line[pos + 9]! * -805 +
+    line[pos + 11]! * 3876 +
+    line[pos + 13]! * 951 +
+    line[pos + 15]! * -210 +
+    line[pos + 17]! * 32 +
+    line[pos + 19]! * 12 +
+    line[pos + 21]! * -11 +
+    line[pos + 23]! * 3
+  );
+}
 
 /** Lower band 6-bit quantizer decision levels (QUANTL), scaled by 2^12 / det. */
 const Q6 = [
@@ -61,24 +117,49 @@ function sat16(v: number): number {
   return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
 }
 
-/** Adaptive predictor + scale factor state of one sub-band (the "band" of the Recommendation). */
+/**
+ * Adaptive predictor + scale factor state of one sub-band (the "band" of the Recommendation).
+ *
+ * Why named fields and no arrays: this runs 16 000 times a second per call (8000 sample pairs,
+ * two bands, each direction). The Recommendation's delay lines (r, p, d and the coefficients a, b)
+ * as arrays shifted element by element cost bounds-checked loads and stores per step; as small
+ * integer fields of one object they stay in registers and in-object slots.
+ *
+ * The delay lines of r and d keep each value as the predictor filters read it, doubled and
+ * saturated (`sat16(r + r)`, `sat16(d + d)`), computed once when the value enters the line rather
+ * than at each of its steps through the filters; the sign of a doubled value is the value's own,
+ * which is all the coefficient updates read of d.
+ */
 class SubBand {
   /** Predicted signal value (s), pole part (sp), zero part (sz). */
   s = 0;
   sp = 0;
   sz = 0;
-  /** Reconstructed signal r[0..2], partial reconstruction p[0..2], quantized difference d[0..6]. */
-  r = [0, 0, 0];
-  p = [0, 0, 0];
-  d = [0, 0, 0, 0, 0, 0, 0];
-  /** Pole coefficients a[1..2], zero coefficients b[1..6] (index 0 unused). */
-  a = [0, 0, 0];
-  b = [0, 0, 0, 0, 0, 0, 0];
+  /** Reconstructed signal r[1..2], doubled and saturated. */
+  rr1 = 0;
+  rr2 = 0;
+  /** Partial reconstruction p[1..2]. */
+  p1 = 0;
+  p2 = 0;
+  /** Quantized difference signal d[1..6], doubled and saturated. */
+  dd1 = 0;
+  dd2 = 0;
+  dd3 = 0;
+  dd4 = 0;
+  dd5 = 0;
+  dd6 = 0;
+  /** Pole coefficients a[1..2], zero coefficients b[1..6]. */
+  a1 = 0;
+  a2 = 0;
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  b4 = 0;
+  b5 = 0;
+  b6 = 0;
   /** Log scale factor (nb) and linear scale factor (det). */
   nb = 0;
   det: number;
-  /** Scratch for the updated zero coefficients (kept to avoid an allocation per sample). */
-  private readonly bp = [0, 0, 0, 0, 0, 0, 0];
 
   constructor(initialDet: number) {
     this.det = initialDet;
@@ -95,63 +176,86 @@ class SubBand {
   /** Block 4: reconstruction, pole/zero predictor adaptation (UPPOL1/2, UPZERO) and prediction. */
   adapt(dx: number): void {
     // RECONS, PARREC
-    this.d[0] = dx;
-    this.r[0] = sat16(this.s + dx);
-    this.p[0] = sat16(this.sz + dx);
+    const r0 = sat16(this.s + dx);
+    const p0 = sat16(this.sz + dx);
 
     // UPPOL2
-    const sg0 = this.p[0] >> 15;
-    const sg1 = this.p[1]! >> 15;
-    const sg2 = this.p[2]! >> 15;
-    let wd1 = sat16(this.a[1]! << 2);
+    const sg0 = p0 >> 15;
+    const sg1 = this.p1 >> 15;
+    const sg2 = this.p2 >> 15;
+    let wd1 = sat16(this.a1 << 2);
     let wd2 = sg0 === sg1 ? -wd1 : wd1;
     if (wd2 > 32767) wd2 = 32767;
-    let wd3 = (sg0 === sg2 ? 128 : -128) + (wd2 >> 7) + ((this.a[2]! * 32512) >> 15);
+    let wd3 = (sg0 === sg2 ? 128 : -128) + (wd2 >> 7) + ((this.a2 * 32512) >> 15);
     if (wd3 > 12288) wd3 = 12288;
     else if (wd3 < -12288) wd3 = -12288;
     const ap2 = wd3;
 
-    // UPPOL1
+    // UPPOL1. The Recommendation saturates wd1 + wd2 and 15360 - ap2 to 16 bits; neither can
+    // leave that range (|a1| <= 27648 from the limit below, |ap2| <= 12288 from the one above),
+    // so they are written without it: every saturation here is an inlined function call, and
+    // TurboFan's inlining budget (v8-tuning.ts) ran out in this function before the last ones.
     wd1 = sg0 === sg1 ? 192 : -192;
-    wd2 = (this.a[1]! * 32640) >> 15;
-    let ap1 = sat16(wd1 + wd2);
-    wd3 = sat16(15360 - ap2);
+    wd2 = (this.a1 * 32640) >> 15;
+    let ap1 = wd1 + wd2;
+    wd3 = 15360 - ap2;
     if (ap1 > wd3) ap1 = wd3;
     else if (ap1 < -wd3) ap1 = -wd3;
 
-    // UPZERO
+    // UPZERO (against the previous differences), then DELAYA. Saturating is not needed here either:
+    // b in [-32768, 32767] gives (b * 32640) >> 15 in [-32640, 32639], and +-128 stays in range.
     const step = dx === 0 ? 0 : 128;
     const sgd = dx >> 15;
-    const bp = this.bp;
-    for (let i = 1; i < 7; i++) {
-      const sgi = this.d[i]! >> 15;
-      bp[i] = sat16((sgi === sgd ? step : -step) + ((this.b[i]! * 32640) >> 15));
-    }
-
-    // DELAYA
-    for (let i = 6; i > 0; i--) {
-      this.d[i] = this.d[i - 1]!;
-      this.b[i] = bp[i]!;
-    }
-    for (let i = 2; i > 0; i--) {
-      this.r[i] = this.r[i - 1]!;
-      this.p[i] = this.p[i - 1]!;
-    }
-    this.a[1] = ap1;
-    this.a[2] = ap2;
+    const b1 = (this.dd1 >> 15 === sgd ? step : -step) + ((this.b1 * 32640) >> 15);
+    const b2 = (this.dd2 >> 15 === sgd ? step : -step) + ((this.b2 * 32640) >> 15);
+    const b3 = (this.dd3 >> 15 === sgd ? step : -step) + ((this.b3 * 32640) >> 15);
+    const b4 = (this.dd4 >> 15 === sgd ? step : -step) + ((this.b4 * 32640) >> 15);
+    const b5 = (this.dd5 >> 15 === sgd ? step : -step) + ((this.b5 * 32640) >> 15);
+    const b6 = (this.dd6 >> 15 === sgd ? step : -step) + ((this.b6 * 32640) >> 15);
+    const dd1 = sat16(dx + dx);
+    const dd2 = this.dd1;
+    const dd3 = this.dd2;
+    const dd4 = this.dd3;
+    const dd5 = this.dd4;
+    const dd6 = this.dd5;
+    this.dd1 = dd1;
+    this.dd2 = dd2;
+    this.dd3 = dd3;
+    this.dd4 = dd4;
+    this.dd5 = dd5;
+    this.dd6 = dd6;
+    this.b1 = b1;
+    this.b2 = b2;
+    this.b3 = b3;
+    this.b4 = b4;
+    this.b5 = b5;
+    this.b6 = b6;
+    const rr1 = sat16(r0 + r0);
+    const rr2 = this.rr1;
+    this.rr1 = rr1;
+    this.rr2 = rr2;
+    this.p2 = this.p1;
+    this.p1 = p0;
+    this.a1 = ap1;
+    this.a2 = ap2;
 
     // FILTEP
-    wd1 = (this.a[1] * sat16(this.r[1]! + this.r[1]!)) >> 15;
-    wd2 = (this.a[2] * sat16(this.r[2]! + this.r[2]!)) >> 15;
-    this.sp = sat16(wd1 + wd2);
+    const sp = sat16(((ap1 * rr1) >> 15) + ((ap2 * rr2) >> 15));
+    this.sp = sp;
 
     // FILTEZ
-    let sz = 0;
-    for (let i = 6; i > 0; i--) sz += (this.b[i]! * sat16(this.d[i]! + this.d[i]!)) >> 15;
-    this.sz = sat16(sz);
+    const sz = sat16(
+      ((b1 * dd1) >> 15) +
+        ((b2 * dd2) >> 15) +
+        ((b3 * dd3) >> 15) +
+        ((b4 * dd4) >> 15) +
+        ((b5 * dd5) >> 15) +
+        ((b6 * dd6) >> 15),
+    );
+    this.sz = sz;
 
     // PREDIC
-    this.s = sat16(this.sp + this.sz);
+    this.s = sat16(sp + sz);
   }
 }
 
@@ -176,8 +280,9 @@ function highLogScale(band: SubBand, code2: number): void {
 export class G722EncoderState {
   private readonly low = new SubBand(32);
   private readonly high = new SubBand(8);
-  /** Transmit QMF delay line (24 most recent input samples, oldest first). */
-  private readonly x = new Int32Array(24);
+  /** Transmit QMF delay line (see QMF_LINE_LENGTH). */
+  private readonly x = new Int32Array(QMF_LINE_LENGTH);
+  private pos = 0;
 
   /** Encode `pcm` (even length) into pcm.length / 2 bytes. */
   encode(pcm: Int16Array): Uint8Array {
@@ -186,21 +291,17 @@ export class G722EncoderState {
     }
     const out = frameBytes(pcm.length / 2);
     const x = this.x;
+    let pos = this.pos;
     for (let j = 0, n = 0; j < pcm.length; j += 2, n++) {
       // Transmit QMF: shift in two samples, keep one low-band and one high-band output.
-      x.copyWithin(0, 2);
-      x[22] = pcm[j]!;
-      x[23] = pcm[j + 1]!;
-      let sumOdd = 0;
-      let sumEven = 0;
-      for (let i = 0; i < 12; i++) {
-        sumOdd += x[2 * i]! * QMF_COEFFS[i]!;
-        sumEven += x[2 * i + 1]! * QMF_COEFFS[11 - i]!;
-      }
-      const xLow = (sumEven + sumOdd) >> 14;
-      const xHigh = (sumEven - sumOdd) >> 14;
+      pos = qmfShiftIn(x, pos, pcm[j]!, pcm[j + 1]!);
+      const evenTaps = qmfEvenTaps(x, pos);
+      const oddTaps = qmfOddTaps(x, pos);
+      const xLow = (oddTaps + evenTaps) >> 14;
+      const xHigh = (oddTaps - evenTaps) >> 14;
       out[n] = (this.encodeHigh(xHigh) << 6) | this.encodeLow(xLow);
     }
+    this.pos = pos;
     return out;
   }
 
@@ -241,29 +342,24 @@ export class G722EncoderState {
 export class G722DecoderState {
   private readonly low = new SubBand(32);
   private readonly high = new SubBand(8);
-  /** Receive QMF delay line. */
-  private readonly x = new Int32Array(24);
+  /** Receive QMF delay line (see QMF_LINE_LENGTH). */
+  private readonly x = new Int32Array(QMF_LINE_LENGTH);
+  private pos = 0;
 
   decode(codes: Uint8Array): Int16Array {
     const out = frameSamples(codes.length * 2);
     const x = this.x;
+    let pos = this.pos;
     for (let j = 0; j < codes.length; j++) {
       const code = codes[j]!;
       const rLow = this.decodeLow(code & 0x3f);
       const rHigh = this.decodeHigh((code >> 6) & 0x03);
       // Receive QMF: two output samples per band pair.
-      x.copyWithin(0, 2);
-      x[22] = rLow + rHigh;
-      x[23] = rLow - rHigh;
-      let xout1 = 0;
-      let xout2 = 0;
-      for (let i = 0; i < 12; i++) {
-        xout2 += x[2 * i]! * QMF_COEFFS[i]!;
-        xout1 += x[2 * i + 1]! * QMF_COEFFS[11 - i]!;
-      }
-      out[2 * j] = sat16(xout1 >> 11);
-      out[2 * j + 1] = sat16(xout2 >> 11);
+      pos = qmfShiftIn(x, pos, rLow + rHigh, rLow - rHigh);
+      out[2 * j] = sat16(qmfOddTaps(x, pos) >> 11);
+      out[2 * j + 1] = sat16(qmfEvenTaps(x, pos) >> 11);
     }
+    this.pos = pos;
     return out;
   }
 
