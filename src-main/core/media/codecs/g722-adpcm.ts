@@ -165,12 +165,17 @@ class SubBand {
     this.det = initialDet;
   }
 
-  /** SCALEL / SCALEH: linear scale factor from the log one; `shift` is 8 (low) or 10 (high). */
+  /**
+   * SCALEL / SCALEH: linear scale factor from the log one; `shift` is 8 (low) or 10 (high).
+   * The Recommendation shifts ILB[wd1] left by -wd2 when wd2 < 0, else right by wd2. As nb is at
+   * most 18432 (low band) or 22528 (high band), wd2 >= -1, so both are `(ILB[wd1] << 1) >> (wd2 + 1)`:
+   * one expression, because a branch that only loud audio takes has no type feedback in code
+   * optimized on quieter audio, and threw that code away when it came.
+   */
   updateScale(shift: number): void {
     const wd1 = (this.nb >> 6) & 31;
     const wd2 = shift - (this.nb >> 11);
-    const wd3 = wd2 < 0 ? ILB[wd1]! << -wd2 : ILB[wd1]! >> wd2;
-    this.det = wd3 << 2;
+    this.det = ((ILB[wd1]! << 1) >> (wd2 + 1)) << 2;
   }
 
   /** Block 4: reconstruction, pole/zero predictor adaptation (UPPOL1/2, UPZERO) and prediction. */
@@ -204,14 +209,17 @@ class SubBand {
 
     // UPZERO (against the previous differences), then DELAYA. Saturating is not needed here either:
     // b in [-32768, 32767] gives (b * 32640) >> 15 in [-32640, 32639], and +-128 stays in range.
-    const step = dx === 0 ? 0 : 128;
+    // Two constants for the step, not `step` and `-step`: with dx = 0 that is -0, no small integer,
+    // and a -0 only sound makes (signs that differ) threw away code optimized on silence.
+    const stepUp = dx === 0 ? 0 : 128;
+    const stepDown = dx === 0 ? 0 : -128;
     const sgd = dx >> 15;
-    const b1 = (this.dd1 >> 15 === sgd ? step : -step) + ((this.b1 * 32640) >> 15);
-    const b2 = (this.dd2 >> 15 === sgd ? step : -step) + ((this.b2 * 32640) >> 15);
-    const b3 = (this.dd3 >> 15 === sgd ? step : -step) + ((this.b3 * 32640) >> 15);
-    const b4 = (this.dd4 >> 15 === sgd ? step : -step) + ((this.b4 * 32640) >> 15);
-    const b5 = (this.dd5 >> 15 === sgd ? step : -step) + ((this.b5 * 32640) >> 15);
-    const b6 = (this.dd6 >> 15 === sgd ? step : -step) + ((this.b6 * 32640) >> 15);
+    const b1 = (this.dd1 >> 15 === sgd ? stepUp : stepDown) + ((this.b1 * 32640) >> 15);
+    const b2 = (this.dd2 >> 15 === sgd ? stepUp : stepDown) + ((this.b2 * 32640) >> 15);
+    const b3 = (this.dd3 >> 15 === sgd ? stepUp : stepDown) + ((this.b3 * 32640) >> 15);
+    const b4 = (this.dd4 >> 15 === sgd ? stepUp : stepDown) + ((this.b4 * 32640) >> 15);
+    const b5 = (this.dd5 >> 15 === sgd ? stepUp : stepDown) + ((this.b5 * 32640) >> 15);
+    const b6 = (this.dd6 >> 15 === sgd ? stepUp : stepDown) + ((this.b6 * 32640) >> 15);
     const dd1 = sat16(dx + dx);
     const dd2 = this.dd1;
     const dd3 = this.dd2;
@@ -259,20 +267,18 @@ class SubBand {
   }
 }
 
-/** Log scale factor update shared by encoder and decoder (LOGSCL / LOGSCH). */
+/**
+ * Log scale factor update shared by encoder and decoder (LOGSCL / LOGSCH). The limits as
+ * Math.min/max, not two comparisons: on silence nb stays at its floor, so the upper limit's
+ * comparison never ran before sound came, and had no type feedback in code optimized on silence.
+ */
 function lowLogScale(band: SubBand, code4: number): void {
-  let nb = ((band.nb * 127) >> 7) + WL[RL42[code4]!]!;
-  if (nb < 0) nb = 0;
-  else if (nb > 18432) nb = 18432;
-  band.nb = nb;
+  band.nb = Math.min(Math.max(((band.nb * 127) >> 7) + WL[RL42[code4]!]!, 0), 18432);
   band.updateScale(8);
 }
 
 function highLogScale(band: SubBand, code2: number): void {
-  let nb = ((band.nb * 127) >> 7) + WH[RH2[code2]!]!;
-  if (nb < 0) nb = 0;
-  else if (nb > 22528) nb = 22528;
-  band.nb = nb;
+  band.nb = Math.min(Math.max(((band.nb * 127) >> 7) + WH[RH2[code2]!]!, 0), 22528);
   band.updateScale(10);
 }
 
@@ -309,12 +315,14 @@ export class G722EncoderState {
     const band = this.low;
     // SUBTRA, QUANTL
     const el = sat16(xLow - band.s);
-    const wd = el >= 0 ? el : -(el + 1);
+    // el >= 0 ? el : -(el + 1), without a branch only sound takes (no type feedback in code
+    // optimized on silence) and without the -0 that -(el + 1) is for el = -1.
+    const wd = el ^ (el >> 31);
     let i = 1;
     for (; i < 30; i++) {
       if (wd < (Q6[i]! * band.det) >> 12) break;
     }
-    const ilow = el < 0 ? ILN[i]! : ILP[i]!;
+    const ilow = (el < 0 ? ILN : ILP)[i]!; // one table read for both signs (as above)
     // INVQAL (4-bit truncated code drives prediction), LOGSCL, SCALEL, block 4
     const ril = ilow >> 2;
     const dlow = (band.det * QM4[ril]!) >> 15;
@@ -327,9 +335,9 @@ export class G722EncoderState {
     const band = this.high;
     // SUBTRA, QUANTH
     const eh = sat16(xHigh - band.s);
-    const wd = eh >= 0 ? eh : -(eh + 1);
+    const wd = eh ^ (eh >> 31); // as in encodeLow
     const mih = wd >= (564 * band.det) >> 12 ? 2 : 1;
-    const ihigh = eh < 0 ? IHN[mih]! : IHP[mih]!;
+    const ihigh = (eh < 0 ? IHN : IHP)[mih]!;
     // INVQAH, LOGSCH, SCALEH, block 4
     const dhigh = (band.det * QM2[ihigh]!) >> 15;
     highLogScale(band, ihigh);
