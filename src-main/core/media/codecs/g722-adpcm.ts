@@ -286,7 +286,7 @@ function highLogScale(band: SubBand, code2: number): void {
 export class G722EncoderState {
   private readonly low = new SubBand(32);
   private readonly high = new SubBand(8);
-  /** Transmit QMF delay line (see QMF_LINE_LENGTH). */
+  /** Transmit QMF delay line (see QMF_LINE_LENGTH) and where its window starts. */
   private readonly x = new Int32Array(QMF_LINE_LENGTH);
   private pos = 0;
 
@@ -350,7 +350,7 @@ export class G722EncoderState {
 export class G722DecoderState {
   private readonly low = new SubBand(32);
   private readonly high = new SubBand(8);
-  /** Receive QMF delay line (see QMF_LINE_LENGTH). */
+  /** Receive QMF delay line (see QMF_LINE_LENGTH) and where its window starts. */
   private readonly x = new Int32Array(QMF_LINE_LENGTH);
   private pos = 0;
 
