@@ -39,4 +39,27 @@ describe('loud audio keeps the optimized energy and pitch code', () => {
     assert.ok(Math.abs((result.rms!.value as number) - 30000 / Math.SQRT2) < 1, `rms of a 30000 sine: ${String(result.rms!.value)}`);
     assert.deepEqual(result.findPitch!.value, { lag: 40, correlation: 1 });
   });
+
+  // pitch.ts, correlationAt: on silence every product of the cross-correlation is 0 x 0, a small
+  // integer, and the normalization was never reached (an early return for zero energy); the first
+  // sound brought 0 x a negative sample, which is -0, and the division: both threw the search away
+  // ("minus zero", "insufficient type feedback" in V8's log of a jitter buffer optimized on silence).
+  test('the pitch search stays TurboFan code at the first sound after silence', () => {
+    const script = `(await import(${repoModule('src-main/core/app/v8-tuning.ts')})).tuneV8ForCalls();
+      const { findPitch } = await import(${repoModule('src-main/core/media/jitter/pitch.ts')});
+      const silence = new Int16Array(160);
+      const tone = Int16Array.from({ length: 160 }, (_, i) => Math.round(3000 * Math.sin((2 * Math.PI * i) / 40)));
+      const pitch = (x) => findPitch(x, 160, 80, 20, 80, 8000);
+      %PrepareFunctionForOptimization(findPitch);
+      for (let i = 0; i < 20; i++) pitch(silence);
+      %OptimizeFunctionOnNextCall(findPitch);
+      pitch(silence);
+      const optimized = turbofan(findPitch);
+      const value = pitch(tone);
+      process.stdout.write(JSON.stringify({ optimized, afterSound: turbofan(findPitch), value }));
+    `;
+    const result = runWithV8Natives<{ optimized: boolean; afterSound: boolean; value: unknown }>(script);
+    assert.deepEqual([result.optimized, result.afterSound], [true, true]);
+    assert.deepEqual(result.value, { lag: 40, correlation: 1 });
+  });
 });

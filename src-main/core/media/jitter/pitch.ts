@@ -21,12 +21,15 @@ function correlationAt(x: Int16Array, end: number, corrLen: number, lag: number,
   for (let i = end - corrLen; i < end; i += stride) {
     const a = x[i]!;
     const b = x[i - lag]!;
-    xy += a * b;
+    // Math.imul, not a * b: on silence every product is 0 x 0, and the first 0 x a negative sample
+    // would be -0, no small integer, throwing away code optimized on silence. Exact: |a * b| <= 2^30.
+    xy += Math.imul(a, b);
     xx += a * a;
     yy += b * b;
   }
-  if (xx === 0 || yy === 0) return 0;
-  return xy / Math.sqrt(xx * yy);
+  // Silence on either side (xx or yy 0) has xy 0 too: dividing by 1 then gives its 0 through the
+  // same division as sound does, so code optimized on silence has seen every operation here.
+  return xy / Math.sqrt(xx * yy || 1);
 }
 
 export function findPitch(
