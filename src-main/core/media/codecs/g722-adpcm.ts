@@ -131,9 +131,8 @@ function sat16(v: number): number {
  * which is all the coefficient updates read of d.
  */
 class SubBand {
-  /** Predicted signal value (s), pole part (sp), zero part (sz). */
+  /** Predicted signal value (s) and its zero part (sz); the pole part is only needed for s. */
   s = 0;
-  sp = 0;
   sz = 0;
   /** Reconstructed signal r[1..2], doubled and saturated. */
   rr1 = 0;
@@ -249,7 +248,6 @@ class SubBand {
 
     // FILTEP
     const sp = sat16(((ap1 * rr1) >> 15) + ((ap2 * rr2) >> 15));
-    this.sp = sp;
 
     // FILTEZ
     const sz = sat16(
