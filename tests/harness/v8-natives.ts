@@ -7,6 +7,15 @@ import { fileURLToPath } from 'node:url';
 /** `%GetOptimizationStatus` bit 6: the function runs as TurboFan code (V8 11, Node 20). */
 export const TURBOFAN_STATUS_BIT = 64;
 
+/**
+ * Options for a test that asks V8's optimizer what it did with our code: such a test was written
+ * against Node 20's V8 11.3 (CI's and the bench's), whose tier-up and deoptimizations it pins
+ * down; on another V8 (Maglev in between since V8 12, other heuristics) it is skipped, saying so.
+ */
+export const ON_NODE_20_V8: { skip: string | false } = {
+  skip: process.versions.v8.startsWith('11.3.') ? false : `SKIPPED: asks V8 11.3's optimizer (Node 20's), this is V8 ${process.versions.v8}`,
+};
+
 /** A module of this repository (`path` from its root) as a JS string literal for the script's `import(...)`. */
 export function repoModule(path: string): string {
   return JSON.stringify(fileURLToPath(new URL(`../../${path}`, import.meta.url)));

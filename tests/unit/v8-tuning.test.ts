@@ -1,8 +1,75 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { repoModule, runWithV8Natives } from '../harness/v8-natives';
-import { CALL_V8_FLAGS } from '../../src-main/core/app/v8-tuning';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ON_NODE_20_V8, repoModule, runWithV8Natives } from '../harness/v8-natives';
+import { CALL_INTERRUPT_BUDGET, CALL_V8_FLAGS, INLINED_BYTECODE_BUDGET, V8Tiering, callV8Flags, v8TieringOf } from '../../src-main/core/app/v8-tuning';
+
+const flagLists = fileURLToPath(new URL('../fixtures/v8-flags', import.meta.url));
+
+/** The flag names a V8 takes, from its list in tests/fixtures/v8-flags (see the README there). */
+function knownFlags(majorMinor: string): Set<string> {
+  return new Set(readFileSync(join(flagLists, `${majorMinor}.txt`), 'utf8').split('\n').filter((name) => name !== ''));
+}
+
+/** A flag as `--v8-options` names it: no leading dashes, no value, no `no-` of a negated boolean. */
+function flagName(flag: string, known: ReadonlySet<string>): string {
+  const name = flag.replace(/^--/, '').replace(/=.*$/, '');
+  return name.startsWith('no-') && !known.has(name) ? name.slice(3) : name;
+}
+
+describe('V8 tuning: only flags the running V8 knows (it answers any other with an error line at every start)', () => {
+  const versions = readdirSync(flagLists).filter((file) => file.endsWith('.txt')).map((file) => file.slice(0, -'.txt'.length));
+
+  test('flag lists of V8 11.3 (Node 20) to 14.6 (Node 26) are there to check against', () => {
+    for (const version of ['11.3', '12.4', '13.6', '14.6']) assert.ok(versions.includes(version), `no flag list of V8 ${version}`);
+  });
+
+  for (const version of versions) {
+    test(`V8 ${version}: every flag chosen for it is one it takes`, () => {
+      const known = knownFlags(version);
+      const unknown = callV8Flags(`${version}.0.0`).filter((flag) => !known.has(flagName(flag, known)));
+      assert.deepEqual(unknown, []);
+    });
+  }
+
+  test("the running V8's list is what it says itself (`--v8-options`)", (t) => {
+    const majorMinor = process.versions.v8.split('.').slice(0, 2).join('.');
+    if (!existsSync(join(flagLists, `${majorMinor}.txt`))) {
+      t.skip(`SKIPPED: no flag list of this V8 (${process.versions.v8}) in tests/fixtures/v8-flags`);
+      return;
+    }
+    const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const names = [...new Set(options.split('\n').flatMap((line) => /^ {2}--([a-z0-9_-]+)/.exec(line)?.[1] ?? []))].sort();
+    assert.deepEqual([...knownFlags(majorMinor)].sort(), names);
+  });
+
+  test('in a fresh Node, tuneV8ForCalls() writes nothing to standard error', () => {
+    const script = `const { tuneV8ForCalls } = await import(${repoModule('src-main/core/app/v8-tuning.ts')}); tuneV8ForCalls();`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0);
+    assert.equal(run.stderr, '');
+  });
+
+  test('the tier-up flags follow the tiering scheme; the measured Node 20 set is unchanged', () => {
+    assert.equal(v8TieringOf('11.3.244.8-node.38'), V8Tiering.InterruptBudget);
+    assert.equal(v8TieringOf('12.4.254.21-node.57'), V8Tiering.InvocationCount);
+    assert.equal(v8TieringOf('14.6.202.34-node.40'), V8Tiering.InvocationCount);
+    assert.equal(v8TieringOf('10.2.154.26-node.36'), V8Tiering.Unchecked);
+    assert.equal(v8TieringOf('15.0.1.0'), V8Tiering.Unchecked);
+    assert.equal(v8TieringOf('not a version'), V8Tiering.Unchecked);
+    assert.deepEqual(callV8Flags('11.3.244.8-node.38'), [
+      `--interrupt-budget=${CALL_INTERRUPT_BUDGET}`,
+      '--no-lazy-feedback-allocation',
+      `--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`,
+    ]);
+    for (const version of ['12.4.254.21-node.57', '10.2.154.26-node.36', '15.0.1.0']) {
+      assert.ok(!callV8Flags(version).some((flag) => flag.startsWith('--interrupt-budget')), version);
+    }
+  });
+});
 
 /**
  * 10 s of packets at 50 a second. (This small handler reaches TurboFan after 800-1500 calls by
@@ -49,7 +116,7 @@ function optimizedAfterPackets(tuned: boolean): boolean {
   return optimized as boolean;
 }
 
-describe('V8 tuning for calls (per-packet code optimized within seconds of the first call)', () => {
+describe('V8 tuning for calls (per-packet code optimized within seconds of the first call)', ON_NODE_20_V8, () => {
   test("V8's default leaves a packet handler on baseline code after 10 s of packets", () => {
     assert.equal(optimizedAfterPackets(false), false);
   });
@@ -92,7 +159,7 @@ function optimizedThroughNextStreamsFirstPacket(tuned: boolean): { optimized: bo
   return runWithV8Natives(script);
 }
 
-describe("V8 tuning for calls: a call's first-packet paths keep the next call's code optimized", () => {
+describe("V8 tuning for calls: a call's first-packet paths keep the next call's code optimized", ON_NODE_20_V8, () => {
   test("V8's default: the next stream's first packet sends the optimized handler back to baseline code", () => {
     assert.deepEqual(optimizedThroughNextStreamsFirstPacket(false), { optimized: true, afterNextStreamFirstPacket: false });
   });
@@ -123,7 +190,7 @@ function helpersInlinedIntoTick(flags: readonly string[]): number {
   return trace.split('\n').filter((line) => /^Inlining .* into .*<SharedFunctionInfo tick>/.test(line)).length;
 }
 
-describe('V8 tuning for calls: a smaller inlining budget (less code to compile, and to fetch again at every wake-up)', () => {
+describe('V8 tuning for calls: a smaller inlining budget (less code to compile, and to fetch again at every wake-up)', ON_NODE_20_V8, () => {
   test("V8's default inlines nearly all of the tick's helpers", () => {
     assert.ok(helpersInlinedIntoTick([]) >= 6);
   });

@@ -33,25 +33,74 @@
  * 2.51 / 1.73 / 1.48 → 2.14 / 1.54 / 1.39 %; in more pairs the first two calls always cost less,
  * later ones the same within the noise (a quarter of that budget: no better).
  *
+ * Which V8: the figures above are Node 20's V8 (11.3), where the benchmark runs. V8 12 replaced
+ * the interrupt budget with invocation counts (a tier is reached after so many invocations' worth
+ * of a function's bytecode) and put Maglev between baseline code and TurboFan; it has no
+ * `--interrupt-budget`, and V8 answers a flag it does not know with "Error: unrecognized flag" on
+ * standard error: the app (Electron 45, V8 14 or later) and a headless on Node 22 or later printed
+ * that at every start, and got no tier-up tuning anyway. So the flags are chosen by the running V8's
+ * version (V8Tiering), and a V8 gets only flags it was checked to know (`--v8-options` of Node 20,
+ * 22, 24 and 26: tests/fixtures/v8-flags). On V8 12-14 the tier-up flags are left at V8's defaults
+ * (see callV8Flags); the other two flags are kept there, as everywhere.
+ *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
  * only moves when and how code is optimized, never what it computes. Functions already counting down
- * their budget take the new one at their next round.
+ * their budget take the new one at their next round. It sets no flag the running V8 does not know.
  */
 import { setFlagsFromString } from 'node:v8';
 
-/** Bytes of bytecode per round of the interrupt budget (V8's default: 67584). */
+/** Bytes of bytecode per round of the interrupt budget (V8 11's default: 67584). */
 export const CALL_INTERRUPT_BUDGET = 8192;
 
 /** Bytes of callee bytecode TurboFan may inline into one optimized function (V8's default: 920). */
 export const INLINED_BYTECODE_BUDGET = 460;
 
-/** The V8 flags `tuneV8ForCalls()` sets, in order (each explained above). */
-export const CALL_V8_FLAGS: readonly string[] = [
-  `--interrupt-budget=${CALL_INTERRUPT_BUDGET}`,
-  '--no-lazy-feedback-allocation',
-  `--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`,
-];
+/**
+ * How a V8 decides when to optimize a function, which is what its tier-up flags mean:
+ * - InterruptBudget: V8 11.3 (Node 20): rounds of `--interrupt-budget` bytes of bytecode run,
+ *   baseline code straight to TurboFan.
+ * - InvocationCount: V8 12 to 14 (Node 22 to 26): invocation counts per
+ *   tier (`--invocation-count-for-maglev`, `--invocation-count-for-turbofan`), Maglev between.
+ * - Unchecked: any other V8 (older, in between, newer): its tier-up flags are not known here.
+ */
+export enum V8Tiering {
+  InterruptBudget = 'interrupt-budget',
+  InvocationCount = 'invocation-count',
+  Unchecked = 'unchecked',
+}
+
+/** The tiering scheme of a V8 by its version string (`process.versions.v8`, e.g. "11.3.244.8-node.38"). */
+export function v8TieringOf(v8Version: string): V8Tiering {
+  const [major = NaN, minor = NaN] = v8Version.split('.').map(Number);
+  if (major === 11 && minor === 3) return V8Tiering.InterruptBudget;
+  if (major >= 12 && major <= 14) return V8Tiering.InvocationCount;
+  return V8Tiering.Unchecked;
+}
+
+/**
+ * Feedback from a function's first call, and the halved inlining budget: flags every V8 checked
+ * (11.3 to 14.6) knows, with the same meaning.
+ */
+const EVERY_V8_FLAGS: readonly string[] = ['--no-lazy-feedback-allocation', `--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`];
+
+/** The V8 flags `tuneV8ForCalls()` sets on a V8 of `v8Version`, in order (each explained above). */
+export function callV8Flags(v8Version: string): readonly string[] {
+  switch (v8TieringOf(v8Version)) {
+    case V8Tiering.InterruptBudget:
+      return [`--interrupt-budget=${CALL_INTERRUPT_BUDGET}`, ...EVERY_V8_FLAGS];
+    case V8Tiering.InvocationCount:
+      // No tier-up flag: earlier tier-up (invocation counts 400 / 100 for TurboFan / Maglev, the
+      // analogue of the 8 KiB budget) kept the compiler busy through later calls and was not
+      // better on Node 26 (README, session 22).
+      return EVERY_V8_FLAGS;
+    case V8Tiering.Unchecked:
+      return EVERY_V8_FLAGS;
+  }
+}
+
+/** The flags for this process's V8. */
+export const CALL_V8_FLAGS: readonly string[] = callV8Flags(process.versions.v8);
 
 export function tuneV8ForCalls(): void {
   for (const flag of CALL_V8_FLAGS) setFlagsFromString(flag);

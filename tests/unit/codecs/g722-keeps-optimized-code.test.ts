@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { repoModule, runWithV8NativesOutput } from '../../harness/v8-natives';
+import { ON_NODE_20_V8, repoModule, runWithV8NativesOutput } from '../../harness/v8-natives';
 
 /**
  * See g722-adpcm.ts (SubBand.updateScale, UPZERO's steps, the quantizers' magnitudes and tables,
@@ -12,7 +12,7 @@ import { repoModule, runWithV8NativesOutput } from '../../harness/v8-natives';
  * (%OptimizeFunctionOnNextCall, no concurrent recompilation, `--trace-deopt`): optimized on
  * silence, the codec must keep its code through quiet and then full-scale audio.
  */
-describe('G.722 keeps its optimized code as the audio gets louder', () => {
+describe('G.722 keeps its optimized code as the audio gets louder', ON_NODE_20_V8, () => {
   test('optimized on silence, no G.722 function is thrown away by quiet speech-band tones or full-scale ones', () => {
     const script = `(await import(${repoModule('src-main/core/app/v8-tuning.ts')})).tuneV8ForCalls();
       const { G722EncoderState, G722DecoderState } = await import(${repoModule('src-main/core/media/codecs/g722-adpcm.ts')});

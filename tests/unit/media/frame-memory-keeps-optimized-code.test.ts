@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
+import { ON_NODE_20_V8, repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 /**
  * See frame-memory.ts ("The first slab"). The per-frame code carves its arrays from 64 KiB slabs
@@ -12,7 +12,7 @@ import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
  * the app's V8 tuning: encode and decode optimized on a call's first frames must still be TurboFan
  * code after carving past a slab's end, and still compute the same codes and samples.
  */
-describe('frame memory: a new slab keeps the optimized per-frame code', () => {
+describe('frame memory: a new slab keeps the optimized per-frame code', ON_NODE_20_V8, () => {
   test('the G.711 encoder and decoder stay TurboFan code past the first slab', () => {
     const script = `(await import(${repoModule('src-main/core/app/v8-tuning.ts')})).tuneV8ForCalls();
       const { pcmuCodec } = await import(${repoModule('src-main/core/media/codecs/g711.ts')});

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
+import { ON_NODE_20_V8, repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 /**
  * See double-fields.ts, DOUBLE_ZERO. The jitter buffer's time-scaling and concealment measure a
@@ -11,7 +11,7 @@ import { repoModule, runWithV8Natives } from '../../harness/v8-natives';
  * without concurrent recompilation): optimized on quiet frames, they must still be TurboFan code
  * after a loud one, and compute the same values as before.
  */
-describe('loud audio keeps the optimized energy and pitch code', () => {
+describe('loud audio keeps the optimized energy and pitch code', ON_NODE_20_V8, () => {
   test('rms and the pitch search stay TurboFan code at the first loud frame', () => {
     const script = `(await import(${repoModule('src-main/core/app/v8-tuning.ts')})).tuneV8ForCalls();
       const { rms, findPitch } = await import(${repoModule('src-main/core/media/jitter/pitch.ts')});

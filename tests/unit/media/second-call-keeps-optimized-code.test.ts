@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { repoModule, runWithV8Natives, runWithV8NativesOutput } from '../../harness/v8-natives';
+import { ON_NODE_20_V8, repoModule, runWithV8Natives, runWithV8NativesOutput } from '../../harness/v8-natives';
 
 const src = (path: string) => repoModule(`src-main/core/media/${path}`);
 
@@ -13,7 +13,7 @@ const src = (path: string) => repoModule(`src-main/core/media/${path}`);
  * is deoptimized here when it reads through the negotiation's literals or a `{ codec, buffer }`
  * entry, and the parser and the RTCP statistics at their first 32-bit value of 2^31 or more).
  */
-describe("a process's second call keeps the first call's optimized per-frame code", () => {
+describe("a process's second call keeps the first call's optimized per-frame code", ON_NODE_20_V8, () => {
   test('the next call’s negotiation and first packet drop none of the optimized send, receive and playout code', () => {
     // As in the headless: this process negotiates only as the caller (the far end is a plain UDP
     // socket answering with a fixed SDP and sending PCMU every 20 ms), one call after the other,

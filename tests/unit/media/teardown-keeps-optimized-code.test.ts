@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '../../harness/temp-dir';
-import { handlerCallScript, repoModule, runWithV8Natives } from '../../harness/v8-natives';
+import { ON_NODE_20_V8, handlerCallScript, repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 const src = (path: string) => repoModule(`src-main/core/media/${path}`);
 
@@ -15,7 +15,7 @@ const src = (path: string) => repoModule(`src-main/core/media/${path}`);
  * socket's and the WAV sink's close() wrote fields their per-packet methods had only seen with
  * one value; V8 had compiled those as constants, and all three were deoptimized, checked.)
  */
-describe('closing a call keeps the per-packet code optimized for the next one', () => {
+describe('closing a call keeps the per-packet code optimized for the next one', ON_NODE_20_V8, () => {
   test('jitter buffer push/pull, RTP socket send, WAV sink write stay TurboFan code when another instance closes', () => {
     const dir = makeTempDir('teardown-opt');
     try {
@@ -87,7 +87,7 @@ describe('closing a call keeps the per-packet code optimized for the next one', 
   });
 });
 
-describe("a new call's objects keep the per-packet code optimized", () => {
+describe("a new call's objects keep the per-packet code optimized", ON_NODE_20_V8, () => {
   test("the playout path stays TurboFan code when the next call's media session is created after a fractional phase move", () => {
     // The media session's counters: their ms sums started as an integer 0, so the first
     // fractional phase move gave the counters a new shape, and creating the next call's counters
