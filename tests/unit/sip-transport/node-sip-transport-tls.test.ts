@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { TransportState } from 'sip.js';
 import { NodeSipTransport, type SipTransportConfig } from '../../../src-main/core/sip/transport/node-sip-transport';
+import { describeTlsError } from '../../../src-main/core/sip/transport/stream-connector';
 import type { ServerLocator } from '../../../src-main/core/sip/dns/server-locator';
 import { makeTestCertificates, type TestCertificates } from '../../harness/test-certificates';
 import { makeTempDir, removeTempDir } from '../../harness/temp-dir';
@@ -70,6 +71,14 @@ describe('NodeSipTransport over TLS', () => {
     const t = transport('pbx.test', caSignedPeer, {});
     await assert.rejects(t.connect(), /^Error: TLS certificate for pbx\.test is not trusted: unable to verify the first certificate$/);
     assert.equal(t.state, TransportState.Disconnected);
+  });
+
+  test("a newer Node's advice about its own command line is not part of the reason (it means nothing to a user of the app)", () => {
+    // The message Node 22.15+ (and Electron's Node) gives for the connect above.
+    const error = Object.assign(new Error('unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca'), {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    assert.equal(describeTlsError(error, 'pbx.test', '127.0.0.1:5061').message, 'TLS certificate for pbx.test is not trusted: unable to verify the first certificate');
   });
 
   test('self-signed certificate without a pin is refused with a specific message', async () => {

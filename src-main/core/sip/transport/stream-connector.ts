@@ -109,7 +109,15 @@ export function connectStream(
   });
 }
 
-function describeTlsError(error: NodeJS.ErrnoException, serverName: string, where: string): Error {
+/**
+ * Node 22.15 and later append advice about their own command line to some verification errors
+ * ("; if the root CA is installed locally, try running Node.js with --use-system-ca"): no use to
+ * a user of the app (Electron's Node) or of an account setting, so it is left out.
+ */
+const NODE_COMMAND_LINE_ADVICE = /; if the root CA is installed locally, try running Node\.js with --use-system-ca$/;
+
+/** A specific reason for a failed TLS connect, from Node's error (exported for tests). */
+export function describeTlsError(error: NodeJS.ErrnoException, serverName: string, where: string): Error {
   const code = error.code ?? '';
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return new Error(`TLS certificate for ${serverName} is not valid for that name: ${error.message}`, { cause: error });
@@ -127,7 +135,7 @@ function describeTlsError(error: NodeJS.ErrnoException, serverName: string, wher
     'CERT_SIGNATURE_FAILURE',
   ];
   if (certificateCodes.includes(code)) {
-    return new Error(`TLS certificate for ${serverName} is not trusted: ${error.message}`, { cause: error });
+    return new Error(`TLS certificate for ${serverName} is not trusted: ${error.message.replace(NODE_COMMAND_LINE_ADVICE, '')}`, { cause: error });
   }
   return new Error(`TLS connect to ${serverName} (${where}) failed: ${error.message}`, { cause: error });
 }
