@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { TransportState } from 'sip.js';
 import { NodeSipTransport, type SipTransportConfig } from '../../../src-main/core/sip/transport/node-sip-transport';
 import { describeTlsError } from '../../../src-main/core/sip/transport/stream-connector';
@@ -71,6 +72,21 @@ describe('NodeSipTransport over TLS', () => {
     const t = transport('pbx.test', caSignedPeer, {});
     await assert.rejects(t.connect(), /^Error: TLS certificate for pbx\.test is not trusted: unable to verify the first certificate$/);
     assert.equal(t.state, TransportState.Disconnected);
+  });
+
+  test("a CA the operating system trusts verifies without a CA file (Node 22.15+ reads the system's store; simulated on an older Node)", async () => {
+    const node = tls as { getCACertificates?: (type: string) => string[] };
+    const original = node.getCACertificates;
+    const caPem = readFileSync(ca.caFile, 'utf8');
+    node.getCACertificates = (type) => (type === 'system' ? [caPem] : (original?.call(tls, type) ?? []));
+    try {
+      const t = transport('pbx.test', caSignedPeer, {});
+      await t.connect();
+      assert.equal(t.state, TransportState.Connected);
+    } finally {
+      if (original === undefined) delete node.getCACertificates;
+      else node.getCACertificates = original;
+    }
   });
 
   test("a newer Node's advice about its own command line is not part of the reason (it means nothing to a user of the app)", () => {

@@ -1,6 +1,7 @@
 // Opens one TCP or TLS connection to a resolved target.
 // TLS policy (never a silent fallback to an unverified connection):
-//  - default: the chain must verify against node's default CAs plus `caFile`, and the certificate
+//  - default: the chain must verify against node's bundled CAs, the operating system's trusted CAs
+//    (where this Node can read them, see systemCaCertificates) and `caFile`, and the certificate
 //    must be valid for `serverName` (the host of the configured server URI, RFC 5922).
 //  - pinnedCertSha256: the server certificate's SHA-256 fingerprint must equal the pin; CA and name
 //    checks are replaced by the pin (that is the point of pinning a self-signed PBX certificate).
@@ -29,15 +30,33 @@ function formatFingerprint(hex: string): string {
   return hex.match(/.{2}/g)?.join(':') ?? hex;
 }
 
+/**
+ * The CAs the operating system trusts (Windows' and macOS's certificate stores, the OpenSSL
+ * certificate directory on Linux), where this Node can read them: `tls.getCACertificates('system')`,
+ * Node 22.15 / 23.5 and later, so in the app's Electron; none on Node 20. A desk phone trusts what
+ * the desk trusts: a PBX certificate from the company's own CA, which IT installs on every
+ * machine, verifies here as it does in the browser, with no CA file to hand out.
+ */
+export function systemCaCertificates(): readonly string[] {
+  const getCACertificates = (tls as { getCACertificates?: (type: 'system') => string[] }).getCACertificates;
+  if (getCACertificates === undefined) return [];
+  try {
+    return getCACertificates('system');
+  } catch (error) {
+    throw new Error(`Cannot read the system's trusted CA certificates: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 export function loadCaBundle(caFile: string | undefined): string[] {
-  if (caFile === undefined) return [...tls.rootCertificates];
+  const trusted = [...tls.rootCertificates, ...systemCaCertificates()];
+  if (caFile === undefined) return trusted;
   let extra: string;
   try {
     extra = readFileSync(caFile, 'utf8');
   } catch (error) {
     throw new Error(`Cannot read TLS CA file ${caFile}: ${(error as Error).message}`, { cause: error });
   }
-  return [...tls.rootCertificates, extra];
+  return [...trusted, extra];
 }
 
 export function connectStream(
