@@ -56,6 +56,27 @@ describe('Add account: call audio and encryption', () => {
     assert.equal(params.dtmfMode, 'info');
   });
 
+  test("a TLS account can pin a self-signed PBX certificate: the fingerprint reaches account.add (no such field for UDP)", async () => {
+    const fingerprint = form.getByLabel('Server certificate fingerprint');
+    assert.equal(await fingerprint.count(), 0);
+    await form.getByLabel('Transport').selectOption('tls');
+    const pin = `${'AB:'.repeat(31)}CD`;
+    await fingerprint.fill(pin);
+    const params = await add('304');
+    assert.equal(params.transport, 'tls');
+    assert.deepEqual(params.tls, { pinnedCertSha256: pin });
+    assert.equal(await fingerprint.inputValue(), '', 'cleared after the account was added');
+  });
+
+  test('a malformed fingerprint is refused by the core and said with the form\'s label', async () => {
+    await form.getByLabel('Server certificate fingerprint').fill('not a fingerprint');
+    await form.getByLabel('Address (AOR)').fill('305@pbx.test');
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await form.getByRole('alert').getByText('Server certificate fingerprint: must be a SHA-256 fingerprint in hex').waitFor({ timeout: UI_TIMEOUT });
+    await form.getByLabel('Server certificate fingerprint').fill('');
+    await form.getByLabel('Transport').selectOption('udp');
+  });
+
   test('no codec left is refused by the core and said with the form\'s label', async () => {
     for (const name of ['G.722', 'G.711 µ-law (PCMU)', 'G.711 A-law (PCMA)']) await form.getByRole('checkbox', { name }).uncheck();
     await form.getByLabel('Address (AOR)').fill('303@pbx.test');
