@@ -89,11 +89,10 @@ export function callV8Flags(v8Version: string): readonly string[] {
   switch (v8TieringOf(v8Version)) {
     case V8Tiering.InterruptBudget:
       return [`--interrupt-budget=${CALL_INTERRUPT_BUDGET}`, ...EVERY_V8_FLAGS];
+    // V8 12-14, no tier-up flag: earlier tier-up (invocation counts 400 / 100 for TurboFan /
+    // Maglev, the analogue of the 8 KiB budget) kept the compiler busy through later calls and was
+    // not better on Node 26 (README, session 22).
     case V8Tiering.InvocationCount:
-      // No tier-up flag: earlier tier-up (invocation counts 400 / 100 for TurboFan / Maglev, the
-      // analogue of the 8 KiB budget) kept the compiler busy through later calls and was not
-      // better on Node 26 (README, session 22).
-      return EVERY_V8_FLAGS;
     case V8Tiering.Unchecked:
       return EVERY_V8_FLAGS;
   }

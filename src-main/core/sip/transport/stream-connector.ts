@@ -37,7 +37,7 @@ function formatFingerprint(hex: string): string {
  * the desk trusts: a PBX certificate from the company's own CA, which IT installs on every
  * machine, verifies here as it does in the browser, with no CA file to hand out.
  */
-export function systemCaCertificates(): readonly string[] {
+function systemCaCertificates(): readonly string[] {
   const getCACertificates = (tls as { getCACertificates?: (type: 'system') => string[] }).getCACertificates;
   if (getCACertificates === undefined) return [];
   try {
