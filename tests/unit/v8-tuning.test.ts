@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ON_NODE_20_V8, repoModule, runWithV8Natives } from '../harness/v8-natives';
+import { ON_NODE_20_V8, repoModule, runWithV8Natives, runWithV8NativesOutput } from '../harness/v8-natives';
 import { CALL_INTERRUPT_BUDGET, CALL_V8_FLAGS, INLINED_BYTECODE_BUDGET, V8Tiering, callV8Flags, v8TieringOf } from '../../src-main/core/app/v8-tuning';
 
 const flagLists = fileURLToPath(new URL('../fixtures/v8-flags', import.meta.url));
@@ -115,6 +115,70 @@ function optimizedAfterPackets(tuned: boolean): boolean {
   assert.equal(typeof optimized, 'boolean', `unexpected output: ${JSON.stringify(optimized)}`);
   return optimized as boolean;
 }
+
+/**
+ * In a fresh Node of V8 12-14: the packet handler above handles 1000 packets, V8 tracing its
+ * tier-up decisions (`--trace-opt`) and the script marking every 10th packet in the same output
+ * (`%DebugPrint`); after how many packets is the handler marked for Maglev?
+ */
+function packetsBeforeMaglev(tuned: boolean): number {
+  const script = `
+    const { tuneV8ForCalls } = await import(${repoModule('src-main/core/app/v8-tuning.ts')});
+    if (${tuned}) tuneV8ForCalls();
+    const stream = { expected: 0, lost: 0, jitter: 0, last: 0, bytes: 0 };
+    function onPacket(packet, arrivalMs) {
+      if (packet.length < 12 || packet[0] >> 6 !== 2) return false;
+      const seq = (packet[2] << 8) | packet[3];
+      const timestamp = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
+      const gap = (seq - stream.expected) & 0xffff;
+      if (gap !== 0 && gap < 0x8000) stream.lost += gap;
+      stream.expected = (seq + 1) & 0xffff;
+      const transit = arrivalMs - timestamp / 8;
+      const d = Math.abs(transit - stream.last);
+      stream.last = transit;
+      stream.jitter += (d - stream.jitter) / 16;
+      stream.bytes += packet.length - 12;
+      return true;
+    }
+    const packet = new Uint8Array(172);
+    packet[0] = 0x80;
+    for (let i = 0; i < 1000; i++) {
+      if (i % 10 === 0) %DebugPrint('packet ' + i);
+      packet[2] = i >> 8; packet[3] = i & 0xff;
+      const ts = i * 160; packet[4] = ts >>> 24; packet[5] = (ts >> 16) & 0xff; packet[6] = (ts >> 8) & 0xff; packet[7] = ts & 0xff;
+      onPacket(packet, i * 20 + (i % 3));
+    }
+  `;
+  let packets = 0;
+  for (const line of runWithV8NativesOutput(script, ['--trace-opt']).split('\n')) {
+    const marker = /"packet (\d+)"/.exec(line);
+    if (marker) packets = Number(marker[1]);
+    else if (/JSFunction onPacket .* for optimization to MAGLEV/.test(line)) return packets;
+  }
+  return Infinity;
+}
+
+/** Whether this Node runs Maglev (V8 12-14 as Node 24 and later and Chromium build it; Node 22 does not). */
+function maglevOn(): boolean {
+  if (v8TieringOf(process.versions.v8) !== V8Tiering.InvocationCount) return false;
+  const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return /^ {2}--maglev \(.*\n\s+type: bool\s+default: --maglev$/m.test(options);
+}
+
+const WITH_MAGLEV = {
+  skip: maglevOn() ? false : `SKIPPED: about Maglev's tier-up on V8 12-14, which this Node (V8 ${process.versions.v8}) does not run`,
+};
+
+describe("V8 tuning for calls on V8 12-14 with Maglev (the app's Electron): per-packet code reaches Maglev within ~2 s of packets", WITH_MAGLEV, () => {
+  test("V8's default: the packet handler is marked for Maglev only after ~400 packets (8 s at 50 a second)", () => {
+    assert.ok(packetsBeforeMaglev(false) >= 300);
+  });
+
+  test('tuned: within ~100 packets (2 s)', () => {
+    const packets = packetsBeforeMaglev(true);
+    assert.ok(packets <= 110, `marked after ${packets} packets`);
+  });
+});
 
 describe('V8 tuning for calls (per-packet code optimized within seconds of the first call)', ON_NODE_20_V8, () => {
   test("V8's default leaves a packet handler on baseline code after 10 s of packets", () => {

@@ -40,8 +40,13 @@
  * standard error: the app (Electron 45, V8 14 or later) and a headless on Node 22 or later printed
  * that at every start, and got no tier-up tuning anyway. So the flags are chosen by the running V8's
  * version (V8Tiering), and a V8 gets only flags it was checked to know (`--v8-options` of Node 20,
- * 22, 24 and 26: tests/fixtures/v8-flags). On V8 12-14 the tier-up flags are left at V8's defaults
- * (see callV8Flags); the other two flags are kept there, as everywhere.
+ * 22, 24 and 26: tests/fixtures/v8-flags). On V8 12-14 (measured on Node 26, V8 14.6; README,
+ * session 22) the other two flags are kept, and a function is compiled by Maglev after
+ * CALL_MAGLEV_INVOCATIONS invocations' worth of its bytecode instead of V8's 400 (~8 s of a
+ * per-packet handler): Maglev compiles in a fraction of TurboFan's time, so the first call runs
+ * mostly optimized code from its first second for little compiling, and TurboFan still takes
+ * over after V8's 3000 invocations. Earlier TurboFan too (400 invocations, the analogue of the
+ * 8 KiB budget) kept the compiler busy through the later calls and was not better.
  *
  * Contract: `tuneV8ForCalls()` is called once by each entry that hosts the core (headless,
  * Electron main, dev:web), as early as it can; it is process-wide (every function's tier-up) and
@@ -60,8 +65,9 @@ export const INLINED_BYTECODE_BUDGET = 460;
  * How a V8 decides when to optimize a function, which is what its tier-up flags mean:
  * - InterruptBudget: V8 11.3 (Node 20): rounds of `--interrupt-budget` bytes of bytecode run,
  *   baseline code straight to TurboFan.
- * - InvocationCount: V8 12 to 14 (Node 22 to 26): invocation counts per
- *   tier (`--invocation-count-for-maglev`, `--invocation-count-for-turbofan`), Maglev between.
+ * - InvocationCount: V8 12 to 14 (Node 22 to 26): invocation counts per tier
+ *   (`--invocation-count-for-maglev`, `--invocation-count-for-turbofan`), Maglev between where it
+ *   is on (Node 24 and later, Chromium's and so Electron's V8; Node 22 leaves it off).
  * - Unchecked: any other V8 (older, in between, newer): its tier-up flags are not known here.
  */
 export enum V8Tiering {
@@ -79,6 +85,13 @@ export function v8TieringOf(v8Version: string): V8Tiering {
 }
 
 /**
+ * Invocations' worth of its bytecode after which V8 12-14 compile a function with Maglev (V8's
+ * default: 400). With feedback from the first call (below) it is what decides a packet handler's
+ * tier-up; without, V8 waits 500 invocations after the last inline-cache change anyway.
+ */
+export const CALL_MAGLEV_INVOCATIONS = 100;
+
+/**
  * Feedback from a function's first call, and the halved inlining budget: flags every V8 checked
  * (11.3 to 14.6) knows, with the same meaning.
  */
@@ -89,10 +102,8 @@ export function callV8Flags(v8Version: string): readonly string[] {
   switch (v8TieringOf(v8Version)) {
     case V8Tiering.InterruptBudget:
       return [`--interrupt-budget=${CALL_INTERRUPT_BUDGET}`, ...EVERY_V8_FLAGS];
-    // V8 12-14, no tier-up flag: earlier tier-up (invocation counts 400 / 100 for TurboFan /
-    // Maglev, the analogue of the 8 KiB budget) kept the compiler busy through later calls and was
-    // not better on Node 26 (README, session 22).
     case V8Tiering.InvocationCount:
+      return [`--invocation-count-for-maglev=${CALL_MAGLEV_INVOCATIONS}`, ...EVERY_V8_FLAGS];
     case V8Tiering.Unchecked:
       return EVERY_V8_FLAGS;
   }
