@@ -44,7 +44,7 @@
  * session 22) the other two flags are kept, and a function is compiled by Maglev after
  * CALL_MAGLEV_INVOCATIONS invocations' worth of its bytecode instead of V8's 400 (~8 s of a
  * per-packet handler): Maglev compiles in a fraction of TurboFan's time, so the first call runs
- * mostly optimized code from its first second for little compiling, and TurboFan still takes
+ * mostly optimized code from ~2 s in, for little compiling, and TurboFan still takes
  * over after V8's 3000 invocations. Earlier TurboFan too (400 invocations, the analogue of the
  * 8 KiB budget) kept the compiler busy through the later calls and was not better.
  *
