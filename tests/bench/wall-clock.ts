@@ -9,6 +9,7 @@ export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** Sleeps `ms`, or not at all when that is already past (Node 24+ warns about a negative timeout). */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

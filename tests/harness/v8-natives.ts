@@ -22,6 +22,38 @@ export function repoModule(path: string): string {
 }
 
 /**
+ * A script's body (any JS engine, no imports) in which a packet handler the size of ours (header
+ * parse, sequence bookkeeping), `onPacket`, handles `packets` RTP packets, as a V8 tier-up test's
+ * workload.
+ */
+export function packetHandlerWorkload(packets: number): string {
+  return `
+    const stream = { expected: 0, lost: 0, jitter: 0, last: 0, bytes: 0 };
+    function onPacket(packet, arrivalMs) {
+      if (packet.length < 12 || packet[0] >> 6 !== 2) return false;
+      const seq = (packet[2] << 8) | packet[3];
+      const timestamp = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
+      const gap = (seq - stream.expected) & 0xffff;
+      if (gap !== 0 && gap < 0x8000) stream.lost += gap;
+      stream.expected = (seq + 1) & 0xffff;
+      const transit = arrivalMs - timestamp / 8;
+      const d = Math.abs(transit - stream.last);
+      stream.last = transit;
+      stream.jitter += (d - stream.jitter) / 16;
+      stream.bytes += packet.length - 12;
+      return true;
+    }
+    const packet = new Uint8Array(172);
+    packet[0] = 0x80;
+    for (let i = 0; i < ${packets}; i++) {
+      packet[2] = i >> 8; packet[3] = i & 0xff;
+      const ts = i * 160; packet[4] = ts >>> 24; packet[5] = (ts >> 16) & 0xff; packet[6] = (ts >> 8) & 0xff; packet[7] = ts & 0xff;
+      onPacket(packet, i * 20 + (i % 3));
+    }
+  `;
+}
+
+/**
  * Defines `call(name)` in a script: two SessionDescriptionHandlers (PCMU, silence in, nothing
  * out) do offer/answer over 127.0.0.1; it resolves to `{ a, b, media }`, `media` being a's
  * started MediaSession. The caller closes `a` and `b`.

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ON_NODE_20_V8, repoModule, runWithV8Natives, runWithV8NativesOutput } from '../harness/v8-natives';
+import { ON_NODE_20_V8, packetHandlerWorkload, repoModule, runWithV8Natives, runWithV8NativesOutput } from '../harness/v8-natives';
 import { CALL_INTERRUPT_BUDGET, CALL_V8_FLAGS, INLINED_BYTECODE_BUDGET, V8Tiering, callV8Flags, v8TieringOf } from '../../src-main/core/app/v8-tuning';
 
 const flagLists = fileURLToPath(new URL('../fixtures/v8-flags', import.meta.url));
@@ -23,8 +23,8 @@ function flagName(flag: string, known: ReadonlySet<string>): string {
 describe('V8 tuning: only flags the running V8 knows (it answers any other with an error line at every start)', () => {
   const versions = readdirSync(flagLists).filter((file) => file.endsWith('.txt')).map((file) => file.slice(0, -'.txt'.length));
 
-  test('flag lists of V8 11.3 (Node 20) to 14.6 (Node 26) are there to check against', () => {
-    for (const version of ['11.3', '12.4', '13.6', '14.6']) assert.ok(versions.includes(version), `no flag list of V8 ${version}`);
+  test('flag lists of V8 11.3 (Node 20) to 14.6 (Node 26) and 15.6 (Chromium 156) are there to check against', () => {
+    for (const version of ['11.3', '12.4', '13.6', '14.6', '15.6']) assert.ok(versions.includes(version), `no flag list of V8 ${version}`);
   });
 
   for (const version of versions) {
@@ -57,15 +57,16 @@ describe('V8 tuning: only flags the running V8 knows (it answers any other with 
     assert.equal(v8TieringOf('11.3.244.8-node.38'), V8Tiering.InterruptBudget);
     assert.equal(v8TieringOf('12.4.254.21-node.57'), V8Tiering.InvocationCount);
     assert.equal(v8TieringOf('14.6.202.34-node.40'), V8Tiering.InvocationCount);
+    assert.equal(v8TieringOf('15.6.75.95'), V8Tiering.InvocationCount);
     assert.equal(v8TieringOf('10.2.154.26-node.36'), V8Tiering.Unchecked);
-    assert.equal(v8TieringOf('15.0.1.0'), V8Tiering.Unchecked);
+    assert.equal(v8TieringOf('16.0.1.0'), V8Tiering.Unchecked);
     assert.equal(v8TieringOf('not a version'), V8Tiering.Unchecked);
     assert.deepEqual(callV8Flags('11.3.244.8-node.38'), [
       `--interrupt-budget=${CALL_INTERRUPT_BUDGET}`,
       '--no-lazy-feedback-allocation',
       `--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`,
     ]);
-    for (const version of ['12.4.254.21-node.57', '10.2.154.26-node.36', '15.0.1.0']) {
+    for (const version of ['12.4.254.21-node.57', '15.6.75.95', '10.2.154.26-node.36', '16.0.1.0']) {
       assert.ok(!callV8Flags(version).some((flag) => flag.startsWith('--interrupt-budget')), version);
     }
   });
@@ -78,36 +79,12 @@ describe('V8 tuning: only flags the running V8 knows (it answers any other with 
  */
 const PACKETS = 500;
 
-/**
- * A script for a fresh Node: tuned by `tuneV8ForCalls()` or not, a packet handler the size of ours
- * (header parse, sequence bookkeeping) handles `packets` packets.
- */
+/** A script for a fresh Node: tuned by `tuneV8ForCalls()` or not, the packet handler workload. */
 function packetHandlerScript(tuned: boolean, packets: number): string {
   return `
     const { tuneV8ForCalls } = await import(${repoModule('src-main/core/app/v8-tuning.ts')});
     if (${tuned}) tuneV8ForCalls();
-    const stream = { expected: 0, lost: 0, jitter: 0, last: 0, bytes: 0 };
-    function onPacket(packet, arrivalMs) {
-      if (packet.length < 12 || packet[0] >> 6 !== 2) return false;
-      const seq = (packet[2] << 8) | packet[3];
-      const timestamp = ((packet[4] << 24) | (packet[5] << 16) | (packet[6] << 8) | packet[7]) >>> 0;
-      const gap = (seq - stream.expected) & 0xffff;
-      if (gap !== 0 && gap < 0x8000) stream.lost += gap;
-      stream.expected = (seq + 1) & 0xffff;
-      const transit = arrivalMs - timestamp / 8;
-      const d = Math.abs(transit - stream.last);
-      stream.last = transit;
-      stream.jitter += (d - stream.jitter) / 16;
-      stream.bytes += packet.length - 12;
-      return true;
-    }
-    const packet = new Uint8Array(172);
-    packet[0] = 0x80;
-    for (let i = 0; i < ${packets}; i++) {
-      packet[2] = i >> 8; packet[3] = i & 0xff;
-      const ts = i * 160; packet[4] = ts >>> 24; packet[5] = (ts >> 16) & 0xff; packet[6] = (ts >> 8) & 0xff; packet[7] = ts & 0xff;
-      onPacket(packet, i * 20 + (i % 3));
-    }
+    ${packetHandlerWorkload(packets)}
   `;
 }
 
@@ -126,7 +103,7 @@ function optimizedAfterPackets(tuned: boolean): boolean {
 }
 
 /**
- * In a fresh Node of V8 12-14: the packet handler (packetHandlerScript) handles `packets` packets;
+ * In a fresh Node of V8 12-15: the packet handler (packetHandlerScript) handles `packets` packets;
  * did V8 mark it for Maglev meanwhile (its own `--trace-opt`)? (Whether, not when: V8's trace and
  * a script's own markers reach standard output through different buffers on Node 26.)
  */
@@ -134,7 +111,7 @@ function markedForMaglev(tuned: boolean, packets: number): boolean {
   return /JSFunction onPacket .* for optimization to MAGLEV/.test(runWithV8NativesOutput(packetHandlerScript(tuned, packets), ['--trace-opt']));
 }
 
-/** Whether this Node runs Maglev (V8 12-14 as Node 24 and later and Chromium build it; Node 22 does not). */
+/** Whether this Node runs Maglev (V8 12-15 as Node 24 and later and Chromium build it; Node 22 does not). */
 function maglevOn(): boolean {
   if (v8TieringOf(process.versions.v8) !== V8Tiering.InvocationCount) return false;
   const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
@@ -142,10 +119,10 @@ function maglevOn(): boolean {
 }
 
 const WITH_MAGLEV = {
-  skip: maglevOn() ? false : `SKIPPED: about Maglev's tier-up on V8 12-14, which this Node (V8 ${process.versions.v8}) does not run`,
+  skip: maglevOn() ? false : `SKIPPED: about Maglev's tier-up on V8 12-15, which this Node (V8 ${process.versions.v8}) does not run`,
 };
 
-describe("V8 tuning for calls on V8 12-14 with Maglev (the app's Electron): per-packet code reaches Maglev within ~2 s of packets", WITH_MAGLEV, () => {
+describe("V8 tuning for calls on V8 12-15 with Maglev, in Node: per-packet code reaches Maglev within ~2 s of packets", WITH_MAGLEV, () => {
   test("V8's default: the packet handler is not yet marked for Maglev after 300 packets (6 s at 50 a second)", () => {
     assert.equal(markedForMaglev(false, 300), false);
   });

@@ -37,11 +37,13 @@
  * the interrupt budget with invocation counts (a tier is reached after so many invocations' worth
  * of a function's bytecode) and put Maglev between baseline code and TurboFan; it has no
  * `--interrupt-budget`, and V8 answers a flag it does not know with "Error: unrecognized flag" on
- * standard error: the app (Electron 45, V8 14 or later) and a headless on Node 22 or later printed
- * that at every start, and got no tier-up tuning anyway. So the flags are chosen by the running V8's
- * version (V8Tiering), and a V8 gets only flags it was checked to know (`--v8-options` of Node 20,
- * 22, 24 and 26: tests/fixtures/v8-flags). On V8 12-14 (measured on Node 26, V8 14.6; README,
- * session 22) the other two flags are kept, and a function is compiled by Maglev after
+ * standard error: the app (Electron 45: V8 15.4 by Electron's cadence of two Chromium milestones a
+ * major, Electron 40 having shipped Chromium 144 with V8 14.4) and a headless on Node 22 or later
+ * printed that at every start, and got no tier-up tuning anyway. So the flags are chosen by the
+ * running V8's version (V8Tiering), and a V8 gets only flags it was checked to know (`--v8-options`
+ * of Node 20, 22, 24 and 26, and Chromium 156's V8 15.6: tests/fixtures/v8-flags). On V8 12-15
+ * (measured on Node 26, V8 14.6; README, session 22; the same tier-up checked in Chromium's V8 15.6,
+ * the app's generation, session 23) the other two flags are kept, and a function is compiled by Maglev after
  * CALL_MAGLEV_INVOCATIONS invocations' worth of its bytecode instead of V8's 400 (~8 s of a
  * per-packet handler): Maglev compiles in a fraction of TurboFan's time, so the first call runs
  * mostly optimized code from ~2 s in, for little compiling, and TurboFan still takes
@@ -65,9 +67,10 @@ export const INLINED_BYTECODE_BUDGET = 460;
  * How a V8 decides when to optimize a function, which is what its tier-up flags mean:
  * - InterruptBudget: V8 11.3 (Node 20): rounds of `--interrupt-budget` bytes of bytecode run,
  *   baseline code straight to TurboFan.
- * - InvocationCount: V8 12 to 14 (Node 22 to 26): invocation counts per tier
- *   (`--invocation-count-for-maglev`, `--invocation-count-for-turbofan`), Maglev between where it
- *   is on (Node 24 and later, Chromium's and so Electron's V8; Node 22 leaves it off).
+ * - InvocationCount: V8 12 to 15 (Node 22 to 26; Chromium 120 to 159, which Electron 28 and later
+ *   embed): invocation counts per tier (`--invocation-count-for-maglev`, `--invocation-count-for-turbofan`),
+ *   Maglev between where it is on (Node 24 and later, Chromium's and so Electron's V8; Node 22
+ *   leaves it off).
  * - Unchecked: any other V8 (older, in between, newer): its tier-up flags are not known here.
  */
 export enum V8Tiering {
@@ -80,12 +83,12 @@ export enum V8Tiering {
 export function v8TieringOf(v8Version: string): V8Tiering {
   const [major = NaN, minor = NaN] = v8Version.split('.').map(Number);
   if (major === 11 && minor === 3) return V8Tiering.InterruptBudget;
-  if (major >= 12 && major <= 14) return V8Tiering.InvocationCount;
+  if (major >= 12 && major <= 15) return V8Tiering.InvocationCount;
   return V8Tiering.Unchecked;
 }
 
 /**
- * Invocations' worth of its bytecode after which V8 12-14 compile a function with Maglev (V8's
+ * Invocations' worth of its bytecode after which V8 12-15 compile a function with Maglev (V8's
  * default: 400). With feedback from the first call (below) it is what decides a packet handler's
  * tier-up; without, V8 waits 500 invocations after the last inline-cache change anyway.
  */
@@ -93,7 +96,7 @@ export const CALL_MAGLEV_INVOCATIONS = 100;
 
 /**
  * Feedback from a function's first call, and the halved inlining budget: flags every V8 checked
- * (11.3 to 14.6) knows, with the same meaning.
+ * (11.3 to 15.6) knows, with the same meaning.
  */
 const EVERY_V8_FLAGS: readonly string[] = ['--no-lazy-feedback-allocation', `--max-inlined-bytecode-size-cumulative=${INLINED_BYTECODE_BUDGET}`];
 
