@@ -137,6 +137,20 @@ describe('answerOffer (RFC 3264)', () => {
     assert.equal(negotiated.ptime, 30);
   });
 
+  test('RTCP goes to a=rtcp (RFC 3605) or the RTP port + 1; nowhere when that is no usable destination, the call goes on', () => {
+    const rtcpOf = (mLine: string, attributes: string[] = []) => answerOffer(parseSdp(offer(mLine, ['a=rtpmap:0 PCMU/8000', ...attributes])), local()).negotiated.remoteRtcp;
+    assert.deepEqual(rtcpOf('m=audio 5004 RTP/AVP 0'), { address: '127.0.0.2', port: 5005 });
+    assert.deepEqual(rtcpOf('m=audio 5004 RTP/AVP 0', ['a=rtcp:6000 IN IP4 127.0.0.9']), { address: '127.0.0.9', port: 6000 });
+    // RTP on 65535: RTCP's port + 1 would be 65536, which does not exist.
+    assert.equal(rtcpOf('m=audio 65535 RTP/AVP 0'), undefined);
+    assert.equal(rtcpOf('m=audio 5004 RTP/AVP 0', ['a=rtcp:0']), undefined);
+    // A name (or a number that is no address) would be looked up in DNS for every report: a
+    // destination of the SDP sender's choosing, which the c= line is never allowed to be.
+    assert.equal(rtcpOf('m=audio 5004 RTP/AVP 0', ['a=rtcp:6000 IN IP4 reports.example.com']), undefined);
+    assert.equal(rtcpOf('m=audio 5004 RTP/AVP 0', ['a=rtcp:6000 IN IP4 12']), undefined);
+    assert.equal(rtcpOf('m=audio 5004 RTP/AVP 0', ['a=rtcp:6000 IN IP6 ::1']), undefined);
+  });
+
   test('rejects secure or unknown transports, disabled and missing audio with clear reasons', () => {
     const reason = (text: string) => {
       try {

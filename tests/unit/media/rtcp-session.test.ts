@@ -12,6 +12,7 @@ import { decodeRtcpCompound, encodeRtcpCompound } from '../../../src-main/core/m
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket, type DatagramReceiver } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
+import { VirtualMediaClock } from '../../harness/virtual-media-clock';
 
 const tone: AudioSource = {
   sampleRate: 8000,
@@ -117,5 +118,25 @@ describe('RTCP in a media session', () => {
       peer.close();
       await a.close();
     }
+  });
+});
+
+describe('RTCP reports that cannot be sent', () => {
+  test('a failure that persists is said once, not at every report; a different one is said again', () => {
+    const clock = new VirtualMediaClock();
+    let failure = 'send EHOSTUNREACH 127.0.0.2:5005';
+    const failing = { local: { address: '127.0.0.1', port: 40001 }, setRemote: () => undefined, onDatagram: () => undefined, send: () => { throw new Error(failure); } };
+    const socket = { local: { address: '127.0.0.1', port: 40000 }, rtcp: failing, send: () => true, setRemote: () => undefined, onDatagram: () => undefined };
+    const rtp = new RtpSession(socket as unknown as RtpStreamSocket, { ssrc: 5, timestamp: 0 }, clock);
+    const logged: string[] = [];
+    const media = new MediaSession({ rtp, negotiated: negotiated(5004, false), source: tone, sink: discard, rtcpIntervalMs: 200, manualPlayout: true, log: (message) => logged.push(message) });
+    media.start();
+    clock.advanceTo(clock.now() + 3000);
+    const notSent = () => logged.filter((line) => line.startsWith('RTCP report not sent'));
+    assert.deepEqual(notSent(), ['RTCP report not sent: send EHOSTUNREACH 127.0.0.2:5005']);
+    failure = 'send ENETUNREACH 127.0.0.2:5005';
+    clock.advanceTo(clock.now() + 3000);
+    assert.equal(notSent().length, 2);
+    media.stop();
   });
 });

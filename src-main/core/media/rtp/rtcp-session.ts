@@ -85,6 +85,7 @@ export class RtcpSession {
   private timer: MediaTimer | undefined;
   private stopped = false;
   private readonly counts = { sent: 0, received: 0, malformed: 0 };
+  private lastSendFailure: string | undefined;
   private roundTrip: number | undefined;
   private remote: RemoteReceptionReport | undefined;
   private sendClockRate = 8000;
@@ -181,7 +182,10 @@ export class RtcpSession {
       });
       if (this.rtp.sendRtcp(compound, this.mux)) this.counts.sent++;
     } catch (error) {
-      this.log(`RTCP report not sent: ${(error as Error).message}`);
+      // Said once per different failure: one that persists would otherwise be a line every report.
+      const message = (error as Error).message;
+      if (message !== this.lastSendFailure) this.log(`RTCP report not sent: ${message}`);
+      this.lastSendFailure = message;
     }
   }
 

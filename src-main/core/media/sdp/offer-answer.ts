@@ -203,7 +203,13 @@ function remoteAddresses(sdp: SessionDescription, media: SdpMedia): { rtp: Trans
   const rtp = { address, port: media.port };
   if (media.rtcpMux) return { rtp };
   const rtcpAddress = media.rtcp?.connection?.address.split('/')[0] ?? address;
-  return { rtp, rtcp: { address: rtcpAddress, port: media.rtcp?.port ?? media.port + 1 } };
+  const rtcpPort = media.rtcp?.port ?? media.port + 1;
+  // No reports where they cannot go, the call goes on without them: RTP on 65535 without a=rtcp
+  // (port 65536 does not exist), a=rtcp port 0, or an a=rtcp address that is no IP literal of the
+  // RTP address's family (a name would be looked up in DNS for every report, a destination the
+  // SDP's sender picks).
+  if (rtcpPort < 1 || rtcpPort > 65535 || isIP(rtcpAddress) !== isIP(address)) return { rtp };
+  return { rtp, rtcp: { address: rtcpAddress, port: rtcpPort } };
 }
 
 function checkFamily(local: string, remote: string): void {
