@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { _electron, type ElectronApplication } from 'playwright-core';
 import { ensureRendererBuilt } from '../../src-main/web/renderer-build';
 import { saveScreenshot } from '../renderer/browser';
+import { V8Tiering, v8TieringOf } from '../../src-main/core/app/v8-tuning';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const overrideDist = process.env.ELECTRON_OVERRIDE_DIST_PATH;
@@ -92,6 +93,11 @@ describe('Electron app', () => {
       setTimeout(() => reject(new Error('no answer to app.info within 10 s')), 10000);
     })`)) as { result?: { name: string; version: string } };
     assert.equal(answer.result?.name, 'Switchboard');
+
+    // The main process's V8 is one the call tuning knows (src-main/core/app/v8-tuning.ts; on an
+    // unknown V8 it sets only the flags every V8 has, and the first calls run untuned).
+    const v8Version = await app.evaluate(() => process.versions.v8);
+    assert.notEqual(v8TieringOf(v8Version), V8Tiering.Unchecked, `Electron's V8 ${v8Version} is not one the call tuning was checked on: add its flag list to tests/fixtures/v8-flags and extend V8Tiering`);
 
     // The Svelte app itself picked the IPC carrier and is connected.
     await page.getByText(/Connected · Switchboard .* · Electron IPC/).waitFor({ timeout: 10_000 });
