@@ -112,7 +112,8 @@ function checkedLocalAddress(env: MediaEnvironment): string {
   return address;
 }
 
-function parseRemote(body: string): SessionDescription {
+/** The far end's SDP; SDP that does not parse is an SdpNegotiationError with status 400. */
+export function parseRemoteSdp(body: string): SessionDescription {
   try {
     return parseSdp(body);
   } catch (error) {
@@ -281,7 +282,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
 
   async setDescription(sdp: string): Promise<void> {
     this.assertOpen();
-    const remote = parseRemote(sdp);
+    const remote = parseRemoteSdp(sdp);
     const rtp = await this.openRtp();
     this.assertOpen();
     switch (this.stateValue) {
@@ -502,7 +503,7 @@ export function mediaSummaryOf(sdh: unknown): MediaSummary | undefined {
  */
 export function checkRemoteOffer(sdp: string, env: MediaEnvironment): SdpNegotiationError | undefined {
   try {
-    answerOffer(parseRemote(sdp), {
+    answerOffer(parseRemoteSdp(sdp), {
       address: checkedLocalAddress(env),
       port: 9,
       codecs: codecsFor(env),

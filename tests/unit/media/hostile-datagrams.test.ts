@@ -16,6 +16,7 @@ import { opusCodec } from '../../../src-main/core/media/codecs/opus';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
 import { goertzelPower, meanSquare, sineSamples } from '../../harness/audio-analysis';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { seededDraws, type SeededDraws } from '../../harness/seeded-random';
 import { createSrtpSession, type SrtpSession } from '../../../src-main/core/media/srtp/srtp-session';
 import { generateSdesKey } from '../../../src-main/core/media/srtp/sdes';
 import { SrtpError } from '../../../src-main/core/media/srtp/srtp-error';
@@ -50,21 +51,6 @@ class Recorder implements AudioSink {
   async close(): Promise<void> {}
 }
 
-/** xorshift32: the same datagrams for the same seed on every machine. */
-function prng(seed: number): { next(): number; int(below: number): number; bytes(length: number): Uint8Array } {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-  const int = (below: number) => Math.floor(next() * below);
-  return { next, int, bytes: (length) => Uint8Array.from({ length }, () => int(256)) };
-}
-
 const PAYLOAD_TYPES = [0, 8, 9, 111, 101];
 const EVENT_PT = 101;
 
@@ -79,21 +65,13 @@ function rtpHeader(fields: { pt: number; seq: number; ts: number; ssrc: number; 
   return header;
 }
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-};
+const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
 
 /**
  * One hostile datagram (version 2 and at least 8 bytes, as the socket lets through to the session;
  * see RtpStreamSocket.isPlausibleRtpOrRtcp), by one of several strategies.
  */
-function hostileDatagram(random: ReturnType<typeof prng>, stream: { seq: number; ts: number; ssrc: number }): { kind: string; bytes: Uint8Array } {
+function hostileDatagram(random: SeededDraws, stream: { seq: number; ts: number; ssrc: number }): { kind: string; bytes: Uint8Array } {
   const pt = random.next() < 0.9 ? PAYLOAD_TYPES[random.int(PAYLOAD_TYPES.length)]! : random.int(128);
   // Mostly in sequence, with jumps now and then (a new SSRC, wrap-around, far in the past or future).
   if (random.next() < 0.05) stream.ssrc = random.int(4) === 0 ? random.int(0x1_0000_0000) : 0x1234 + random.int(3);
@@ -190,7 +168,7 @@ describe('hostile datagrams on the media port', () => {
       const warnings: string[] = [];
       const media = new MediaSession({ rtp, negotiated: negotiated(), source: new Silence(), sink, manualPlayout: true, log: (message) => warnings.push(message) });
       media.start();
-      const random = prng(seed);
+      const random = seededDraws(seed);
       const stream = { seq: random.int(0x10000), ts: random.int(0x1_0000_0000), ssrc: 0x1234 };
       const source = { address: '127.0.0.1', port: 40002 };
       let playedAt = clock.now();

@@ -11,8 +11,10 @@ import { isIP } from 'node:net';
 import { CodecRegistry } from '../../../src-main/core/media/codecs/codec-registry';
 import { registerBuiltinCodecs } from '../../../src-main/core/media/codecs/builtin-codecs';
 import { answerOffer, createOffer, negotiateAnswer, SdpNegotiationError, type LocalMediaOptions } from '../../../src-main/core/media/sdp/offer-answer';
-import { parseSdp, SdpParseError, serializeSdp, type SessionDescription } from '../../../src-main/core/media/sdp/sdp';
+import { parseSdp, serializeSdp } from '../../../src-main/core/media/sdp/sdp';
+import { parseRemoteSdp } from '../../../src-main/core/media/session-description-handler';
 import { buildOutgoingOffer, type SrtpPolicy } from '../../../src-main/core/media/srtp/srtp-policy';
+import { seededDraws, type SeededDraws } from '../../harness/seeded-random';
 
 const registry = new CodecRegistry();
 registerBuiltinCodecs(registry);
@@ -38,21 +40,6 @@ const SEEDS = [
   body('v=0', 'o=- 6 6 IN IP4 127.0.0.4', 's=-', 'c=IN IP4 127.0.0.4', 't=0 0', 'a=recvonly', 'm=video 9000 RTP/AVP 97', 'a=rtpmap:97 H264/90000', 'm=audio 9002 RTP/AVP 9 0', 'b=AS:64', 'a=rtpmap:9 G722/8000', 'a=inactive'),
 ];
 
-/** xorshift32: the same mutations for the same seed on every machine. */
-function prng(seed: number): { next(): number; int(below: number): number; pick<T>(from: readonly T[]): T } {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-  const int = (below: number) => Math.floor(next() * below);
-  return { next, int, pick: (from) => from[int(from.length)]! };
-}
-
 const HOSTILE_TOKENS = ['', '0', '-1', '1.5', '65535', '65536', '4294967296', '1e400', '99999999999999999999', 'NaN', 'x', '::1', '0.0.0.0', '255.255.255.255', 'IP6', 'IP4', 'IN', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', '*', '/', ':', ';', '=', '\t', 'a'.repeat(5000), '\u00e9\u4e2d', '\u0000'];
 const HOSTILE_LINES = [
   'a=rtpmap:0', 'a=rtpmap:96 opus', 'a=rtpmap:96 opus/0/0', 'a=rtpmap:200 PCMU/8000', 'a=rtpmap:9 G722/16000', 'a=rtpmap:101 telephone-event/0', 'a=rtpmap:0 PCMA/8000',
@@ -62,7 +49,7 @@ const HOSTILE_LINES = [
 ];
 
 /** One mutation of `sdp`, by one of several strategies. */
-function mutate(sdp: string, random: ReturnType<typeof prng>): string {
+function mutate(sdp: string, random: SeededDraws): string {
   const lines = sdp.split('\r\n').slice(0, -1);
   for (let edits = 1 + random.int(3); edits > 0; edits--) {
     const at = random.int(lines.length);
@@ -99,16 +86,6 @@ function mutate(sdp: string, random: ReturnType<typeof prng>): string {
   return lines.join(ending) + ending;
 }
 
-/** Parses as the SessionDescriptionHandler does: SDP that does not parse is a 400. */
-function parseRemote(text: string): SessionDescription {
-  try {
-    return parseSdp(text);
-  } catch (error) {
-    if (error instanceof SdpParseError) throw new SdpNegotiationError(`Malformed SDP: ${error.message}`, 'malformed');
-    throw error;
-  }
-}
-
 /** Runs `negotiate`; an SdpNegotiationError (400/488 with a reason) is a valid outcome, anything else a bug. */
 function outcome<T>(negotiate: () => T, sdp: string): T | SdpNegotiationError {
   try {
@@ -131,12 +108,12 @@ describe('hostile SDP: every offer or answer is negotiated by the rules or refus
   const counts = { offersAnswered: 0, offersRefused: 0, answersUsed: 0, answersRefused: 0 };
 
   test('3000 mutated offers per SRTP policy: answered within the offer, or refused', () => {
-    const random = prng(7);
+    const random = seededDraws(7);
     for (const policy of ['off', 'optional', 'mandatory'] as const) {
       for (let i = 0; i < 3000 * ROUNDS; i++) {
         const sdp = mutate(random.pick(SEEDS), random);
         const result = outcome(() => {
-          const offer = parseRemote(sdp);
+          const offer = parseRemoteSdp(sdp);
           return { offer, ...answerOffer(offer, local(policy)) };
         }, sdp);
         if (result instanceof SdpNegotiationError) {
@@ -162,7 +139,7 @@ describe('hostile SDP: every offer or answer is negotiated by the rules or refus
   });
 
   test('3000 mutated answers to our offer per SRTP policy: used within our offer, or refused', () => {
-    const random = prng(11);
+    const random = seededDraws(11);
     for (const policy of ['off', 'optional', 'mandatory'] as const) {
       const options = local(policy);
       const ourOffer = createOffer(options);
@@ -170,7 +147,7 @@ describe('hostile SDP: every offer or answer is negotiated by the rules or refus
       const answers = SEEDS.filter((sdp) => (sdp.match(/^m=/gm) ?? []).length === 1);
       for (let i = 0; i < 3000 * ROUNDS; i++) {
         const sdp = mutate(random.pick(answers), random);
-        const result = outcome(() => negotiateAnswer(ourOffer, parseRemote(sdp), { address: options.address, codecs: options.codecs, srtp: options.srtp! }), sdp);
+        const result = outcome(() => negotiateAnswer(ourOffer, parseRemoteSdp(sdp), { address: options.address, codecs: options.codecs, srtp: options.srtp! }), sdp);
         if (result instanceof SdpNegotiationError) {
           counts.answersRefused++;
           continue;
