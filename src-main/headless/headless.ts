@@ -48,6 +48,8 @@ const USAGE = `Usage: npm run --silent headless -- --account URI [options]
   --ptime MS             packet time to ask the far end for: 10-60, a multiple of 10 (default 20)
   --srtp POLICY          off | optional | mandatory (SDES-SRTP; default optional on tls, else off)
   --dtmf-mode MODE       rfc4733 | info | auto (default auto: RFC 4733 when negotiated, else SIP INFO)
+  --media-timeout SECONDS  hang up after this long with nothing from the far end (not on hold):
+                         0 (never) or 10-3600 (default 60)
   --auto-answer          answer incoming calls at once
   --trace                SIP trace on stderr (passwords redacted)
   --help
@@ -91,6 +93,7 @@ const OPTIONS = {
   'auto-answer': { type: 'boolean' },
   srtp: { type: 'string' },
   'dtmf-mode': { type: 'string' },
+  'media-timeout': { type: 'string' },
   trace: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -176,6 +179,7 @@ function parseCommandLine(argv: string[]) {
     dtmfMode: v['dtmf-mode'],
     codecs: v.codecs === undefined ? undefined : v.codecs.split(',').map((c) => c.trim()).filter((c) => c !== ''),
     ptime: v.ptime === undefined ? undefined : Number(v.ptime),
+    mediaTimeoutSeconds: v['media-timeout'] === undefined ? undefined : Number(v['media-timeout']),
   });
   if (!config.success)
     fail(config.error.issues.map((i) => `${i.path.join('.') || 'account'}: ${i.message}`).join('; '));

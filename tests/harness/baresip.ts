@@ -57,6 +57,11 @@ export interface TestBaresip {
   /** Its temp dir (config, accounts, baresip.log, recordings/). */
   dir: string;
   logs(): string;
+  /**
+   * Freezes the whole process (SIGSTOP: no SIP, no RTP, as a far end whose machine or network
+   * died) or thaws it (SIGCONT). stop() thaws it first.
+   */
+  freeze(frozen: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -284,9 +289,13 @@ async function startOnce(options: StartBaresipOptions, transport: SipTransportNa
       };
     },
     logs: () => redact(proc.logs()),
+    freeze(frozen) {
+      process.kill(proc.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (!proc.hasExited()) process.kill(proc.pid, 'SIGCONT');
       ctrl.close();
       await proc.stop(3000);
       removeTempDir(dir);

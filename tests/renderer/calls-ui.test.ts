@@ -96,6 +96,16 @@ describe('renderer call controls (scripted core)', () => {
     await saveScreenshot(page, 'renderer-connected-call.png');
   });
 
+  test("a call whose far end's audio stopped coming says so, until it comes again", async () => {
+    const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
+    const carol = core.calls.find((c) => c.method === 'call.answer')!.params as { callId: string };
+    core.setMediaStalled(carol.callId, true);
+    await call.getByRole('status').getByText('No audio from the other side').waitFor({ timeout: UI_TIMEOUT });
+    await saveScreenshot(page, 'renderer-call-no-audio.png');
+    core.setMediaStalled(carol.callId, false);
+    await call.getByRole('status').getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+  });
+
   test('Decline rejects an incoming call with reason "decline"', async () => {
     const ringing = core.ring('sip:204@pbx.test', 'Dave');
     const call = page.getByRole('listitem').filter({ hasText: 'Dave' });

@@ -20,6 +20,8 @@ export interface ScriptedCore {
   pressKey(callId: string, digit: string): void;
   /** Make a call arrive from `remoteUri` on the first account. */
   ring(remoteUri: string, remoteName?: string): CallSnapshot;
+  /** The far end's media of connected `callId` stops coming (true) or comes again (false). */
+  setMediaStalled(callId: string, stalled: boolean): void;
 }
 
 export function createScriptedCore(): ScriptedCore {
@@ -175,6 +177,11 @@ export function createScriptedCore(): ScriptedCore {
       const [accountId] = accounts.keys();
       if (!accountId) throw new Error('scripted core: ring() needs an account');
       return setCall({ callId: `call-${nextId++}`, accountId, direction: 'incoming', remoteUri, remoteName, state: 'incoming' });
+    },
+    setMediaStalled(callId, stalled) {
+      const call = callOrThrow(callId);
+      if (!call.media) throw new Error(`scripted core: call ${callId} has no media`);
+      setCall({ ...call, media: { ...call.media, stalled } });
     },
   };
 }

@@ -88,7 +88,20 @@ export const AccountConfig = z.object({
    * Some PBXs and gateways want 30 or 40. Absent: 20. What we send follows the far end's a=ptime.
    */
   ptime: z.number().int().min(10, 'ptime must be 10 to 60 ms').max(60, 'ptime must be 10 to 60 ms').multipleOf(10, 'ptime must be a multiple of 10 ms').optional(),
+  /**
+   * Hang up a call from which nothing has come for this many seconds though the far end should be
+   * sending (not on hold): a dead connection, as Linphone's and baresip's RTP timeouts do. 0 =
+   * never. Absent: DEFAULT_MEDIA_TIMEOUT_SECONDS. The call's snapshot says `media.stalled` after 5 s.
+   */
+  mediaTimeoutSeconds: z
+    .number()
+    .int()
+    .refine((s) => s === 0 || (s >= 10 && s <= 3600), 'mediaTimeoutSeconds must be 0 (never) or 10 to 3600')
+    .optional(),
 });
+
+/** Seconds without media after which a call is hung up when the account does not say (mediaTimeoutSeconds). */
+export const DEFAULT_MEDIA_TIMEOUT_SECONDS = 60;
 export type AccountConfigInput = z.input<typeof AccountConfig>;
 export type AccountConfig = z.output<typeof AccountConfig>;
 
@@ -160,6 +173,12 @@ export const MediaSummary = z.object({
   srtp: z.string().optional(),
   /** Estimated listening quality (E-model MOS 1..4.5) of what we receive, see CallStats.quality. */
   mos: z.number().optional(),
+  /**
+   * While media runs: true once nothing has come from the far end for 5 s though it should be
+   * sending (the call is not on hold), i.e. one-way audio or a lost connection; false again at its
+   * next packet. The account's `mediaTimeoutSeconds` may end such a call.
+   */
+  stalled: z.boolean().optional(),
 });
 export type MediaSummary = z.infer<typeof MediaSummary>;
 

@@ -203,6 +203,16 @@ const ARRIVAL_PACING_BACKOFF_MAX = 32;
 const ARRIVAL_PACING_FORGIVEN_AFTER = 250;
 /** Paced by arrivals, the watchdog looks this often for a tick the arrivals did not run... */
 const ARRIVAL_WATCHDOG_MS = 60;
+
+/**
+ * Receive stall: nothing (audio or telephone-event) has come from the far end for this long
+ * while it should be sending: our direction receives and it does not hold the call. One-way
+ * audio from the start (a NAT or firewall in the way) or a connection lost mid-call; the call's
+ * snapshot says so (`media.stalled`) and the account's media timeout may end the call. Looked at
+ * where the playout clock runs (our timer, the device's pulls), so it costs no wake-up of its own;
+ * the next packet ends it. Opus DTX still sends a frame every 400 ms, so 5 s is no pause of speech.
+ */
+export const RECEIVE_STALL_MS = 5000;
 /**
  * ...or this seldom while nothing says the far end's packets may stop: its stream never paused in
  * this call (no gap of more than ARRIVAL_WATCHDOG_MS between two of its packets, telephone-events
@@ -267,6 +277,8 @@ export interface MediaSessionOptions {
   rtcpIntervalMs?: number;
   /** Do not run the playout timer; the owner calls playoutFrame() (deterministic tests). */
   manualPlayout?: boolean;
+  /** Called when a receive stall begins (true) and when the far end's packets come again (false); see RECEIVE_STALL_MS. */
+  onReceiveStall?: (stalled: boolean) => void;
 }
 
 /** Everything about one call's media; the shape of the contract's `call.stats` result. */
@@ -389,6 +401,10 @@ export class MediaSession implements RtpPacketReceiver {
   /** When the far end's last RTP packet arrived (clock ms; none yet: +Infinity), and whether two of them were ever more than ARRIVAL_WATCHDOG_MS apart. */
   private lastArrivalAt = Number.POSITIVE_INFINITY;
   private farEndPaused = false;
+  /** Receive stall (RECEIVE_STALL_MS): since when packets are due (start, or an update that made them due again), and whether they stalled. */
+  private receiveDueSince = 0;
+  private receiveStalledValue = false;
+  private readonly onReceiveStall: ((stalled: boolean) => void) | undefined;
   /** The RTP session's clock: arrivals are stamped on it, so pulls and sends are timed on it too. */
   private readonly clock: MediaClock;
   private readonly onTimer = () => {
@@ -448,6 +464,8 @@ export class MediaSession implements RtpPacketReceiver {
     this.encoder = this.negotiated.send.codec.createEncoder(this.negotiated.send.peerFmtp);
     this.configureSourceResampler();
     this.farEndPaused = false; // a flag the per-packet code reads, written here as well (see "Teardown and V8")
+    this.receiveStalledValue = false; // the same
+    this.onReceiveStall = options.onReceiveStall;
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
     this.rtp.onPacket(this);
@@ -491,7 +509,32 @@ export class MediaSession implements RtpPacketReceiver {
       packetsSent: this.rtp.counters.packetsSent,
       packetsReceived: this.rtp.counters.packetsReceived,
       mos: Math.round(this.stats().quality.mos * 100) / 100,
+      ...(this.stateValue === 'running' ? { stalled: this.receiveStalledValue } : {}),
     };
+  }
+
+  /** Whether the far end's packets stalled (see RECEIVE_STALL_MS). */
+  get receiveStalled(): boolean {
+    return this.receiveStalledValue;
+  }
+
+  /** Packets are due from the far end: our direction receives and it does not hold the call. */
+  private get receiveDue(): boolean {
+    const peer = this.negotiated.peerDirection;
+    return this.directionReceives && peer !== 'sendonly' && peer !== 'inactive';
+  }
+
+  /** Where the playout clock runs (see RECEIVE_STALL_MS): has a receive stall begun by `now`? */
+  private watchReceiving(now: number): void {
+    if (this.receiveStalledValue || this.stateValue !== 'running') return;
+    const last = this.lastArrivalAt === Number.POSITIVE_INFINITY ? this.receiveDueSince : Math.max(this.lastArrivalAt, this.receiveDueSince);
+    if (now - last >= RECEIVE_STALL_MS && this.receiveDue) this.setReceiveStalled(true);
+  }
+
+  private setReceiveStalled(stalled: boolean): void {
+    this.receiveStalledValue = stalled;
+    if (stalled) this.logOnce('receive-stall', `Nothing received from the far end for ${RECEIVE_STALL_MS / 1000} s (first time in this call)`);
+    this.onReceiveStall?.(stalled);
   }
 
   /** Jitter-buffer statistics of the payload type being played, if anything was received. */
@@ -546,6 +589,7 @@ export class MediaSession implements RtpPacketReceiver {
     if (this.stateValue !== 'idle') return;
     this.stateValue = 'running';
     this.startTime = this.clock.now();
+    this.receiveDueSince = this.startTime;
     this.framesDone = 0;
     this.playoutStart = this.startTime;
     this.playoutFrames = 0;
@@ -561,10 +605,16 @@ export class MediaSession implements RtpPacketReceiver {
   /** Apply a new negotiation (re-INVITE): codec, remote address, direction, ptime may change. */
   update(negotiated: NegotiatedAudio): void {
     const previous = this.negotiated;
+    const wasDue = this.receiveDue;
     this.negotiated = negotiated;
     this.adoptNegotiated();
     const remoteChanged =
       previous.remoteRtp.address !== negotiated.remoteRtp.address || previous.remoteRtp.port !== negotiated.remoteRtp.port;
+    // Packets due again (resumed, or the far end moved): the stall clock starts afresh; not due: no stall.
+    if (!this.receiveDue || !wasDue || remoteChanged) {
+      this.receiveDueSince = this.clock.now();
+      if (this.receiveStalledValue) this.setReceiveStalled(false);
+    }
     if (remoteChanged) this.rtp.socket.setRemote(negotiated.remoteRtp);
     const rtcpChanged =
       previous.remoteRtcp?.address !== negotiated.remoteRtcp?.address || previous.remoteRtcp?.port !== negotiated.remoteRtcp?.port;
@@ -631,6 +681,7 @@ export class MediaSession implements RtpPacketReceiver {
    * playout delay with it.
    */
   playoutFrame(deviceTimeMs?: number): void {
+    if (this.manualPlayout) this.watchReceiving(deviceTimeMs ?? this.clock.now());
     this.writeSink(this.renderPlayout(deviceTimeMs));
   }
 
@@ -648,6 +699,7 @@ export class MediaSession implements RtpPacketReceiver {
       return;
     }
     const now = this.clock.now();
+    this.watchReceiving(now);
     let carry = this.pulledCarry;
     while (carry.length < frame.length) {
       const wanted = frame.length - carry.length;
@@ -963,6 +1015,7 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** Playout clock: every frame due by `now`, re-based after a long block (see header). */
   private playoutDue(now: number): void {
+    this.watchReceiving(now);
     const due = Math.floor((now - this.playoutStart) / PLAYOUT_MS) + 1;
     let overdue = due - this.playoutFrames;
     if (overdue > MAX_PLAYOUT_CATCH_UP) {
@@ -1023,6 +1076,7 @@ export class MediaSession implements RtpPacketReceiver {
     if (this.stateValue === 'stopped') return;
     if (receivedAt - this.lastArrivalAt > ARRIVAL_WATCHDOG_MS) this.farEndPaused = true; // see ARRIVAL_WATCHDOG_LONG_MS
     this.lastArrivalAt = receivedAt;
+    if (this.receiveStalledValue) this.setReceiveStalled(false);
     const payloadType = packet.payloadType;
     if (payloadType === this.telephoneEventPayloadType) {
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);

@@ -33,7 +33,7 @@
  * Hold (`localHold`, set by the Call before it sends a re-INVITE): our offers say sendonly, or
  * inactive when the peer holds us too; our answers narrow the mirrored direction the same way.
  * The peer holds us when its SDP says sendonly/inactive (or c=0.0.0.0) — except where that is
- * just the mirror of our own hold offer. `onChange` fires after every exchange (hold, SRTP, move).
+ * just the mirror of our own hold offer. `onChange` fires after every exchange (hold, SRTP, move) and when the far end's media stalls or flows again.
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -188,6 +188,11 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     const summary = this.media?.summary();
     if (!summary) return undefined;
     return this.keying ? { ...summary, srtp: this.keying.suite } : summary;
+  }
+
+  /** Whether the far end's media stalled (MediaSession.receiveStalled; false before media starts). */
+  get receiveStalled(): boolean {
+    return this.media?.receiveStalled ?? false;
   }
 
   /** Who holds the call, once media has started. */
@@ -460,7 +465,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     // The ports also feed the recorder, when one is running (see tapped-ports.ts for why classes).
     const source = new TappedSource(this.audio.source, this.recorderTap);
     const sink = new TappedSink(this.audio.sink, this.recorderTap);
-    this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log });
+    this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log, onReceiveStall: () => queueMicrotask(() => this.onChange?.()) });
     this.dtmf = new CallDtmf(rtp, this.media, (digit) => this.onDtmf?.(digit), this.log);
     this.media.start();
     this.resolveMediaStarted(this.media);

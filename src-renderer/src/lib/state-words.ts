@@ -47,6 +47,8 @@ export function callStatus(call: CallSnapshot): { label: string; tone: Tone } {
         case 'both':
           return { label: 'On hold (both sides)', tone: 'busy' };
         default:
+          // The far end's audio stopped coming: one-way audio, or the connection is gone.
+          if (call.media?.stalled) return { label: 'No audio from the other side', tone: 'bad' };
           return { label: 'Connected', tone: 'good' };
       }
     case 'ending':

@@ -12,11 +12,12 @@ import {
   type Core,
   type Session,
 } from 'sip.js';
-import { effectiveSrtpPolicy, type CallDirection, type CallSnapshot, type CallState, type EventPayload } from '../../../common/contract/contract';
+import { DEFAULT_MEDIA_TIMEOUT_SECONDS, effectiveSrtpPolicy, type CallDirection, type CallSnapshot, type CallState, type EventPayload } from '../../../common/contract/contract';
 import { mediaSummaryOf, remoteOfferCheckOf, switchboardSdhOf, type SwitchboardSessionDescriptionHandler } from '../../media/session-description-handler';
 import { toDtmfDigit, type DtmfDigit } from '../../media/dtmf/dtmf-digit';
 import { buildDtmfRelayBody, DTMF_RELAY_CONTENT_TYPE, parseDtmfRelayBody } from '../../media/dtmf/sip-info-dtmf';
 import { DEFAULT_DTMF_DURATION_MS } from '../../media/call-dtmf';
+import { RECEIVE_STALL_MS } from '../../media/media-session';
 import type { Account } from './account';
 import { callFailureReason } from './failure-reasons';
 
@@ -32,6 +33,8 @@ export class Call {
   private reason?: string;
   private sipCode?: number;
   private hangupRequested = false;
+  /** Ends the call when its media stalled for the account's media timeout (see followMediaStall). */
+  private mediaTimeout: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
@@ -50,7 +53,10 @@ export class Call {
         const sdh = switchboardSdhOf(handler);
         if (!sdh) return;
         this.handler = sdh;
-        sdh.onChange = () => this.onChange(this);
+        sdh.onChange = () => {
+          this.followMediaStall(sdh.receiveStalled);
+          this.onChange(this);
+        };
         sdh.onDtmf = (d) => this.onDtmf({ callId: this.id, digit: d.digit, durationMs: Math.round(d.durationMs), method: 'rfc4733' });
       },
       onInfo: (info) => this.onInfo(info),
@@ -266,8 +272,28 @@ export class Call {
     await this.session.reject({ statusCode: reason === 'busy' ? 486 : 603 });
   }
 
-  /** Hang up whatever the state: cancel, decline or BYE. */
-  async hangup(): Promise<void> {
+  /**
+   * A stall (nothing from the far end for RECEIVE_STALL_MS though it should be sending) that lasts
+   * the account's media timeout ends the call, as a dead connection; media coming again, or the
+   * call ending, cancels that.
+   */
+  private followMediaStall(stalled: boolean): void {
+    if (!stalled || this.state !== 'connected') {
+      clearTimeout(this.mediaTimeout);
+      this.mediaTimeout = undefined;
+      return;
+    }
+    const seconds = this.account.config.mediaTimeoutSeconds ?? DEFAULT_MEDIA_TIMEOUT_SECONDS;
+    if (seconds === 0 || this.mediaTimeout) return;
+    this.mediaTimeout = setTimeout(() => {
+      this.mediaTimeout = undefined;
+      void this.hangup(`Nothing heard from the other side for ${seconds} s: the connection was lost, so the call was ended`);
+    }, Math.max(0, seconds * 1000 - RECEIVE_STALL_MS));
+    this.mediaTimeout.unref();
+  }
+
+  /** Hang up whatever the state: cancel, decline or BYE (`reason`: why, when it was not the user). */
+  async hangup(reason?: string): Promise<void> {
     if (this.state === 'ended' || this.state === 'ending') return;
     this.hangupRequested = true;
     const session = this.session;
@@ -284,7 +310,7 @@ export class Call {
         }
         return;
       case SessionState.Established:
-        this.reason = 'You hung up';
+        this.reason = reason ?? 'You hung up';
         await session.bye();
         return;
       default:
@@ -337,6 +363,7 @@ export class Call {
   private setState(state: CallState): void {
     if (this.state === 'ended') return;
     this.state = state;
+    this.followMediaStall(state === 'connected' && (this.sdh?.receiveStalled ?? false));
     this.onChange(this);
   }
 }

@@ -1,0 +1,129 @@
+// Receive stall (media-session.ts, RECEIVE_STALL_MS): a call whose far end's packets stop coming,
+// or never came, says so after 5 s, but not while the far end holds the call or we do, and says
+// so no longer at the next packet. On a virtual clock, the playout clock driven by the test.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MediaSession, RECEIVE_STALL_MS } from '../../../src-main/core/media/media-session';
+import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
+import type { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
+import { pcmuCodec } from '../../../src-main/core/media/codecs/g711';
+import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+
+class FakeSocket {
+  readonly local = { address: '127.0.0.1', port: 40000 };
+  rtcp = undefined;
+  send(): boolean {
+    return true;
+  }
+  setRemote(): void {}
+  onDatagram(): void {}
+}
+
+function negotiated(over: Partial<NegotiatedAudio> = {}): NegotiatedAudio {
+  return {
+    send: { codec: pcmuCodec, payloadType: 0 },
+    receive: [{ codec: pcmuCodec, payloadType: 0 }],
+    ptime: 20,
+    remoteRtp: { address: '127.0.0.1', port: 40002 },
+    rtcpMux: true,
+    direction: 'sendrecv',
+    ...over,
+  };
+}
+
+/** A call's media on a virtual clock: `run(ms)` plays out (and sends far-end packets while `farEndSends`). */
+function call(over: Partial<NegotiatedAudio> = {}) {
+  const clock = new VirtualMediaClock(1000);
+  const rtp = new RtpSession(new FakeSocket() as unknown as RtpStreamSocket, { ssrc: 1, timestamp: 0 }, clock);
+  const events: Array<{ at: number; stalled: boolean }> = [];
+  const media = new MediaSession({
+    rtp,
+    negotiated: negotiated(over),
+    source: { sampleRate: 8000, read: (frame) => frame.fill(0), close: async () => undefined },
+    sink: { sampleRate: 8000, write: () => undefined, close: async () => undefined },
+    manualPlayout: true,
+    log: () => undefined,
+    onReceiveStall: (stalled) => events.push({ at: clock.now() - 1000, stalled }),
+  });
+  let seq = 0;
+  const state = {
+    clock,
+    media,
+    events,
+    farEndSends: false,
+    run(ms: number): void {
+      for (const end = clock.now() + ms; clock.now() < end; ) {
+        clock.advanceTo(clock.now() + 20);
+        if (state.farEndSends) {
+          const packet = Buffer.alloc(12 + 160, 0xff);
+          packet.writeUInt8(0x80, 0);
+          packet.writeUInt16BE(seq, 2);
+          packet.writeUInt32BE(seq * 160, 4);
+          packet.writeUInt32BE(0xfa, 8);
+          seq++;
+          rtp.receiveDatagram(packet, { address: '127.0.0.1', port: 40002 });
+        }
+        media.playoutFrame(clock.now());
+      }
+    },
+  };
+  media.start();
+  return state;
+}
+
+describe('receive stall: nothing from the far end though it should be sending', () => {
+  test('never a packet (one-way audio from the start): stalled once 5 s have passed, not before', () => {
+    const c = call();
+    c.run(RECEIVE_STALL_MS - 100);
+    assert.deepEqual(c.events, []);
+    assert.equal(c.media.summary().stalled, false);
+    c.run(200);
+    assert.deepEqual(c.events, [{ at: RECEIVE_STALL_MS, stalled: true }]);
+    assert.equal(c.media.summary().stalled, true);
+    c.run(10_000);
+    assert.equal(c.events.length, 1, 'said once, not at every frame');
+    c.media.stop();
+  });
+
+  test("packets for 2 s, then none: stalled 5 s after the last; the next packet ends it", () => {
+    const c = call();
+    c.farEndSends = true;
+    c.run(2000);
+    c.farEndSends = false;
+    c.run(RECEIVE_STALL_MS + 100);
+    assert.deepEqual(c.events, [{ at: 2000 + RECEIVE_STALL_MS, stalled: true }]);
+    c.farEndSends = true;
+    c.run(40);
+    assert.deepEqual(c.events.map((e) => e.stalled), [true, false]);
+    assert.equal(c.media.summary().stalled, false);
+    c.media.stop();
+  });
+
+  test('not while the far end holds the call (sendonly or inactive, it may send nothing) nor while we do', () => {
+    for (const over of [
+      { direction: 'recvonly', peerDirection: 'sendonly' },
+      { direction: 'inactive', peerDirection: 'inactive' },
+      { direction: 'sendonly', peerDirection: 'recvonly' },
+    ] as const) {
+      const c = call(over);
+      c.run(3 * RECEIVE_STALL_MS);
+      assert.deepEqual(c.events, [], JSON.stringify(over));
+      c.media.stop();
+    }
+  });
+
+  test('a stall during hold is none; after resuming, 5 s count from the resume', () => {
+    const c = call();
+    c.farEndSends = true;
+    c.run(1000);
+    c.farEndSends = false;
+    c.media.update(negotiated({ direction: 'sendonly', peerDirection: 'recvonly' })); // we hold
+    c.run(20_000);
+    assert.deepEqual(c.events, []);
+    c.media.update(negotiated()); // resumed at 21 s; the far end's packets do not come back
+    c.run(RECEIVE_STALL_MS + 100);
+    assert.deepEqual(c.events, [{ at: 21_000 + RECEIVE_STALL_MS, stalled: true }]);
+    c.media.stop();
+  });
+});
