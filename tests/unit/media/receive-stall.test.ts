@@ -7,8 +7,8 @@ import { MediaSession, RECEIVE_STALL_MS } from '../../../src-main/core/media/med
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import type { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
-import { pcmuCodec } from '../../../src-main/core/media/codecs/g711';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
 
 class FakeSocket {
   readonly local = { address: '127.0.0.1', port: 40000 };
@@ -20,17 +20,7 @@ class FakeSocket {
   onDatagram(): void {}
 }
 
-function negotiated(over: Partial<NegotiatedAudio> = {}): NegotiatedAudio {
-  return {
-    send: { codec: pcmuCodec, payloadType: 0 },
-    receive: [{ codec: pcmuCodec, payloadType: 0 }],
-    ptime: 20,
-    remoteRtp: { address: '127.0.0.1', port: 40002 },
-    rtcpMux: true,
-    direction: 'sendrecv',
-    ...over,
-  };
-}
+const negotiated = (over: Partial<NegotiatedAudio> = {}): NegotiatedAudio => pcmuNegotiation({ direction: 'sendrecv', ...over });
 
 /** A call's media on a virtual clock: `run(ms)` plays out (and sends far-end packets while `farEndSends`). */
 function call(over: Partial<NegotiatedAudio> = {}) {
@@ -62,7 +52,7 @@ function call(over: Partial<NegotiatedAudio> = {}) {
           packet.writeUInt32BE(seq * 160, 4);
           packet.writeUInt32BE(0xfa, 8);
           seq++;
-          rtp.receiveDatagram(packet, { address: '127.0.0.1', port: 40002 });
+          rtp.receiveDatagram(packet, { address: '127.0.0.1', port: 9 });
         }
         media.playoutFrame(clock.now());
       }
