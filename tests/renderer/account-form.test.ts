@@ -35,12 +35,12 @@ describe('Add account: call audio and encryption', () => {
     return adds.at(-1)!.params as Record<string, unknown>;
   }
 
-  test('left alone, the form sends no codec, packet time, encryption or DTMF setting: the core defaults apply', async () => {
+  test('left alone, the form sends no codec, packet time, encryption, DTMF or silent-call setting: the core defaults apply', async () => {
     const params = await add('301');
-    for (const key of ['codecs', 'ptime', 'srtp', 'dtmfMode']) assert.ok(!(key in params), `${key} not sent: ${JSON.stringify(params)}`);
+    for (const key of ['codecs', 'ptime', 'srtp', 'dtmfMode', 'mediaTimeoutSeconds']) assert.ok(!(key in params), `${key} not sent: ${JSON.stringify(params)}`);
   });
 
-  test('codec order and choice, packet time, encryption and DTMF reach account.add as chosen', async () => {
+  test('codec order and choice, packet time, encryption, DTMF and the silent-call timeout reach account.add as chosen', async () => {
     await form.getByText('Call audio and encryption').click();
     await form.getByRole('checkbox', { name: 'Opus' }).uncheck();
     // PCMA to the top of what is left: PCMA, G.722, PCMU.
@@ -49,11 +49,13 @@ describe('Add account: call audio and encryption', () => {
     await form.getByLabel('Packet time').selectOption({ label: '30 ms' });
     await form.getByLabel('Media encryption').selectOption('mandatory');
     await form.getByLabel('DTMF').selectOption('info');
+    await form.getByLabel('Silent calls').selectOption({ label: 'Never hang up' });
     const params = await add('302');
     assert.deepEqual(params.codecs, ['PCMA', 'G722', 'PCMU']);
     assert.equal(params.ptime, 30);
     assert.equal(params.srtp, 'mandatory');
     assert.equal(params.dtmfMode, 'info');
+    assert.equal(params.mediaTimeoutSeconds, 0);
   });
 
   test("a TLS account can pin a self-signed PBX certificate: the fingerprint reaches account.add (no such field for UDP)", async () => {
