@@ -174,7 +174,7 @@ export const MediaSummary = z.object({
   /** Estimated listening quality (E-model MOS 1..4.5) of what we receive, see CallStats.quality. */
   mos: z.number().optional(),
   /**
-   * While media runs: true once nothing has come from the far end for 5 s though it should be
+   * In a connected call: true once nothing has come from the far end for 5 s though it should be
    * sending (the call is not on hold), i.e. one-way audio or a lost connection; false again at its
    * next packet. The account's `mediaTimeoutSeconds` may end such a call.
    */

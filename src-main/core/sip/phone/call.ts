@@ -94,10 +94,21 @@ export class Call {
       state: this.state,
       reason: this.reason,
       sipCode: this.sipCode,
-      media: mediaSummaryOf(this.session.sessionDescriptionHandler),
+      media: this.mediaSummary(),
       hold: this.sdh?.hold,
       recordingPath: this.sdh?.recordingPath,
     };
+  }
+
+  /**
+   * The media summary; `stalled` only once connected: before the answer a PBX may send nothing
+   * with its 183 (its early media is its business), so no one-way audio is told then.
+   */
+  private mediaSummary(): CallSnapshot['media'] {
+    const media = mediaSummaryOf(this.session.sessionDescriptionHandler);
+    if (!media || this.state === 'connected' || media.stalled === undefined) return media;
+    const { stalled: _notYet, ...rest } = media;
+    return rest;
   }
 
   /** Send the INVITE (outgoing calls). */
