@@ -43,6 +43,8 @@ export class Call {
     private readonly onChange: (call: Call) => void,
     /** Received DTMF, as the contract event. */
     private readonly onDtmf: (event: EventPayload<'call.dtmf'>) => void = () => undefined,
+    /** What went wrong where no caller hears of it (the media timeout's hang-up). */
+    private readonly log: (line: string) => void = () => undefined,
   ) {
     this.state = session instanceof Invitation ? 'incoming' : 'dialing';
     session.stateChange.addListener((s) => this.onSessionState(s));
@@ -298,7 +300,9 @@ export class Call {
     if (seconds === 0 || this.mediaTimeout) return;
     this.mediaTimeout = setTimeout(() => {
       this.mediaTimeout = undefined;
-      void this.hangup(`Nothing heard from the other side for ${seconds} s: the connection was lost, so the call was ended`);
+      this.hangup(`Nothing heard from the other side for ${seconds} s: the connection was lost, so the call was ended`).catch((error: unknown) =>
+        this.log(`${this.id}: hanging up after the media timeout failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
     }, Math.max(0, seconds * 1000 - RECEIVE_STALL_MS));
     this.mediaTimeout.unref();
   }

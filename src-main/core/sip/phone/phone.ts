@@ -197,6 +197,7 @@ export class Phone {
         if (c.ended) setTimeout(() => this.calls.delete(c.id), ENDED_CALL_RETENTION_MS).unref();
       },
       (event) => this.options.onCallDtmf?.(event),
+      (line) => this.options.log(line),
     );
     this.calls.set(call.id, call);
     this.options.onCallChange(call.snapshot());
