@@ -81,6 +81,14 @@ describe('the far end goes silent (baresip frozen)', () => {
     let ending;
     try {
       ending = await alice.waitForCall((c) => c.callId === callId && (c.state === 'ending' || c.state === 'ended'), 30000);
+      // Our BYE is unanswered while baresip is frozen: no more of our audio goes out meanwhile
+      // (RFC 3261 15.1.1: media stops once the BYE is sent, not when it is answered; sip.js ends
+      // the session as it sends the BYE).
+      const sentAt = async () => (await alice.client.call('call.list', {})).calls.find((c) => c.callId === callId)?.media?.packetsSent;
+      const first = await sentAt();
+      await sleep(1000);
+      assert.equal(typeof first, 'number');
+      assert.equal(await sentAt(), first, 'no RTP sent while the BYE is unanswered');
     } finally {
       bob.freeze(false); // so it answers our BYE
     }
