@@ -7,8 +7,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MediaSession } from '../../../src-main/core/media/media-session';
-import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
-import type { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 import { pcmaCodec, pcmuCodec } from '../../../src-main/core/media/codecs/g711';
 import { g722Codec } from '../../../src-main/core/media/codecs/g722';
@@ -16,23 +14,11 @@ import { opusCodec } from '../../../src-main/core/media/codecs/opus';
 import type { AudioSink, AudioSource } from '../../../src-main/core/media/audio/audio-port';
 import { goertzelPower, meanSquare, sineSamples } from '../../harness/audio-analysis';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { socketlessRtpSession } from '../../harness/socketless-rtp';
 import { seededDraws, type SeededDraws } from '../../harness/seeded-random';
 import { createSrtpSession, type SrtpSession } from '../../../src-main/core/media/srtp/srtp-session';
 import { generateSdesKey } from '../../../src-main/core/media/srtp/sdes';
 import { SrtpError } from '../../../src-main/core/media/srtp/srtp-error';
-
-/** The socket side of an RtpSession, without a socket: sends are counted, datagrams injected. */
-class InjectingSocket {
-  readonly local = { address: '127.0.0.1', port: 40000 };
-  rtcp = undefined;
-  sent = 0;
-  send(): boolean {
-    this.sent++;
-    return true;
-  }
-  setRemote(): void {}
-  onDatagram(): void {}
-}
 
 class Silence implements AudioSource {
   readonly sampleRate = 8000;
@@ -144,8 +130,7 @@ describe('hostile datagrams on the media port', () => {
   for (const [seed, srtp] of [...seeds.map((seed) => [seed, false] as const), ...seeds.map((seed) => [seed + 1000, true] as const)]) {
     test(`seed ${seed}${srtp ? ', SRTP call (half of them protected with the far end\'s key)' : ''}: 6000 hostile datagrams are dropped or concealed without an exception, then a clean stream plays`, () => {
       const clock = new VirtualMediaClock();
-      const socket = new InjectingSocket();
-      const rtp = new RtpSession(socket as unknown as RtpStreamSocket, { ssrc: 99, timestamp: 0 }, clock);
+      const rtp = socketlessRtpSession(clock, { ssrc: 99, timestamp: 0 });
       // The far end's SRTP: what it protects, our session's inbound context unprotects.
       let farEnd: SrtpSession | undefined;
       if (srtp) {

@@ -4,28 +4,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MediaSession, RECEIVE_STALL_MS } from '../../../src-main/core/media/media-session';
-import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
-import type { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
+import { socketlessRtpSession } from '../../harness/socketless-rtp';
 import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
-
-class FakeSocket {
-  readonly local = { address: '127.0.0.1', port: 40000 };
-  rtcp = undefined;
-  send(): boolean {
-    return true;
-  }
-  setRemote(): void {}
-  onDatagram(): void {}
-}
 
 const negotiated = (over: Partial<NegotiatedAudio> = {}): NegotiatedAudio => pcmuNegotiation({ direction: 'sendrecv', ...over });
 
 /** A call's media on a virtual clock: `run(ms)` plays out (and sends far-end packets while `farEndSends`). */
 function call(over: Partial<NegotiatedAudio> = {}) {
   const clock = new VirtualMediaClock(1000);
-  const rtp = new RtpSession(new FakeSocket() as unknown as RtpStreamSocket, { ssrc: 1, timestamp: 0 }, clock);
+  const rtp = socketlessRtpSession(clock, { ssrc: 1, timestamp: 0 });
   const events: Array<{ at: number; stalled: boolean }> = [];
   const media = new MediaSession({
     rtp,
