@@ -42,11 +42,11 @@
  * printed that at every start, and got no tier-up tuning anyway. So the flags are chosen by the
  * running V8's version (V8Tiering), and a V8 gets only flags it was checked to know (`--v8-options`
  * of Node 20, 22, 24 and 26, and Chromium 156's V8 15.6: tests/fixtures/v8-flags). On V8 12-15
- * (measured on Node 26, V8 14.6; README, session 22; the same tier-up checked in Chromium's V8 15.6,
- * the app's generation, session 23) the other two flags are kept, and a function is compiled by Maglev after
- * CALL_MAGLEV_INVOCATIONS invocations' worth of its bytecode instead of V8's 400 (~8 s of a
- * per-packet handler): Maglev compiles in a fraction of TurboFan's time, so the first call runs
- * mostly optimized code from ~2 s in, for little compiling, and TurboFan still takes
+ * (measured on Node 26, V8 14.6; README, session 22; the same tier-up checked in Chromium's V8
+ * 15.6, the app's generation, session 23) the other two flags are kept, and a function is compiled
+ * by Maglev after CALL_MAGLEV_INVOCATIONS invocations' worth of its bytecode instead of V8's 400
+ * (~8 s of a per-packet handler): Maglev compiles in a fraction of TurboFan's time, so the first
+ * call runs mostly optimized code from ~2 s in, for little compiling, and TurboFan still takes
  * over after V8's 3000 invocations. Earlier TurboFan too (400 invocations, the analogue of the
  * 8 KiB budget) kept the compiler busy through the later calls and was not better.
  *

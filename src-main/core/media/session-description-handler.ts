@@ -33,7 +33,8 @@
  * Hold (`localHold`, set by the Call before it sends a re-INVITE): our offers say sendonly, or
  * inactive when the peer holds us too; our answers narrow the mirrored direction the same way.
  * The peer holds us when its SDP says sendonly/inactive (or c=0.0.0.0) — except where that is
- * just the mirror of our own hold offer. `onChange` fires after every exchange (hold, SRTP, move) and when the far end's media stalls or flows again.
+ * just the mirror of our own hold offer. `onChange` fires after every exchange (hold, SRTP, move)
+ * and when the far end's media stalls or flows again.
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';

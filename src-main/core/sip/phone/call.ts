@@ -56,7 +56,7 @@ export class Call {
         if (!sdh) return;
         this.handler = sdh;
         sdh.onChange = () => {
-          this.followMediaStall(sdh.receiveStalled);
+          this.followMediaStall();
           this.onChange(this);
         };
         sdh.onDtmf = (d) => this.onDtmf({ callId: this.id, digit: d.digit, durationMs: Math.round(d.durationMs), method: 'rfc4733' });
@@ -290,8 +290,8 @@ export class Call {
    * the account's media timeout ends the call, as a dead connection; media coming again, or the
    * call ending, cancels that.
    */
-  private followMediaStall(stalled: boolean): void {
-    if (!stalled || this.state !== 'connected') {
+  private followMediaStall(): void {
+    if (this.state !== 'connected' || !this.sdh?.receiveStalled) {
       clearTimeout(this.mediaTimeout);
       this.mediaTimeout = undefined;
       return;
@@ -378,7 +378,7 @@ export class Call {
   private setState(state: CallState): void {
     if (this.state === 'ended') return;
     this.state = state;
-    this.followMediaStall(state === 'connected' && (this.sdh?.receiveStalled ?? false));
+    this.followMediaStall();
     this.onChange(this);
   }
 }
