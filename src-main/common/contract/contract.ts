@@ -237,6 +237,8 @@ export const CallStats = z.object({
       discarded: z.number().int(),
       ssrcChanges: z.number().int(),
       decodeErrors: z.number().int(),
+      /** Audio played as comfort noise (RFC 3389) while the far end said it was silent, ms: not loss, not concealment. */
+      comfortNoiseMs: z.number().int(),
     })
     .optional(),
   /** ITU-T G.107 E-model estimate; `approximate` for wideband codecs (narrowband model). */

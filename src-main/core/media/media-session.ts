@@ -24,8 +24,11 @@
  * Receiving (RTP -> jitter buffer -> playout clock -> sink):
  * - Packets with a payload type of our SDP are pushed into a JitterBuffer for that payload type
  *   (the buffer handles SSRC changes, reordering, loss concealment, delay adaptation and drift);
- *   telephone-event packets go to `onTelephoneEvent`; anything else is counted and dropped.
- *   Every media packet also feeds the RTCP reception statistics (loss, interarrival jitter).
+ *   telephone-event packets go to `onTelephoneEvent`; comfort noise (RFC 3389 SID packets, when
+ *   CN/8000 was negotiated) goes into the buffer of the stream it belongs to, where it plays the
+ *   far end's silence as its background noise (jitter-buffer.ts, "Comfort noise"); anything else
+ *   is counted and dropped. Every media packet also feeds the RTCP reception statistics (loss,
+ *   interarrival jitter).
  * - The playout clock is the "device" clock: every PLAYOUT_MS (20 ms) of monotonic time, one frame
  *   is pulled from the buffer of the payload type that arrived last (exactly 20 ms of decoded audio,
  *   concealment or silence, at the codec's PCM rate), resampled to the sink's rate if they differ,
@@ -140,7 +143,8 @@ import type { AudioSink, AudioSource } from './audio/audio-port';
 import { Resampler } from './audio/resampler';
 import type { AudioCodec, AudioEncoder } from './codecs/audio-codec';
 import type { MediaClock, MediaTimer } from './media-clock';
-import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from './jitter/jitter-buffer';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats, type RtpAudioPacket } from './jitter/jitter-buffer';
+import { COMFORT_NOISE_CLOCK_RATE } from './jitter/comfort-noise';
 import { estimateCallQuality, type CallQuality } from './quality/e-model';
 import { RtcpSession, type RtcpStats } from './rtp/rtcp-session';
 import type { RtpPacketReceiver, RtpSession } from './rtp/rtp-session';
@@ -213,6 +217,14 @@ const ARRIVAL_WATCHDOG_MS = 60;
  * the next packet ends it. Opus DTX still sends a frame every 400 ms, so 5 s is no pause of speech.
  */
 export const RECEIVE_STALL_MS = 5000;
+/**
+ * ...but after a comfort-noise packet (and until its next audio) the far end has said it stopped
+ * sending for its user's silence, which may last minutes: then only its RTCP shows it is there, and
+ * a stall is nothing from it, RTP or RTCP, for this long (RFC 3550 section 6.3.5 times a member out
+ * after five report intervals; ours and most peers' is 5 s). A silent far end that sends no RTCP at
+ * all gives nothing to tell a dead line from silence: no stall is declared while it is silent.
+ */
+export const SILENT_FAR_END_STALL_MS = 25000;
 /**
  * ...or this seldom while nothing says the far end's packets may stop: its stream never paused in
  * this call (no gap of more than ARRIVAL_WATCHDOG_MS between two of its packets, telephone-events
@@ -334,6 +346,18 @@ function newCounters(): MediaSessionCounters {
   return counters;
 }
 
+/** A received packet as a jitter buffer takes it: keys in the order jitter-buffer.ts primes (double-fields.ts). */
+function bufferedPacket(packet: RtpPacket, receivedAt: number): RtpAudioPacket {
+  return {
+    seq: packet.sequenceNumber,
+    timestamp: packet.timestamp,
+    ssrc: packet.ssrc,
+    marker: packet.marker,
+    payload: packet.payload,
+    arrivalMs: receivedAt,
+  };
+}
+
 /** A received payload type's codec and jitter buffer (a class, not a literal: see header, "Per-call object literals and V8"). */
 class ReceiveChain {
   constructor(
@@ -367,6 +391,7 @@ export class MediaSession implements RtpPacketReceiver {
   private directionSends = false;
   private directionReceives = false;
   private telephoneEventPayloadType = -1;
+  private comfortNoisePayloadType = -1;
   private readonly receiveCodecs = new Map<number, AudioCodec>();
   private receivesDiscontinuous = false;
   private readonly rtp: RtpSession;
@@ -404,6 +429,10 @@ export class MediaSession implements RtpPacketReceiver {
   /** Receive stall (RECEIVE_STALL_MS): since when packets are due (start, or an update that made them due again), and whether they stalled. */
   private receiveDueSince = 0;
   private receiveStalledValue = false;
+  /** When the current receive stall was declared (clock ms). */
+  private stalledAt = 0;
+  /** The far end's latest packet was comfort noise: it is silent, not gone (see SILENT_FAR_END_STALL_MS). */
+  private farEndSilent = false;
   private readonly onReceiveStall: ((stalled: boolean) => void) | undefined;
   /** The RTP session's clock: arrivals are stamped on it, so pulls and sends are timed on it too. */
   private readonly clock: MediaClock;
@@ -465,6 +494,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.configureSourceResampler();
     this.farEndPaused = false; // a flag the per-packet code reads, written here as well (see "Teardown and V8")
     this.receiveStalledValue = false; // the same
+    this.farEndSilent = false; // the same
     this.onReceiveStall = options.onReceiveStall;
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
@@ -526,14 +556,29 @@ export class MediaSession implements RtpPacketReceiver {
 
   /** Where the playout clock runs (see RECEIVE_STALL_MS): has a receive stall begun by `now`? */
   private watchReceiving(now: number): void {
-    if (this.receiveStalledValue || this.stateValue !== 'running') return;
-    const last = this.lastArrivalAt === Number.POSITIVE_INFINITY ? this.receiveDueSince : Math.max(this.lastArrivalAt, this.receiveDueSince);
-    if (now - last >= RECEIVE_STALL_MS && this.receiveDue) this.setReceiveStalled(true);
+    if (this.stateValue !== 'running') return;
+    if (this.receiveStalledValue) {
+      // A silent far end's report after the stall began: it is there after all.
+      if (this.farEndSilent && this.rtcp.lastReceivedAt > this.stalledAt) this.setReceiveStalled(false);
+      return;
+    }
+    let last = this.lastArrivalAt === Number.POSITIVE_INFINITY ? this.receiveDueSince : Math.max(this.lastArrivalAt, this.receiveDueSince);
+    let limit = RECEIVE_STALL_MS;
+    if (this.farEndSilent) {
+      const reportedAt = this.rtcp.lastReceivedAt;
+      if (reportedAt === Number.NEGATIVE_INFINITY) return;
+      last = Math.max(last, reportedAt);
+      limit = SILENT_FAR_END_STALL_MS;
+    }
+    if (now - last >= limit && this.receiveDue) {
+      this.stalledAt = now;
+      this.setReceiveStalled(true);
+      this.logOnce('receive-stall', `Nothing received from the far end for ${limit / 1000} s (first time in this call)`);
+    }
   }
 
   private setReceiveStalled(stalled: boolean): void {
     this.receiveStalledValue = stalled;
-    if (stalled) this.logOnce('receive-stall', `Nothing received from the far end for ${RECEIVE_STALL_MS / 1000} s (first time in this call)`);
     this.onReceiveStall?.(stalled);
   }
 
@@ -751,8 +796,11 @@ export class MediaSession implements RtpPacketReceiver {
     this.directionSends = (direction === 'sendrecv' || direction === 'sendonly') && remoteRtp.port !== 0;
     this.directionReceives = direction === 'sendrecv' || direction === 'recvonly';
     this.telephoneEventPayloadType = telephoneEvent ? telephoneEvent.receivePayloadType : -1;
+    this.comfortNoisePayloadType = this.negotiated.comfortNoise ? this.negotiated.comfortNoise.receivePayloadType : -1;
+    if (this.comfortNoisePayloadType < 0) this.farEndSilent = false;
     this.receiveCodecs.clear();
     for (const { payloadType, codec } of receive) this.receiveCodecs.set(payloadType, codec);
+    // (Comfort noise does not make the stream discontinuous here: its SID hands pacing to the timer as the far end stops.)
     this.receivesDiscontinuous = receive.some((r) => r.codec.info.discontinuous === true);
   }
 
@@ -1087,6 +1135,10 @@ export class MediaSession implements RtpPacketReceiver {
       }
       return;
     }
+    if (payloadType === this.comfortNoisePayloadType) {
+      this.receiveComfortNoise(packet, receivedAt);
+      return;
+    }
     // The payload type playing now (nearly every packet): its entry, and so its codec, is at hand.
     let jitter = payloadType === this.activePayloadType ? this.activeEntry : undefined;
     const codec = jitter?.codec ?? this.receiveCodecs.get(payloadType);
@@ -1094,27 +1146,59 @@ export class MediaSession implements RtpPacketReceiver {
       this.counters.unknownPayloadType++;
       return;
     }
+    if (this.farEndSilent) this.farEndSilent = false;
     this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, codec.info.rtpClockRate);
     if (!this.receiving) return;
     if (!jitter) {
-      jitter = this.jitterBuffers.get(payloadType);
-      if (!jitter) {
-        jitter = new ReceiveChain(codec, new JitterBuffer(codec, { frameMs: this.ptime, ...this.jitterOptions }));
-        this.jitterBuffers.set(payloadType, jitter);
-      }
+      jitter = this.receiveChain(payloadType, codec);
       this.activePayloadType = payloadType;
       this.activeEntry = jitter;
     }
-    // Keys in the order jitter-buffer.ts primes (double-fields.ts).
-    jitter.buffer.push({
-      seq: packet.sequenceNumber,
-      timestamp: packet.timestamp,
-      ssrc: packet.ssrc,
-      marker: packet.marker,
-      payload: packet.payload,
-      arrivalMs: receivedAt,
-    });
+    jitter.buffer.push(bufferedPacket(packet, receivedAt));
     this.tickEarlyIfServed(jitter.buffer, jitter.codec.info.sampleRate, receivedAt);
+  }
+
+  /** The decoder chain of a received payload type, made at its first packet. */
+  private receiveChain(payloadType: number, codec: AudioCodec): ReceiveChain {
+    let chain = this.jitterBuffers.get(payloadType);
+    if (!chain) {
+      chain = new ReceiveChain(codec, new JitterBuffer(codec, { frameMs: this.ptime, ...this.jitterOptions }));
+      this.jitterBuffers.set(payloadType, chain);
+    }
+    return chain;
+  }
+
+  /**
+   * An RFC 3389 SID: the far end's user fell silent (or its noise changed). It belongs to the stream
+   * playing (same SSRC and numbering), or, before any audio, to the first stream we receive on an
+   * 8 kHz RTP clock; a stream on another clock (Opus) cannot play it: counted as an unknown payload type.
+   */
+  private receiveComfortNoise(packet: RtpPacket, receivedAt: number): void {
+    let chain = this.activeEntry;
+    if (!chain) {
+      for (const [payloadType, codec] of this.receiveCodecs) {
+        if (codec.info.rtpClockRate !== COMFORT_NOISE_CLOCK_RATE) continue;
+        chain = this.receiveChain(payloadType, codec);
+        if (this.receiving) {
+          this.activePayloadType = payloadType;
+          this.activeEntry = chain;
+        }
+        break;
+      }
+    }
+    if (!chain || !chain.buffer.acceptsComfortNoise) {
+      this.counters.unknownPayloadType++;
+      return;
+    }
+    this.farEndSilent = true;
+    this.rtcp.onRtpReceived(packet.ssrc, packet.sequenceNumber, packet.timestamp, receivedAt, COMFORT_NOISE_CLOCK_RATE);
+    if (this.pacingValue === 'arrivals') {
+      // The far end stops sending now: the timer paces until its next talkspurt (not a failure of the link).
+      this.usePacing('timer');
+      this.armTimer();
+    }
+    if (!this.receiving) return;
+    chain.buffer.pushComfortNoise(bufferedPacket(packet, receivedAt));
   }
 
   /** Decoded audio at the codec's `rate`, resampled to the sink's rate if they differ. */

@@ -1,7 +1,7 @@
 // Hostile datagrams on a call's media port. Anyone who can reach the port can send anything to it
 // before the latch (and spoof the latched source after it): random bytes, RTP and RTCP with lying
 // header fields, truncated or bit-flipped packets, payloads no decoder can make sense of, SSRC and
-// sequence jumps, telephone-events out of nowhere. The media path must drop or conceal each one and
+// sequence jumps, telephone-events and comfort noise out of nowhere. The media path must drop or conceal each one and
 // keep the call playing; an exception out of the socket's handler is an uncaught exception in the
 // process that hosts every call. Seeded, so a failure names the datagram that caused it.
 import { describe, test } from 'node:test';
@@ -37,8 +37,10 @@ class Recorder implements AudioSink {
   async close(): Promise<void> {}
 }
 
-const PAYLOAD_TYPES = [0, 8, 9, 111, 101];
+const PAYLOAD_TYPES = [0, 8, 9, 111, 101, 13];
 const EVENT_PT = 101;
+/** RFC 3389 comfort noise: SIDs of any length and content, into whichever stream plays. */
+const CN_PT = 13;
 
 function rtpHeader(fields: { pt: number; seq: number; ts: number; ssrc: number; marker?: boolean; cc?: number; x?: boolean; p?: boolean }): Uint8Array {
   const header = new Uint8Array(12);
@@ -115,6 +117,7 @@ function negotiated(): NegotiatedAudio {
       { codec: opusCodec, payloadType: 111 },
     ],
     telephoneEvent: { sendPayloadType: EVENT_PT, receivePayloadType: EVENT_PT, clockRate: 8000 },
+    comfortNoise: { receivePayloadType: CN_PT },
     ptime: 20,
     remoteRtp: { address: '127.0.0.1', port: 40002 },
     rtcpMux: true,

@@ -31,9 +31,9 @@ const local = (policy: SrtpPolicy): LocalMediaOptions => ({
 
 const body = (...lines: string[]) => lines.join('\r\n') + '\r\n';
 
-/** What PBXs and phones send (shapes from Asterisk, FreePBX, Linphone and baresip). */
+/** What PBXs and phones send (shapes from Asterisk, FreePBX, Linphone and baresip; CN as a VAD phone offers it). */
 const SEEDS = [
-  body('v=0', 'o=root 1 1 IN IP4 127.0.0.2', 's=Asterisk', 'c=IN IP4 127.0.0.2', 't=0 0', 'm=audio 10000 RTP/AVP 0 8 9 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:9 G722/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20', 'a=maxptime:150', 'a=sendrecv'),
+  body('v=0', 'o=root 1 1 IN IP4 127.0.0.2', 's=Asterisk', 'c=IN IP4 127.0.0.2', 't=0 0', 'm=audio 10000 RTP/AVP 0 8 9 101 13', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:9 G722/8000', 'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:13 CN/8000', 'a=fmtp:101 0-16', 'a=ptime:20', 'a=maxptime:150', 'a=sendrecv'),
   body('v=0', 'o=- 2 2 IN IP4 127.0.0.2', 's=-', 't=0 0', 'm=audio 10002 RTP/SAVP 8 101', 'c=IN IP4 127.0.0.2', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', `a=crypto:1 AES_CM_128_HMAC_SHA1_80 ${KEY}`, `a=crypto:2 AES_CM_128_HMAC_SHA1_32 ${KEY}|2^20|1:4`, 'a=rtcp:10003 IN IP4 127.0.0.2', 'a=sendrecv'),
   body('v=0', 'o=bob 3 3 IN IP4 127.0.0.3', 's=Talk', 'c=IN IP4 127.0.0.3', 't=0 0', 'm=audio 7078 RTP/AVP 96 0 101', 'a=rtpmap:96 opus/48000/2', 'a=fmtp:96 useinbandfec=1;maxaveragebitrate=20000;stereo=0;maxplaybackrate=16000', 'a=rtpmap:101 telephone-event/48000', 'a=rtcp-mux', 'a=rtcp:7078', 'a=ptime:40'),
   body('v=0', 'o=- 4 5 IN IP4 0.0.0.0', 's=-', 'c=IN IP4 0.0.0.0', 't=0 0', 'm=audio 10004 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendonly'),
@@ -42,7 +42,7 @@ const SEEDS = [
 
 const HOSTILE_TOKENS = ['', '0', '-1', '1.5', '65535', '65536', '4294967296', '1e400', '99999999999999999999', 'NaN', 'x', '::1', '0.0.0.0', '255.255.255.255', 'IP6', 'IP4', 'IN', 'RTP/SAVPF', 'UDP/TLS/RTP/SAVP', '*', '/', ':', ';', '=', '\t', 'a'.repeat(5000), '\u00e9\u4e2d', '\u0000'];
 const HOSTILE_LINES = [
-  'a=rtpmap:0', 'a=rtpmap:96 opus', 'a=rtpmap:96 opus/0/0', 'a=rtpmap:200 PCMU/8000', 'a=rtpmap:9 G722/16000', 'a=rtpmap:101 telephone-event/0', 'a=rtpmap:0 PCMA/8000',
+  'a=rtpmap:0', 'a=rtpmap:96 opus', 'a=rtpmap:96 opus/0/0', 'a=rtpmap:200 PCMU/8000', 'a=rtpmap:9 G722/16000', 'a=rtpmap:101 telephone-event/0', 'a=rtpmap:0 PCMA/8000', 'a=rtpmap:13 CN/16000', 'a=rtpmap:13 CN/8000/2', 'a=rtpmap:96 CN/8000',
   'a=fmtp:101 0-99999', 'a=fmtp:96 ;;;=;', 'a=fmtp:96 maxplaybackrate=-5;useinbandfec=2', 'a=fmtp:', 'a=ptime:0', 'a=ptime:-20', 'a=ptime:100000', 'a=ptime:abc', 'a=maxptime:1',
   'a=rtcp:', 'a=rtcp:70000', 'a=rtcp:5 IN IP6 ::1', 'a=rtcp:5 IN IP4', 'a=rtcp-mux', 'a=crypto:', 'a=crypto:1 AES_CM_128_HMAC_SHA1_80', 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:', 'a=crypto:x AES_CM_128_HMAC_SHA1_80 inline:AAAA|2^999|1:99',
   `a=crypto:1 F8_128_HMAC_SHA1_80 ${KEY}`, 'a=sendonly', 'a=inactive', 'a=recvonly', 'c=IN IP6 ::1', 'c=IN IP4 127.0.0.9/127', 'c=IN IP4 pbx.test', 'c=', 'm=audio 0 RTP/AVP 0', 'm=audio 5000 RTP/AVP', 'm=audio 5000/2 RTP/AVP 0', 'm=image 5000 udptl t38', 'b=AS:-1', 'v=1', 'x=unknown', 'a=',

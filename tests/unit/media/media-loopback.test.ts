@@ -131,7 +131,7 @@ describe('media loopback through the SessionDescriptionHandler', () => {
 
       // B prefers PCMA and A offered it: both send PCMA, with A's payload type numbers.
       const answerSdp = parseSdp(answer.body);
-      assert.deepEqual(answerSdp.media[0]!.formats, ['8', '101']);
+      assert.deepEqual(answerSdp.media[0]!.formats, ['8', '101', '13']);
       const offerSdp = parseSdp(offer.body);
       await Promise.all([a.mediaStarted, b.mediaStarted]);
       await Promise.all([a.mediaSession!.firstPacketReceived, b.mediaSession!.firstPacketReceived]);
@@ -245,14 +245,14 @@ describe('media loopback through the SessionDescriptionHandler', () => {
     const uas = handler(env(['G722', 'PCMU', 'PCMA']), 'pref-uas');
     try {
       const offer = await uac.getDescription();
-      assert.match(offer.body, /^m=audio \d+ RTP\/AVP 8 96 9 101 97\r?$/m, 'offer lists PCMA, opus, G722 in that order');
+      assert.match(offer.body, /^m=audio \d+ RTP\/AVP 8 96 9 101 97 13\r?$/m, 'offer lists PCMA, opus, G722 in that order (then events and comfort noise)');
       assert.match(offer.body, /^a=rtpmap:96 opus\/48000\/2\r?$/m);
       assert.match(offer.body, /^a=fmtp:96 minptime=10;useinbandfec=1\r?$/m);
       assert.match(offer.body, /^a=rtpmap:9 G722\/8000\r?$/m);
       assert.match(offer.body, /^a=ptime:20\r?$/m);
       await uas.setDescription(offer.body);
       const answer = await uas.getDescription();
-      assert.match(answer.body, /^m=audio \d+ RTP\/AVP 9 101\r?$/m, 'G.722 is the answerer\'s first preference the offer has');
+      assert.match(answer.body, /^m=audio \d+ RTP\/AVP 9 101 13\r?$/m, 'G.722 is the answerer\'s first preference the offer has (comfort noise with it: 8 kHz RTP clock)');
       await uac.setDescription(answer.body);
       assert.equal(mediaSummaryOf(uac)!.codec, 'G722');
       assert.deepEqual(rates, [16000, 16000], 'both sides open their audio at G.722\'s 16 kHz');

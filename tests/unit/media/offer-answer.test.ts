@@ -20,7 +20,7 @@ function offer(mLine: string, attributes: string[] = [], extra = ''): string {
 }
 
 describe('createOffer', () => {
-  test('offers PCMU, PCMA and telephone-event/8000 on pt 101 with events 0-16 and ptime 20', () => {
+  test('offers PCMU, PCMA, telephone-event/8000 on pt 101 with events 0-16, CN/8000 on 13 and ptime 20', () => {
     const text = serializeSdp(createOffer(local({ codecs: registry.preferred(['PCMU', 'PCMA']) })));
     assert.equal(
       text,
@@ -30,10 +30,11 @@ describe('createOffer', () => {
         's=Switchboard',
         'c=IN IP4 127.0.0.1',
         't=0 0',
-        'm=audio 40000 RTP/AVP 0 8 101',
+        'm=audio 40000 RTP/AVP 0 8 101 13',
         'a=rtpmap:0 PCMU/8000',
         'a=rtpmap:8 PCMA/8000',
         'a=rtpmap:101 telephone-event/8000',
+        'a=rtpmap:13 CN/8000',
         'a=fmtp:101 0-16',
         'a=ptime:20',
         'a=sendrecv',
@@ -44,7 +45,57 @@ describe('createOffer', () => {
 
   test('follows the codec preference order', () => {
     const sdp = createOffer(local({ codecs: registry.preferred(['PCMA', 'PCMU']) }));
-    assert.deepEqual(sdp.media[0]!.formats, ['8', '0', '101']);
+    assert.deepEqual(sdp.media[0]!.formats, ['8', '0', '101', '13']);
+  });
+
+  test('comfort noise (CN/8000) only with a codec on an 8 kHz RTP clock, and not when switched off', () => {
+    const opusOnly = createOffer(local({ codecs: registry.preferred(['opus']) }));
+    assert.ok(!opusOnly.media[0]!.formats.includes('13'), 'Opus has DTX of its own, and a 48 kHz clock');
+    const g722 = createOffer(local({ codecs: registry.preferred(['G722']) }));
+    assert.ok(g722.media[0]!.rtpmaps.some((r) => r.payloadType === 13 && r.encodingName === 'CN' && r.clockRate === 8000), 'G.722 (8000 in SDP)');
+    const off = createOffer(local({ codecs: registry.preferred(['PCMU']), comfortNoise: false }));
+    assert.deepEqual(off.media[0]!.formats, ['0', '101']);
+  });
+});
+
+describe('comfort noise (RFC 3389) in offer/answer', () => {
+  test('answered when offered with an 8 kHz-clock codec chosen; the payload type mirrored', () => {
+    const { answer, negotiated } = answerOffer(
+      parseSdp(offer('m=audio 5004 RTP/AVP 0 13 101', ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:13 CN/8000', 'a=rtpmap:101 telephone-event/8000'])),
+      local(),
+    );
+    assert.deepEqual(answer.media[0]!.formats, ['0', '101', '13']);
+    assert.deepEqual(negotiated.comfortNoise, { receivePayloadType: 13 });
+  });
+
+  test('a dynamic CN/8000 number is mirrored; CN/16000 or CN/48000 is not answered', () => {
+    const dynamic = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 9 118', ['a=rtpmap:9 G722/8000', 'a=rtpmap:118 CN/8000'])), local());
+    assert.deepEqual(dynamic.answer.media[0]!.formats, ['9', '118']);
+    assert.deepEqual(dynamic.negotiated.comfortNoise, { receivePayloadType: 118 });
+    const wide = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 0 105', ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:105 CN/16000'])), local());
+    assert.deepEqual(wide.answer.media[0]!.formats, ['0']);
+    assert.equal(wide.negotiated.comfortNoise, undefined);
+  });
+
+  test('not answered with Opus chosen (its clock is 48 kHz), nor when switched off', () => {
+    const opus = answerOffer(
+      parseSdp(offer('m=audio 5004 RTP/AVP 111 0 13', ['a=rtpmap:111 opus/48000/2', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:13 CN/8000'])),
+      local({ codecs: registry.preferred(['opus', 'PCMU']) }),
+    );
+    assert.equal(opus.negotiated.send.codec.info.encodingName, 'opus');
+    assert.ok(!opus.answer.media[0]!.formats.includes('13'));
+    assert.equal(opus.negotiated.comfortNoise, undefined);
+    const off = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 0 13', ['a=rtpmap:0 PCMU/8000'])), local({ comfortNoise: false }));
+    assert.deepEqual(off.answer.media[0]!.formats, ['0']);
+    assert.equal(off.negotiated.comfortNoise, undefined);
+  });
+
+  test('offerer side: CN in the answer is received on our payload type; not unless we offered it', () => {
+    const ours = createOffer(local({ codecs: registry.preferred(['PCMU']) }));
+    const answered = parseSdp(offer('m=audio 5004 RTP/AVP 0 13', ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:13 CN/8000']));
+    assert.deepEqual(negotiateAnswer(ours, answered, { address: '127.0.0.1', codecs: registry.preferred(['PCMU']) }).comfortNoise, { receivePayloadType: 13 });
+    const without = createOffer(local({ codecs: registry.preferred(['PCMU']), comfortNoise: false }));
+    assert.equal(negotiateAnswer(without, answered, { address: '127.0.0.1', codecs: registry.preferred(['PCMU']) }).comfortNoise, undefined);
   });
 });
 

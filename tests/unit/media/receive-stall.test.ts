@@ -1,9 +1,11 @@
 // Receive stall (media-session.ts, RECEIVE_STALL_MS): a call whose far end's packets stop coming,
 // or never came, says so after 5 s, but not while the far end holds the call or we do, and says
-// so no longer at the next packet. On a virtual clock, the playout clock driven by the test.
+// so no longer at the next packet. A far end that said it fell silent (RFC 3389 comfort noise) is
+// judged by its RTCP instead, over SILENT_FAR_END_STALL_MS. On a virtual clock, the playout clock
+// driven by the test.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MediaSession, RECEIVE_STALL_MS } from '../../../src-main/core/media/media-session';
+import { MediaSession, RECEIVE_STALL_MS, SILENT_FAR_END_STALL_MS } from '../../../src-main/core/media/media-session';
 import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-answer';
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
 import { socketlessRtpSession } from '../../harness/socketless-rtp';
@@ -35,8 +37,9 @@ function call(over: Partial<NegotiatedAudio> = {}) {
       for (const end = clock.now() + ms; clock.now() < end; ) {
         clock.advanceTo(clock.now() + 20);
         if (state.farEndSends) {
-          const packet = Buffer.alloc(12 + 160, 0xff);
+          const packet = Buffer.alloc(12 + 160, 0xff); // u-law silence
           packet.writeUInt8(0x80, 0);
+          packet.writeUInt8(0, 1); // PCMU
           packet.writeUInt16BE(seq, 2);
           packet.writeUInt32BE(seq * 160, 4);
           packet.writeUInt32BE(0xfa, 8);
@@ -45,6 +48,23 @@ function call(over: Partial<NegotiatedAudio> = {}) {
         }
         media.playoutFrame(clock.now());
       }
+    },
+    /** One RFC 3389 SID (payload type 13, -40 dBov) in the far end's numbering. */
+    sendSid(): void {
+      const packet = Buffer.alloc(12 + 1);
+      packet.writeUInt8(0x80, 0);
+      packet.writeUInt8(13, 1);
+      packet.writeUInt16BE(seq, 2);
+      packet.writeUInt32BE(seq * 160, 4);
+      packet.writeUInt32BE(0xfa, 8);
+      packet.writeUInt8(40, 12);
+      seq++;
+      rtp.receiveDatagram(packet, { address: '127.0.0.1', port: 9 });
+    },
+    /** One RTCP receiver report (no report blocks) from the far end, on the muxed port. */
+    sendReport(): void {
+      const report = Buffer.from([0x80, 201, 0, 1, 0, 0, 0, 0xfa]);
+      rtp.receiveDatagram(report, { address: '127.0.0.1', port: 9 });
     },
   };
   media.start();
@@ -103,6 +123,63 @@ describe('receive stall: nothing from the far end though it should be sending', 
     c.media.update(negotiated()); // resumed at 21 s; the far end's packets do not come back
     c.run(RECEIVE_STALL_MS + 100);
     assert.deepEqual(c.events, [{ at: 21_000 + RECEIVE_STALL_MS, stalled: true }]);
+    c.media.stop();
+  });
+});
+
+describe('receive stall: a far end silent by comfort noise (RFC 3389)', () => {
+  const withCn = { comfortNoise: { receivePayloadType: 13 } };
+  /** A call whose far end talked for 1 s and then sent a SID (comfort noise negotiated or not). */
+  const talkedThenSid = (over: Partial<NegotiatedAudio>) => {
+    const c = call(over);
+    c.farEndSends = true;
+    c.run(1000);
+    c.farEndSends = false;
+    c.sendSid();
+    return c;
+  };
+
+  test('after its SID, 5 s of nothing is silence, not a stall, while its RTCP keeps coming', () => {
+    const c = talkedThenSid(withCn);
+    for (let i = 0; i < 12; i++) {
+      c.run(5000);
+      c.sendReport();
+    }
+    assert.deepEqual(c.events, [], 'a minute of silence with reports every 5 s');
+    assert.equal(c.media.summary().stalled, false);
+    assert.equal(c.media.stats().packetsLost, 0, 'the SID took its sequence number: no loss reported');
+    c.media.stop();
+  });
+
+  test('its reports stop too: stalled 25 s after the last one; a report after that ends it', () => {
+    const c = talkedThenSid(withCn);
+    c.run(3000);
+    c.sendReport(); // at 4 s
+    c.run(SILENT_FAR_END_STALL_MS + 1000);
+    assert.deepEqual(c.events, [{ at: 4000 + SILENT_FAR_END_STALL_MS, stalled: true }]);
+    c.sendReport();
+    c.run(40);
+    assert.deepEqual(c.events.map((e) => e.stalled), [true, false]);
+    c.media.stop();
+  });
+
+  test('a silent far end that never sent RTCP: nothing tells a dead line from silence, no stall', () => {
+    const c = talkedThenSid(withCn);
+    c.run(120_000);
+    assert.equal(c.events.length, 0);
+    c.farEndSends = true; // talks again; then goes quiet WITHOUT a SID: a stall after 5 s as always
+    c.run(1000);
+    c.farEndSends = false;
+    c.run(RECEIVE_STALL_MS + 100);
+    assert.deepEqual(c.events.map((e) => e.stalled), [true]);
+    c.media.stop();
+  });
+
+  test('control: comfort noise not negotiated, the same SID is an unknown payload type and 5 s of nothing a stall', () => {
+    const c = talkedThenSid({});
+    c.run(RECEIVE_STALL_MS + 100);
+    assert.equal(c.media.counters.unknownPayloadType, 1);
+    assert.equal(c.events.length, 1);
     c.media.stop();
   });
 });

@@ -19,9 +19,10 @@ export interface AudioCodecInfo {
   readonly fmtp?: string;
   /**
    * A far end sending this codec may stop sending during silence without SIP saying so (Opus DTX,
-   * RFC 7587 section 3.1.3). Codecs whose stream is continuous (G.711 and G.722 without comfort
-   * noise, which we do not negotiate) leave it unset: their packets stop only when something
-   * went wrong or the call changes (media-session.ts, "Pacing", sizes its watchdog on this).
+   * RFC 7587 section 3.1.3). Codecs whose stream is continuous (G.711 and G.722) leave it unset:
+   * their packets stop only when something went wrong, the call changes, or the far end said so
+   * with a comfort-noise packet (RFC 3389, which the media session sees arrive; media-session.ts,
+   * "Pacing", sizes its watchdog on this).
    */
   readonly discontinuous?: boolean;
 }

@@ -40,6 +40,15 @@
  * - Clock drift: a far end running fast/slow by some ppm makes the current delay creep up/down; the
  *   same time-scaling removes/inserts a pitch period now and then (at 500 ppm: ~0.5 ms per second).
  *
+ * Comfort noise (RFC 3389, only for a stream on an 8 kHz RTP clock: CN/8000): a far end with voice
+ * activity detection sends a SID packet (pushComfortNoise) instead of audio when its user falls
+ * silent, in the same sequence and timestamp space, and nothing more (or a new SID now and then)
+ * until the next talkspurt. Played at its place in the timeline, a SID starts a silence period:
+ * comfort noise at the SID's level and spectrum (comfort-noise.ts) with the timeline advancing, for
+ * every frame until the next audio packet, also while buffering to re-anchor at that talkspurt. A
+ * silence period is neither loss, nor concealment, nor underrun (the far end said it stopped
+ * sending); `comfortNoiseMs` counts it.
+ *
  * Loss: a missing frame whose successor is already queued is rebuilt from that packet's redundancy
  * when the decoder can (decoder.recover: Opus in-band FEC; counted in `fecRecovered`), else
  * concealed. For such a decoder on a lossy stream (>= 1 % of recent frames lost), the target slack
@@ -52,6 +61,7 @@
  * Ownership: owns its decoder (created from the codec, closed by close()). Node main thread only.
  */
 import type { AudioCodec, AudioDecoder } from '../codecs/audio-codec';
+import { ComfortNoiseGenerator, COMFORT_NOISE_CLOCK_RATE } from './comfort-noise';
 import { DelayEstimator } from './delay-estimator';
 import { GenericPlc } from './generic-plc';
 import { RtpUnwrapper } from './rtp-unwrapper';
@@ -127,6 +137,8 @@ export interface JitterBufferStats {
   discarded: number;
   ssrcChanges: number;
   decodeErrors: number;
+  /** Audio played as comfort noise from the far end's SID packets while it was silent (see header), ms. */
+  comfortNoiseMs: number;
 }
 
 interface QueuedPacket {
@@ -134,6 +146,8 @@ interface QueuedPacket {
   extTs: number;
   marker: boolean;
   payload: Uint8Array;
+  /** An RFC 3389 SID (pushComfortNoise), not audio of the codec. */
+  comfortNoise: boolean;
 }
 
 /**
@@ -216,6 +230,10 @@ export class JitterBuffer {
   private underrunCounted = false;
   /** Everything before this timestamp has been played or skipped; older packets are late. */
   private playedFloorTs = -Infinity;
+  /** A SID was played and no audio since: gaps are the far end's silence (see header, "Comfort noise"). */
+  private silencePeriod = false;
+  /** Made at the stream's first SID (most streams never send one). */
+  private comfortNoise: ComfortNoiseGenerator | undefined;
 
   /** Decoded PCM waiting for pull(). */
   private pending: Int16Array[] = [];
@@ -237,6 +255,7 @@ export class JitterBuffer {
     acceleratedSamples: 0,
     expandedSamples: 0,
     concealedSamples: 0,
+    comfortNoiseSamples: 0,
     outputSamples: 0,
   };
 
@@ -266,9 +285,25 @@ export class JitterBuffer {
     this.plc = new GenericPlc(this.sampleRate);
     this.decoder = codec.createDecoder();
     this.recentLoss = 0;
+    this.silencePeriod = false; // a flag the per-frame code reads, written here as well (media-session.ts, "Teardown and V8")
   }
 
-  push(packet: RtpAudioPacket): void {
+  /** Whether comfort noise (RFC 3389 CN/8000) can play in this stream: its RTP clock is CN's. */
+  get acceptsComfortNoise(): boolean {
+    return this.clockRate === COMFORT_NOISE_CLOCK_RATE;
+  }
+
+  /**
+   * An RFC 3389 SID packet of this stream (same SSRC, sequence and timestamp space as its audio),
+   * for a buffer that acceptsComfortNoise; played in its place in the timeline (see header).
+   */
+  pushComfortNoise(packet: RtpAudioPacket): void {
+    if (!this.acceptsComfortNoise) throw new RangeError(`comfort noise (CN/8000) cannot play in a stream with an RTP clock of ${this.clockRate} Hz`);
+    this.push(packet, true);
+  }
+
+  /** An audio packet of the codec (`comfortNoise`: a SID, see pushComfortNoise). */
+  push(packet: RtpAudioPacket, comfortNoise = false): void {
     if (!Number.isFinite(packet.arrivalMs)) throw new RangeError(`arrivalMs must be finite, got ${packet.arrivalMs}`);
     if (!Number.isInteger(packet.ssrc) || packet.ssrc < 0 || packet.ssrc > 0xffffffff) {
       throw new RangeError(`SSRC out of range: ${packet.ssrc}`);
@@ -295,7 +330,7 @@ export class JitterBuffer {
       this.counters.late++;
       return;
     }
-    this.insert({ extSeq, extTs, marker: packet.marker, payload: packet.payload });
+    this.insert({ extSeq, extTs, marker: packet.marker, payload: packet.payload, comfortNoise });
     this.latestEndTs = Math.max(this.latestEndTs, extTs + this.frameTs);
     if (this.state === 'idle') this.state = 'buffering';
 
@@ -429,6 +464,7 @@ export class JitterBuffer {
       discarded: c.discarded,
       ssrcChanges: c.ssrcChanges,
       decodeErrors: c.decodeErrors,
+      comfortNoiseMs: Math.round((c.comfortNoiseSamples * 1000) / this.sampleRate),
     };
   }
 
@@ -549,6 +585,10 @@ export class JitterBuffer {
     }
     const head = this.queue[0];
     if (!head) {
+      if (this.silencePeriod) {
+        this.playComfortNoise(this.frameTs);
+        return;
+      }
       // Nothing buffered: stall or DTX. Conceal but hold the timeline.
       if (!this.underrun) {
         this.counters.underruns++;
@@ -566,6 +606,11 @@ export class JitterBuffer {
         this.playedFloorTs = this.nextTs;
         this.state = 'buffering';
         this.produceFrame();
+        return;
+      }
+      if (this.silencePeriod) {
+        // The far end's silence up to its next packet (a talkspurt without a marker bit).
+        this.playComfortNoise(Math.min(gapTs, this.frameTs));
         return;
       }
       if (this.heldTs >= this.frameTs) {
@@ -592,10 +637,15 @@ export class JitterBuffer {
     }
     this.queue.shift();
     this.remember(head.extSeq);
-    this.recentLoss -= LOSS_SMOOTHING * this.recentLoss; // a frame played: one more toward no loss
     this.underrun = false;
     this.underrunCounted = false;
     this.heldTs = 0;
+    if (head.comfortNoise) {
+      this.startSilencePeriod(head);
+      return;
+    }
+    this.silencePeriod = false;
+    this.recentLoss -= LOSS_SMOOTHING * this.recentLoss; // a frame played: one more toward no loss
     if (this.delayMs !== undefined && this.delayMs > this.maxDelayMs && this.queue.length > 0) {
       // Far too much audio queued (e.g. a burst after a stall): drop this frame unplayed.
       this.counters.discarded++;
@@ -697,6 +747,29 @@ export class JitterBuffer {
     }
   }
 
+  /** A SID at its place in the timeline: the far end is silent from here; its noise plays. */
+  private startSilencePeriod(sid: QueuedPacket): void {
+    this.comfortNoise ??= new ComfortNoiseGenerator(this.sampleRate);
+    try {
+      this.comfortNoise.update(sid.payload);
+    } catch (error) {
+      // The noise goes on as before (silence if this was the first SID).
+      this.counters.decodeErrors++;
+      this.onDecodeError(new Error(`comfort noise of seq ${sid.extSeq & 0xffff} unusable: ${(error as Error).message}`, { cause: error }));
+    }
+    this.silencePeriod = true;
+    this.playComfortNoise(this.frameTs);
+  }
+
+  /** `ts` timestamp units of the far end's silence, as comfort noise; the timeline advances (see header). */
+  private playComfortNoise(ts: number): void {
+    const samples = Math.round(ts * this.ratio);
+    const noise = this.comfortNoise!.generate(samples);
+    this.counters.comfortNoiseSamples += samples;
+    this.nextTs += ts;
+    this.emit(this.decoder.conceal ? noise : this.plc.observe(noise));
+  }
+
   private conceal(samples: number): Int16Array {
     this.counters.concealed++;
     this.counters.concealedSamples += samples;
@@ -712,6 +785,13 @@ export class JitterBuffer {
   }
 
   private emitSilence(): void {
+    if (this.silencePeriod) {
+      // Re-anchoring at the talkspurt that ends a silence period: its noise goes on until then.
+      const noise = this.comfortNoise!.generate(this.frameSamples);
+      this.counters.comfortNoiseSamples += noise.length;
+      this.emit(this.decoder.conceal ? noise : this.plc.observe(noise));
+      return;
+    }
     const silence = frameSamples(this.frameSamples);
     this.emit(this.decoder.conceal ? silence : this.plc.observe(silence));
   }
@@ -748,6 +828,7 @@ export class JitterBuffer {
     this.playedFloorTs = -Infinity;
     this.delayMs = undefined;
     this.playoutDelayMs = undefined;
+    this.silencePeriod = false;
     this.state = 'buffering';
     this.decoder.close();
     this.decoder = this.codec.createDecoder();

@@ -90,6 +90,7 @@ export class RtcpSession {
   private remote: RemoteReceptionReport | undefined;
   private sendClockRate = 8000;
   private byeReceived = false;
+  private lastCompoundAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RtcpSessionOptions) {
     this.rtp = options.rtp;
@@ -99,6 +100,11 @@ export class RtcpSession {
     this.log = options.log;
     this.onRemoteReport = options.onRemoteReport;
     this.rtp.onRtcp((data, receivedAt) => this.onCompound(data, receivedAt));
+  }
+
+  /** When the far end's last valid RTCP compound arrived (the RTP session's clock; none yet: -Infinity). */
+  get lastReceivedAt(): number {
+    return this.lastCompoundAt;
   }
 
   start(): void {
@@ -198,6 +204,7 @@ export class RtcpSession {
       return;
     }
     this.counts.received++;
+    this.lastCompoundAt = receivedAt;
     const arrivalUnixMs = Date.now() - (this.rtp.clock.now() - receivedAt);
     for (const packet of packets) {
       if (packet.type === 'sr') {

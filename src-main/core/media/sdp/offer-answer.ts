@@ -3,8 +3,11 @@
  * (RFC 4568; the per-account policy and its decision tables live in ../srtp/srtp-policy.ts).
  *
  * Offer: one m=audio line with our codecs in preference order, telephone-event (RFC 4733)
- * events 0-16 at the clock rate of each codec that has one, a=ptime:20 and our direction; with
- * an SRTP policy other than 'off' the profile and a=crypto lines of `srtp.offer`.
+ * events 0-16 at the clock rate of each codec that has one, comfort noise (RFC 3389, static
+ * payload type 13, CN/8000) when a codec runs on an 8 kHz RTP clock (G.711, G.722), a=ptime:20
+ * and our direction; with an SRTP policy other than 'off' the profile and a=crypto lines of
+ * `srtp.offer`. Comfort noise is only received: we never stop sending for silence (no VAD), but a
+ * far end that does then sends its background noise's level instead of going quiet or dead.
  *
  * Answer rules (MUST):
  * - The answer has exactly as many m= lines as the offer, in the same order; streams we do not
@@ -12,6 +15,7 @@
  * - For the audio stream we take, the codec is the first codec in OUR preference that the offer
  *   contains; the answer never lists a format the offer did not contain.
  * - Payload type numbers are mirrored from the offer (incl. dynamic telephone-event numbers).
+ * - CN/8000 is answered when offered and the chosen codec's RTP clock is 8 kHz.
  * - Direction is the RFC 3264 section 6.1 mirror of the offer's, narrowed by our own wish.
  * - The answer keeps the offered transport profile; SRTP acceptance/rejection follows
  *   decideIncomingOffer (srtp-policy.ts). When a re-offer carries the same peer key as before,
@@ -56,6 +60,9 @@ export class SdpNegotiationError extends Error {
 }
 
 export const TELEPHONE_EVENT = 'telephone-event';
+const COMFORT_NOISE = 'cn';
+const COMFORT_NOISE_PT = 13;
+const COMFORT_NOISE_CLOCK_RATE = 8000;
 const DEFAULT_TELEPHONE_EVENT_PT = 101;
 const TELEPHONE_EVENT_FMTP = '0-16';
 const DEFAULT_PTIME = 20;
@@ -69,6 +76,8 @@ export interface LocalMediaOptions {
   codecs: readonly AudioCodec[];
   /** Offer/accept RFC 4733 telephone-event (default true). */
   telephoneEvent?: boolean;
+  /** Offer/accept RFC 3389 comfort noise, CN/8000, to receive (default true). */
+  comfortNoise?: boolean;
   /** Packetization we ask for (default 20 ms). */
   ptime?: number;
   /** What we want to do (default sendrecv); hold will use sendonly. */
@@ -111,6 +120,8 @@ export interface NegotiatedAudio {
   /** Codecs we accept, by the payload type numbers of our SDP. */
   receive: NegotiatedCodec[];
   telephoneEvent?: TelephoneEventParams;
+  /** RFC 3389 comfort noise (CN/8000) the far end may send in silences, by the payload type of our SDP. */
+  comfortNoise?: { receivePayloadType: number };
   /** Milliseconds of audio per packet we send. */
   ptime: number;
   /** Where to send RTP (from the peer's SDP); symmetric RTP may later latch elsewhere. */
@@ -189,6 +200,10 @@ function describeFormats(media: SdpMedia): string {
 }
 
 
+function isComfortNoise(format: PayloadFormat): boolean {
+  return format.encodingName.toLowerCase() === COMFORT_NOISE && format.clockRate === COMFORT_NOISE_CLOCK_RATE && format.channels === 1;
+}
+
 function isUnspecified(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
@@ -261,6 +276,7 @@ export function createOffer(local: LocalMediaOptions): SessionDescription {
   const media = emptyAudioMedia(local.port, []);
   const used = new Set<number>();
   for (const codec of local.codecs) if (codec.info.staticPayloadType !== undefined) used.add(codec.info.staticPayloadType);
+  const offerComfortNoise = (local.comfortNoise ?? true) && local.codecs.some((c) => c.info.rtpClockRate === COMFORT_NOISE_CLOCK_RATE);
   let nextDynamic = 96;
   const dynamicPt = (preferred?: number): number => {
     if (preferred !== undefined && !used.has(preferred)) {
@@ -288,6 +304,10 @@ export function createOffer(local: LocalMediaOptions): SessionDescription {
       media.fmtps.push({ payloadType: pt, parameters: TELEPHONE_EVENT_FMTP });
     }
   }
+  if (offerComfortNoise) {
+    media.formats.push(String(COMFORT_NOISE_PT));
+    media.rtpmaps.push({ payloadType: COMFORT_NOISE_PT, encodingName: 'CN', clockRate: COMFORT_NOISE_CLOCK_RATE });
+  }
   media.ptime = local.ptime ?? DEFAULT_PTIME;
   if (local.rtcpMux) media.rtcpMux = true;
   media.direction = local.direction ?? 'sendrecv';
@@ -306,6 +326,7 @@ interface AudioChoice {
   srtp?: { cryptoLine: string; keying: SdesKeying };
   chosen: PayloadFormat & { payloadType: number; codec: AudioCodec };
   telephoneEvent?: PayloadFormat & { payloadType: number };
+  comfortNoise?: PayloadFormat & { payloadType: number };
 }
 
 function chooseFromOffer(media: SdpMedia, codecs: readonly AudioCodec[]): Omit<AudioChoice, 'index'> | undefined {
@@ -316,7 +337,12 @@ function chooseFromOffer(media: SdpMedia, codecs: readonly AudioCodec[]): Omit<A
       const telephoneEvent = offered.find(
         (f) => f.encodingName.toLowerCase() === TELEPHONE_EVENT && f.clockRate === codec.info.rtpClockRate,
       );
-      return telephoneEvent ? { chosen: { ...format, codec }, telephoneEvent } : { chosen: { ...format, codec } };
+      const comfortNoise = codec.info.rtpClockRate === COMFORT_NOISE_CLOCK_RATE ? offered.find(isComfortNoise) : undefined;
+      return {
+        chosen: { ...format, codec },
+        ...(telephoneEvent ? { telephoneEvent } : {}),
+        ...(comfortNoise ? { comfortNoise } : {}),
+      };
     }
   }
   return undefined;
@@ -371,7 +397,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
       return;
     }
     const secure = choice!.srtp;
-    const { chosen, telephoneEvent } = choice!;
+    const { chosen, telephoneEvent, comfortNoise } = choice!;
     const m = emptyAudioMedia(local.port, [String(chosen.payloadType)]);
     const rtpmap = { payloadType: chosen.payloadType, encodingName: chosen.codec.info.encodingName, clockRate: chosen.clockRate };
     m.rtpmaps.push(chosen.channels === 1 ? rtpmap : { ...rtpmap, channels: chosen.channels });
@@ -380,6 +406,10 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
       m.formats.push(String(telephoneEvent.payloadType));
       m.rtpmaps.push({ payloadType: telephoneEvent.payloadType, encodingName: TELEPHONE_EVENT, clockRate: telephoneEvent.clockRate });
       m.fmtps.push({ payloadType: telephoneEvent.payloadType, parameters: TELEPHONE_EVENT_FMTP });
+    }
+    if (comfortNoise && (local.comfortNoise ?? true)) {
+      m.formats.push(String(comfortNoise.payloadType));
+      m.rtpmaps.push({ payloadType: comfortNoise.payloadType, encodingName: 'CN', clockRate: COMFORT_NOISE_CLOCK_RATE });
     }
     m.ptime = local.ptime ?? DEFAULT_PTIME;
     if (media.rtcpMux) m.rtcpMux = true;
@@ -408,6 +438,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
       clockRate: choice.telephoneEvent.clockRate,
     };
   }
+  if (choice.comfortNoise && (local.comfortNoise ?? true)) negotiated.comfortNoise = { receivePayloadType: choice.comfortNoise.payloadType };
   return { answer, negotiated };
 }
 
@@ -442,6 +473,7 @@ export function negotiateAnswer(
   const receive: NegotiatedCodec[] = [];
   let send: NegotiatedCodec | undefined;
   let telephoneEvent: TelephoneEventParams | undefined;
+  let comfortNoise: NegotiatedAudio['comfortNoise'];
   for (const f of theirs.formats) {
     const format = formatOf(theirs, f);
     if (!format) continue;
@@ -451,6 +483,10 @@ export function negotiateAnswer(
     if (!mine) continue; // not offered: RFC 3264 forbids it; ignore it rather than fail the call
     if (format.encodingName.toLowerCase() === TELEPHONE_EVENT) {
       telephoneEvent ??= { sendPayloadType: format.payloadType, receivePayloadType: mine.payloadType, clockRate: format.clockRate };
+      continue;
+    }
+    if (isComfortNoise(format)) {
+      comfortNoise ??= { receivePayloadType: mine.payloadType };
       continue;
     }
     const codec = local.codecs.find((c) => sameFormat(c, format));
@@ -478,5 +514,7 @@ export function negotiateAnswer(
   if (security.kind === 'srtp') negotiated.srtp = security.keying;
   if (remote.rtcp) negotiated.remoteRtcp = remote.rtcp;
   if (telephoneEvent) negotiated.telephoneEvent = telephoneEvent;
+  // CN/8000 plays only in a stream on an 8 kHz RTP clock (jitter-buffer.ts, "Comfort noise").
+  if (comfortNoise && receive.some((r) => r.codec.info.rtpClockRate === COMFORT_NOISE_CLOCK_RATE)) negotiated.comfortNoise = comfortNoise;
   return negotiated;
 }
