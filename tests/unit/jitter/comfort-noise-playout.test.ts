@@ -33,7 +33,7 @@ interface Talk {
  * Plays the far end's stream into a buffer pulled every 20 ms; returns the output (Float, -1..1)
  * and the stats at 3.9 s, before the last talkspurt ends (the rest is the stream's end underrunning).
  */
-function play(talk: Talk): { output: Float32Array; rate: number; stats: JitterBufferStats; decodeErrors: string[] } {
+function play(talk: Talk, onPull?: (buffer: JitterBuffer, deviceMs: number) => void): { output: Float32Array; rate: number; stats: JitterBufferStats; decodeErrors: string[] } {
   const { codec } = talk;
   const decodeErrors: string[] = [];
   const buffer = new JitterBuffer(codec, { onDecodeError: (e) => decodeErrors.push(e.message) });
@@ -68,6 +68,7 @@ function play(talk: Talk): { output: Float32Array; rate: number; stats: JitterBu
     const pcm = buffer.pull(frame, deviceMs);
     for (let n = 0; n < frame; n++) output[pull * frame + n] = pcm[n]! / 32768;
     if (deviceMs === 3900) stats = buffer.stats();
+    onPull?.(buffer, deviceMs);
   }
   buffer.close();
   return { output, rate, stats: stats!, decodeErrors };
@@ -126,6 +127,25 @@ describe('comfort noise in the jitter buffer', () => {
     assert.equal(stats.late, 0);
     assert.equal(stats.concealed, 0);
     assert.ok(detectTone(output.subarray(Math.round(3.2 * rate), Math.round(3.9 * rate)), rate, 1000).present);
+  });
+
+  test("the media clock's pull-phase steering rests in the silence (no slack to measure) and resumes after it", () => {
+    const excess = new Map<number, number | undefined>();
+    // Talkspurts of 2 s: the jitter is measured after a stream's first 50 packets.
+    const talk: Talk = {
+      codec: pcmuCodec,
+      spurts: [
+        { startMs: 0, packets: 100, marker: true },
+        { startMs: 4000, packets: 100, marker: true },
+      ],
+      sids: [{ atMs: 2000, payload: Uint8Array.of(45) }],
+      withSids: true,
+      seconds: 6,
+    };
+    play(talk, (buffer, deviceMs) => excess.set(deviceMs, buffer.slackExcessMs()));
+    assert.equal(typeof excess.get(1900), 'number', 'measured in the first talkspurt');
+    assert.equal(excess.get(3000), undefined, 'not in the silence: the slacks there are the last talkspurt\'s');
+    assert.equal(typeof excess.get(5900), 'number', 'measured again in the next talkspurt');
   });
 
   test('a SID mid-silence moves the noise to its level; spectral coefficients are taken', () => {

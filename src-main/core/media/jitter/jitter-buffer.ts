@@ -424,10 +424,11 @@ export class JitterBuffer {
   /**
    * The smallest slack of the last PHASE_SLACK_WINDOW decodes minus the target (ms): negative when
    * pulls come too early for the target (arrivals drifting later, or the target grew). Undefined
-   * until the stream is playing with its jitter measured and that many decodes were device-timed.
+   * until the stream is playing with its jitter measured and that many decodes were device-timed,
+   * and in the far end's silence period (no frame decoded: the slacks are the last talkspurt's).
    */
   slackExcessMs(): number | undefined {
-    if (this.state !== 'playing' || this.underrun || this.recentSlackCount < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
+    if (this.state !== 'playing' || this.underrun || this.silencePeriod || this.recentSlackCount < PHASE_SLACK_WINDOW || !this.estimator.warm) return undefined;
     let smallest = this.recentSlacksMs[0]!;
     for (let i = 1; i < PHASE_SLACK_WINDOW; i++) smallest = Math.min(smallest, this.recentSlacksMs[i]!);
     return smallest - this.targetDelayMs();
