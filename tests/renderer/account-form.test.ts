@@ -3,9 +3,13 @@
 // defaults apply), and a choice the contract refuses is shown with the form's own words.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { addAccountThroughForm, openScriptedApp, type ScriptedApp } from './scripted-app';
 import type { ScriptedCore } from './scripted-core';
+import { makeTestCertificates } from '../harness/test-certificates';
+import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 
 const UI_TIMEOUT = 10_000;
 
@@ -16,6 +20,10 @@ describe('Add account: call audio and encryption', () => {
   let problems: string[];
   let form: Locator;
 
+  const certDir = makeTempDir('sb-form-ca-');
+  const caPem = readFileSync(makeTestCertificates(certDir).caFile, 'utf8');
+  const ca = new X509Certificate(caPem);
+
   before(async () => {
     app = await openScriptedApp({ width: 1000, height: 900 });
     ({ core, page, problems } = app);
@@ -24,6 +32,7 @@ describe('Add account: call audio and encryption', () => {
 
   after(async () => {
     await app?.close();
+    removeTempDir(certDir);
   });
 
   /** Adds an account through the form and returns the params account.add received. */
@@ -76,6 +85,28 @@ describe('Add account: call audio and encryption', () => {
     await form.getByRole('button', { name: 'Add account' }).click();
     await form.getByRole('alert').getByText('Server certificate fingerprint: must be a SHA-256 fingerprint in hex').waitFor({ timeout: UI_TIMEOUT });
     await form.getByLabel('Server certificate fingerprint').fill('');
+    await form.getByLabel('Transport').selectOption('udp');
+  });
+
+  test("a TLS account can trust its PBX's own CA: the picked file, PEM or DER, reaches account.add as PEM (no such field for UDP)", async () => {
+    const picker = form.getByLabel('Trusted CA certificate');
+    assert.equal(await picker.count(), 0);
+    await form.getByLabel('Transport').selectOption('tls');
+    await picker.setInputFiles({ name: 'company-ca.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(caPem) });
+    const fromPem = await add('306');
+    assert.deepEqual(fromPem.tls, { caPem });
+    assert.equal(await picker.inputValue(), '', 'cleared after the account was added');
+    await picker.setInputFiles({ name: 'company-ca.cer', mimeType: 'application/pkix-cert', buffer: ca.raw });
+    const fromDer = await add('307');
+    const { caPem: sent } = fromDer.tls as { caPem: string };
+    assert.equal(new X509Certificate(sent).fingerprint256, ca.fingerprint256, 'the DER file sent as the same certificate');
+  });
+
+  test('a file that is no certificate is refused by the core and said with the form\'s label', async () => {
+    await form.getByLabel('Trusted CA certificate').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a certificate') });
+    await form.getByLabel('Address (AOR)').fill('308@pbx.test');
+    await form.getByRole('button', { name: 'Add account' }).click();
+    await form.getByRole('alert').getByText('Trusted CA certificate: must be a PEM certificate').waitFor({ timeout: UI_TIMEOUT });
     await form.getByLabel('Transport').selectOption('udp');
   });
 

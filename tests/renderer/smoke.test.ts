@@ -26,7 +26,7 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
   const carolLog: string[] = [];
 
   before(async () => {
-    pbx = await startKamailio({ users: ['alice', 'bob', 'carol'] });
+    pbx = await startKamailio({ users: ['alice', 'bob', 'carol', 'dave', 'erin'] });
     carolCore = createSwitchboardCore({ autoAnswer: true, log: (line) => carolLog.push(line) });
     const pair = createInProcessChannelPair();
     carolCore.server.attach(pair.a);
@@ -90,6 +90,24 @@ describe('renderer smoke (dev:web + real core + Kamailio + Chromium)', () => {
     await accountStatus('bob').getByText('Wrong username or password').waitFor({ timeout: UI_TIMEOUT });
     // The first account is unaffected.
     await accountStatus('alice').getByText('Registered', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+  });
+
+  test("a TLS account whose PBX certificate comes from a CA this computer does not trust: refused, saying so, until that CA's file is picked", async () => {
+    const form = page.getByRole('region', { name: 'Add account' });
+    const addOverTls = async (user: string, caFile?: string) => {
+      await form.getByLabel('Address (AOR)').fill(pbx.aor(user));
+      await form.getByLabel('Password').fill(pbx.password(user));
+      await form.getByLabel('Transport').selectOption('tls');
+      await form.getByLabel('Registrar').fill(pbx.proxyUri('tls'));
+      if (caFile) await form.getByLabel('Trusted CA certificate').setInputFiles(caFile);
+      await form.getByRole('button', { name: 'Add account' }).click();
+    };
+    await addOverTls('dave');
+    await accountStatus('dave').getByText('Failed', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+    await accountStatus('dave').getByText(/TLS certificate for 127\.0\.0\.1 is not trusted/).waitFor({ timeout: UI_TIMEOUT });
+    await addOverTls('erin', pbx.caFile);
+    await accountStatus('erin').getByText('Registered', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+    await form.getByLabel('Transport').selectOption('udp');
   });
 
   test('a call to a user who is not registered ends with the reason in words', async () => {

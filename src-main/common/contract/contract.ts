@@ -25,9 +25,22 @@ const sipUri = z
   .trim()
   .regex(/^sips?:[^\s]+$/i, 'must be a SIP URI such as sip:alice@pbx.example.com');
 
+/** At least one PEM certificate block (text around the blocks, as openssl writes, is allowed). */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/;
+
 export const TlsSettings = z.object({
-  /** PEM file of a CA the user trusts in addition to the system store. */
+  /** PEM file of a CA the user trusts in addition to the system store (headless, scripts). */
   caFile: z.string().min(1).optional(),
+  /**
+   * The same as PEM text: the CA certificate(s) that signed the PBX's certificate (a company's
+   * private CA not in the system store). The app's form reads it from the file the user picks and
+   * it is kept with the account, so moving or deleting that file later changes nothing.
+   */
+  caPem: z
+    .string()
+    .max(256 * 1024, 'must be at most 256 KiB of PEM text')
+    .regex(PEM_CERTIFICATE, 'must be a PEM certificate ("-----BEGIN CERTIFICATE-----" …)')
+    .optional(),
   /** SHA-256 fingerprint (hex, colons allowed) of the one server certificate to accept. */
   pinnedCertSha256: z
     .string()

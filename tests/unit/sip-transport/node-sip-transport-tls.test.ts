@@ -118,6 +118,18 @@ describe('NodeSipTransport over TLS', () => {
     );
   });
 
+  test("the account's own CA as PEM text (what the app's form reads from the picked file) verifies like caFile", async () => {
+    const t = transport('pbx.test', caSignedPeer, { tls: { caPem: readFileSync(ca.caFile, 'utf8') } });
+    await t.connect();
+    assert.equal(t.state, TransportState.Connected);
+  });
+
+  test('a CA PEM OpenSSL cannot read is a clear connect error, not a verification failure', async () => {
+    const broken = '-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
+    const t = transport('pbx.test', caSignedPeer, { tls: { caPem: broken } });
+    await assert.rejects(t.connect(), /^Error: The account's trusted CA certificate cannot be read: /);
+  });
+
   test('an unreadable caFile is a clear connect error', async () => {
     const t = transport('pbx.test', caSignedPeer, { tls: { caFile: join(dir, 'missing.pem') } });
     await assert.rejects(t.connect(), /Cannot read TLS CA file .*missing\.pem/);

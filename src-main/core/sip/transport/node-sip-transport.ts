@@ -139,7 +139,7 @@ export class NodeSipTransport implements Transport {
     }
     if (options.server !== undefined) parseSipUri(options.server); // throws "Not a SIP URI" early
     if ((options.tls as { rejectUnauthorized?: unknown } | undefined)?.rejectUnauthorized !== undefined) {
-      throw new Error('NodeSipTransport: tls.rejectUnauthorized is not supported; use tls.caFile or tls.pinnedCertSha256');
+      throw new Error('NodeSipTransport: tls.rejectUnauthorized is not supported; use tls.caFile, tls.caPem or tls.pinnedCertSha256');
     }
     if (options.localPort !== undefined && (!Number.isInteger(options.localPort) || options.localPort < 0 || options.localPort > 65535)) {
       throw new Error(`NodeSipTransport: localPort must be 0..65535, got ${options.localPort}`);
@@ -492,6 +492,7 @@ export class NodeSipTransport implements Transport {
     if (this.config.protocol !== 'tls') return undefined;
     const policy: TlsPolicy = { serverName };
     if (this.config.tls?.caFile !== undefined) policy.caFile = this.config.tls.caFile;
+    if (this.config.tls?.caPem !== undefined) policy.caPem = this.config.tls.caPem;
     if (this.config.tls?.pinnedCertSha256 !== undefined) policy.pinnedCertSha256 = this.config.tls.pinnedCertSha256;
     return policy;
   }

@@ -13,7 +13,7 @@ export interface SipTransportConfig {
   /** false (default): drop requests whose source is not one of the resolved server addresses
    *  (defence against SIP scanners / ghost calls). Always true when server is undefined. */
   acceptDirect?: boolean;
-  tls?: { caFile?: string; pinnedCertSha256?: string; rejectUnauthorized?: never };
+  tls?: { caFile?: string; caPem?: string; pinnedCertSha256?: string; rejectUnauthorized?: never };
   keepAliveSeconds?: number; // default 25 for UDP (CRLFCRLF datagram), 30 for TCP/TLS (RFC 5626 CRLFCRLF ping)
   viaPlaceholderHost: string;
   locator?: ServerLocator; // injected in tests; default real DNS

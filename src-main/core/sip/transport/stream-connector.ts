@@ -1,11 +1,12 @@
 // Opens one TCP or TLS connection to a resolved target.
 // TLS policy (never a silent fallback to an unverified connection):
 //  - default: the chain must verify against node's bundled CAs, the operating system's trusted CAs
-//    (where this Node can read them, see systemCaCertificates) and `caFile`, and the certificate
+//    (where this Node can read them, see systemCaCertificates), `caFile` and `caPem`, and the certificate
 //    must be valid for `serverName` (the host of the configured server URI, RFC 5922).
 //  - pinnedCertSha256: the server certificate's SHA-256 fingerprint must equal the pin; CA and name
 //    checks are replaced by the pin (that is the point of pinning a self-signed PBX certificate).
 // Every failure rejects with an Error whose message says which check failed.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -14,6 +15,8 @@ export interface TlsPolicy {
   /** Name the certificate must be valid for (the server URI host). */
   serverName: string;
   caFile?: string;
+  /** PEM text of CA certificates to trust as well (the account's own, see the contract's TlsSettings). */
+  caPem?: string;
   pinnedCertSha256?: string;
 }
 
@@ -47,8 +50,17 @@ function systemCaCertificates(): readonly string[] {
   }
 }
 
-export function loadCaBundle(caFile: string | undefined): string[] {
+export function loadCaBundle(caFile: string | undefined, caPem?: string): string[] {
   const trusted = [...tls.rootCertificates, ...systemCaCertificates()];
+  if (caPem !== undefined) {
+    // A certificate OpenSSL cannot read would fail every connection with a less telling error.
+    try {
+      new X509Certificate(caPem);
+    } catch (error) {
+      throw new Error(`The account's trusted CA certificate cannot be read: ${(error as Error).message}`, { cause: error });
+    }
+    trusted.push(caPem);
+  }
   if (caFile === undefined) return trusted;
   let extra: string;
   try {
@@ -93,7 +105,7 @@ export function connectStream(
     const pinned = tlsPolicy.pinnedCertSha256 === undefined ? undefined : normalizeFingerprint(tlsPolicy.pinnedCertSha256);
     let ca: string[];
     try {
-      ca = pinned ? [] : loadCaBundle(tlsPolicy.caFile);
+      ca = pinned ? [] : loadCaBundle(tlsPolicy.caFile, tlsPolicy.caPem);
     } catch (error) {
       clearTimeout(timer);
       reject(error as Error);
