@@ -10,6 +10,7 @@ import type { NegotiatedAudio } from '../../../src-main/core/media/sdp/offer-ans
 import { VirtualMediaClock } from '../../harness/virtual-media-clock';
 import { socketlessRtpSession } from '../../harness/socketless-rtp';
 import { pcmuNegotiation } from '../../harness/pcmu-negotiation';
+import { rtpPacket } from '../../harness/rtp-pcap';
 
 const negotiated = (over: Partial<NegotiatedAudio> = {}): NegotiatedAudio => pcmuNegotiation({ direction: 'sendrecv', ...over });
 
@@ -51,13 +52,7 @@ function call(over: Partial<NegotiatedAudio> = {}) {
     },
     /** One RFC 3389 SID (payload type 13, -40 dBov) in the far end's numbering. */
     sendSid(): void {
-      const packet = Buffer.alloc(12 + 1);
-      packet.writeUInt8(0x80, 0);
-      packet.writeUInt8(13, 1);
-      packet.writeUInt16BE(seq, 2);
-      packet.writeUInt32BE(seq * 160, 4);
-      packet.writeUInt32BE(0xfa, 8);
-      packet.writeUInt8(40, 12);
+      const packet = rtpPacket({ payloadType: 13, seq, timestamp: seq * 160, ssrc: 0xfa }, Uint8Array.of(40));
       seq++;
       rtp.receiveDatagram(packet, { address: '127.0.0.1', port: 9 });
     },

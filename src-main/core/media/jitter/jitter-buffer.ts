@@ -764,10 +764,13 @@ export class JitterBuffer {
 
   /** `ts` timestamp units of the far end's silence, as comfort noise; the timeline advances (see header). */
   private playComfortNoise(ts: number): void {
-    const samples = Math.round(ts * this.ratio);
+    this.emitComfortNoise(Math.round(ts * this.ratio));
+    this.nextTs += ts;
+  }
+
+  private emitComfortNoise(samples: number): void {
     const noise = this.comfortNoise!.generate(samples);
     this.counters.comfortNoiseSamples += samples;
-    this.nextTs += ts;
     this.emit(this.decoder.conceal ? noise : this.plc.observe(noise));
   }
 
@@ -788,9 +791,7 @@ export class JitterBuffer {
   private emitSilence(): void {
     if (this.silencePeriod) {
       // Re-anchoring at the talkspurt that ends a silence period: its noise goes on until then.
-      const noise = this.comfortNoise!.generate(this.frameSamples);
-      this.counters.comfortNoiseSamples += noise.length;
-      this.emit(this.decoder.conceal ? noise : this.plc.observe(noise));
+      this.emitComfortNoise(this.frameSamples);
       return;
     }
     const silence = frameSamples(this.frameSamples);

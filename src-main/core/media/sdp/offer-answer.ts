@@ -37,6 +37,7 @@ import {
   type SessionDescription,
 } from './sdp';
 import { staticAudioPayloadTypes, type PayloadFormat } from './static-payload-types';
+import { COMFORT_NOISE_CLOCK_RATE } from '../jitter/comfort-noise';
 import { buildCryptoLine, parseCryptoLine } from '../srtp/sdes';
 import { decideAnswer, decideIncomingOffer, type OutgoingOffer, type SdesKeying, type SrtpPolicy } from '../srtp/srtp-policy';
 
@@ -62,7 +63,6 @@ export class SdpNegotiationError extends Error {
 export const TELEPHONE_EVENT = 'telephone-event';
 const COMFORT_NOISE = 'cn';
 const COMFORT_NOISE_PT = 13;
-const COMFORT_NOISE_CLOCK_RATE = 8000;
 const DEFAULT_TELEPHONE_EVENT_PT = 101;
 const TELEPHONE_EVENT_FMTP = '0-16';
 const DEFAULT_PTIME = 20;
