@@ -50,6 +50,12 @@ function call(over: Partial<NegotiatedAudio> = {}) {
         media.playoutFrame(clock.now());
       }
     },
+    /** The far end sends for `ms`, then stops. */
+    talk(ms: number): void {
+      state.farEndSends = true;
+      state.run(ms);
+      state.farEndSends = false;
+    },
     /** One RFC 3389 SID (payload type 13, -40 dBov) in the far end's numbering. */
     sendSid(): void {
       const packet = rtpPacket({ payloadType: 13, seq, timestamp: seq * 160, ssrc: 0xfa }, Uint8Array.of(40));
@@ -82,9 +88,7 @@ describe('receive stall: nothing from the far end though it should be sending', 
 
   test("packets for 2 s, then none: stalled 5 s after the last; the next packet ends it", () => {
     const c = call();
-    c.farEndSends = true;
-    c.run(2000);
-    c.farEndSends = false;
+    c.talk(2000);
     c.run(RECEIVE_STALL_MS + 100);
     assert.deepEqual(c.events, [{ at: 2000 + RECEIVE_STALL_MS, stalled: true }]);
     c.farEndSends = true;
@@ -109,9 +113,7 @@ describe('receive stall: nothing from the far end though it should be sending', 
 
   test('a stall during hold is none; after resuming, 5 s count from the resume', () => {
     const c = call();
-    c.farEndSends = true;
-    c.run(1000);
-    c.farEndSends = false;
+    c.talk(1000);
     c.media.update(negotiated({ direction: 'sendonly', peerDirection: 'recvonly' })); // we hold
     c.run(20_000);
     assert.deepEqual(c.events, []);
@@ -127,9 +129,7 @@ describe('receive stall: a far end silent by comfort noise (RFC 3389)', () => {
   /** A call whose far end talked for 1 s and then sent a SID (comfort noise negotiated or not). */
   const talkedThenSid = (over: Partial<NegotiatedAudio>) => {
     const c = call(over);
-    c.farEndSends = true;
-    c.run(1000);
-    c.farEndSends = false;
+    c.talk(1000);
     c.sendSid();
     return c;
   };
@@ -162,9 +162,7 @@ describe('receive stall: a far end silent by comfort noise (RFC 3389)', () => {
     const c = talkedThenSid(withCn);
     c.run(120_000);
     assert.equal(c.events.length, 0);
-    c.farEndSends = true; // talks again; then goes quiet WITHOUT a SID: a stall after 5 s as always
-    c.run(1000);
-    c.farEndSends = false;
+    c.talk(1000); // talks again; then goes quiet WITHOUT a SID: a stall after 5 s as always
     c.run(RECEIVE_STALL_MS + 100);
     assert.deepEqual(c.events.map((e) => e.stalled), [true]);
     c.media.stop();
