@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   kamailio kamailio-tls-modules kamailio-presence-modules kamailio-sqlite-modules  # the test PBX
   baresip-core        # a real softphone as the far end
+  linphone-cli        # a second real softphone (Linphone's own SDP, GRUU, SRTP, hold, DTMF): interop tests
   sip-tester          # SIPp
   chromium            # renderer tests (driven by playwright-core)
   xvfb                # Electron smoke test display, where an Electron binary exists

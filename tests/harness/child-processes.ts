@@ -15,6 +15,8 @@ export interface ManagedProcess {
   /** Resolves when the process has exited (never rejects). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
+  /** Writes to its standard input (a pipe, open until the process exits): programs driven by typed commands, e.g. linphonec. */
+  write(text: string): void;
   /** SIGTERM the process group (again at graceMs/2), SIGKILL at graceMs; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -98,6 +100,8 @@ export function startManagedProcess(
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
+  // A write racing the process's exit fails with EPIPE: that is its exit, which `exited` reports.
+  child.stdin?.on('error', (error) => append(`\n[harness] ${name}'s standard input: ${error.message}\n`));
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (error) => {
@@ -129,6 +133,10 @@ export function startManagedProcess(
     logs: () => log,
     exited,
     hasExited: () => done,
+    write(text) {
+      if (done || !child.stdin?.writable) throw new Error(`${name} (pid ${pid}) has exited: cannot write ${JSON.stringify(text)}`);
+      child.stdin.write(text);
+    },
     async stop(graceMs = 2000) {
       if (done || pid < 0) return;
       killGroup(pid, 'SIGTERM');

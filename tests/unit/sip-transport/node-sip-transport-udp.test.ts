@@ -26,9 +26,9 @@ interface Harness {
   traces: Array<{ direction: string; remote: string; text: string }>;
 }
 
-async function connected(config: Partial<SipTransportConfig>, connect = true): Promise<Harness> {
+async function connected(config: Partial<SipTransportConfig>, connect = true, logLines: string[] = []): Promise<Harness> {
   const h: Harness = { transport: undefined!, delivered: [], invalid: [], publicAddresses: [], traces: [] };
-  h.transport = new NodeSipTransport(testLogger(), {
+  h.transport = new NodeSipTransport(testLogger(logLines), {
     protocol: 'udp',
     viaPlaceholderHost: PLACEHOLDER,
     keepAliveSeconds: 0,
@@ -93,6 +93,34 @@ describe('NodeSipTransport over UDP', () => {
     const second = await waitFor('2nd REGISTER', () => server.received[1]);
     assert.match(headerOf(second.text, 'Contact')!, /^<sip:abcde@198\.51\.100\.7:40000;transport=udp>/);
     assert.match(headerOf(second.text, 'Via')!, new RegExp(`^SIP/2.0/UDP 127\\.0\\.0\\.1:${local.port};`));
+  });
+
+  test('a 180 to our INVITE without a Contact (Linphone) reaches sip.js with the INVITE\'s Request-URI as Contact; others stay as they are', async () => {
+    const server = await peer();
+    const lines: string[] = [];
+    const h = await connected({ server: `sip:127.0.0.1:${server.port}` }, true, lines);
+    const local = h.transport.localAddress();
+    await h.transport.send(sipJsRequest({ method: 'INVITE', ruri: 'sip:erin@127.0.0.1', branch: 'z9hG4bKinv1' }));
+    const invite = await waitFor('INVITE', () => server.received[0]);
+    const withContact = responseTo(invite.text, 183, 'Session Progress').replace('Content-Length: 0', 'Contact: <sip:erin@192.0.2.9:5062>\r\nContent-Length: 0');
+    for (const response of [responseTo(invite.text, 100, 'Trying'), responseTo(invite.text, 180, 'Ringing'), withContact, responseTo(invite.text, 200, 'OK')]) {
+      await server.send(response, local.port);
+    }
+    await waitFor('4 responses to sip.js', () => h.delivered.length === 4);
+    assert.deepEqual(h.delivered.map((m) => [m.split(' ')[1], headerOf(m, 'Contact')]), [
+      ['100', undefined], // no To tag: no dialog, nothing to target
+      ['180', '<sip:erin@127.0.0.1>'],
+      ['183', '<sip:erin@192.0.2.9:5062>'],
+      ['200', undefined], // a 2xx without Contact stays malformed: its dialog would have no target at all
+    ]);
+    assert.ok(lines.some((l) => /180 from 127\.0\.0\.1:\d+ has no Contact/.test(l)), lines.join('\n'));
+    // Not for other methods' provisional responses, nor for an INVITE this transport never sent.
+    await h.transport.send(sipJsRequest({ method: 'OPTIONS', branch: 'z9hG4bKopt1', cseq: 2 }));
+    const options = await waitFor('OPTIONS', () => server.received.find((r) => r.text.startsWith('OPTIONS')));
+    await server.send(responseTo(options.text, 180, 'Ringing'), local.port);
+    await server.send(responseTo(invite.text, 180, 'Ringing').replace('z9hG4bKinv1', 'z9hG4bKother'), local.port);
+    await waitFor('2 more responses', () => h.delivered.length === 6);
+    assert.deepEqual(h.delivered.slice(4).map((m) => headerOf(m, 'Contact')), [undefined, undefined]);
   });
 
   test('a response without NAT (received absent, rport = our port) changes nothing', async () => {

@@ -29,6 +29,7 @@ import { randomBytes } from 'node:crypto';
 import type { AccountConfig, AccountSnapshot, AccountState } from '../../../common/contract/contract';
 import { NodeSipTransport, type SipTransportConfig } from '../transport/node-sip-transport';
 import { registrationFailure } from './failure-reasons';
+import { mendAnswerTarget } from './sipjs-answer-target';
 
 export interface AccountDeps {
   userAgentString: string;
@@ -123,6 +124,7 @@ export class Account {
         onDisconnect: (error) => this.onTransportLost(error),
       },
     };
+    mendAnswerTarget();
     this.userAgent = new UserAgent(options);
 
     if (config.register) {

@@ -42,6 +42,7 @@ import {
 import { connectStream, type TlsPolicy } from './stream-connector';
 import { StreamFramer } from './stream-framer';
 import { DEFAULT_TIMING, UdpRetransmitter, transactionKey, type RetransmitTiming } from './udp-retransmitter';
+import { ProvisionalContactRepair } from './provisional-contact';
 
 export type { SipTransportConfig, MessageValidator } from './sip-transport-config';
 
@@ -127,6 +128,7 @@ export class NodeSipTransport implements Transport {
   private readonly pendingUdp = new Map<string, PendingUdpRequest>();
   /** Stream connection an incoming request arrived on, by top Via branch, for its responses (18.2.2). */
   private readonly requestConnections = new Map<string, StreamConnection>();
+  private readonly provisionalContacts = new ProvisionalContactRepair();
   private keepAliveTimer: NodeJS.Timeout | undefined;
 
   constructor(logger: Core.Logger, options: SipTransportConfig) {
@@ -583,6 +585,8 @@ export class NodeSipTransport implements Transport {
 
   private async sendRequest(head: SipHead): Promise<void> {
     const method = requestMethod(head);
+    const inviteBranch = method === 'INVITE' ? viaParam(topVia(head)!, 'branch') : undefined;
+    if (inviteBranch !== undefined) this.provisionalContacts.sent(transactionKey(inviteBranch, method), head);
     const route = await this.requestRoute(head);
     if (this.config.protocol === 'udp') {
       const target = route.targets[route.index]!;
@@ -793,6 +797,9 @@ export class NodeSipTransport implements Transport {
     const status = statusCode(head);
     if (branch !== undefined) {
       const key = transactionKey(branch, cseqMethod(head));
+      if (this.provisionalContacts.received(key, head)) {
+        this.logger.log(`${status} from ${formatHostPort(remote)} has no Contact: taken as ringing, its early dialog targets the INVITE's Request-URI`);
+      }
       this.retransmitter.onResponse(key, status);
       const pending = this.pendingUdp.get(key);
       if (pending) {
