@@ -99,6 +99,8 @@ async function withCall(
       assert.equal(call.state, 'connected', `Linphone answered: ${JSON.stringify(call)}`);
     }
     await erin.waitForOutput(/Media streams established with \S+ for call \d+/, 10000, { includePast: true });
+    // Tests talk on loopback only; Linphone's SDP address is its guess (see harness/linphone.ts).
+    assert.match(call.media?.remoteRtp ?? '', /^127\./, `Linphone's media on loopback: ${JSON.stringify(call.media)}`);
     await body({ alice, erin, call, heard });
   } finally {
     await alice.stop();
