@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startKamailio, type TestPbx } from '../harness/kamailio';
+import { startBaresip, type TestBaresip } from '../harness/baresip';
 import { startLinphone, type StartLinphoneOptions, type TestLinphone } from '../harness/linphone';
 import { detectTone, readWav, toneWav } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
@@ -29,7 +30,7 @@ let dir: string;
 
 before(async () => {
   dir = makeTempDir('sb-linphone-');
-  pbx = await startKamailio({ users: ['alice', 'erin'] });
+  pbx = await startKamailio({ users: ['alice', 'erin', 'bob'] });
 });
 
 after(async () => {
@@ -249,6 +250,32 @@ describe('interop with Linphone', () => {
       await erin.waitForOutput(/Media streams established with \S+ for call \d+/, 10000, { since: printed });
       await hangUp(p);
     });
+  });
+
+  test('Linphone transfers us (blind, REFER) to bob: we call bob as a new call shown as transferred, Linphone\'s call ends', async () => {
+    const bobTone = toneWav(join(dir, 'bob.wav'), { frequencyHz: 700, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
+    let bob: TestBaresip | undefined;
+    try {
+      bob = await startBaresip({ pbx, user: 'bob', autoAnswer: true, toneWav: bobTone, codecs: ['PCMU'] });
+      const bobUri = bob.sipUri;
+      await withCall('transfer', { linphoneCalls: true, rate: 8000, ourArgs: ['--codecs', 'PCMU'] }, async ({ alice, erin, call }) => {
+        const mark = alice.events.length;
+        erin.command(`transfer ${bobUri}`);
+        const transferred = await callStateAfter(alice, mark, (c) => c.callId !== call.callId && c.state === 'connected', 15000);
+        assert.equal(transferred.direction, 'outgoing');
+        assert.equal(transferred.remoteUri, bobUri);
+        assert.equal(transferred.transferredFrom, call.callId, `the new call says which call it replaces: ${JSON.stringify(transferred)}`);
+        assert.match(transferred.referredBy ?? '', /erin@127\.0\.0\.1/);
+        await callStateAfter(alice, mark, (c) => c.callId === call.callId && c.state === 'ended', 15000);
+        await new Promise((r) => setTimeout(r, 1000));
+        const stats = await alice.client.call('call.stats', { callId: transferred.callId });
+        assert.ok(stats.packetsReceived > 30, `bob's audio reaches us: ${JSON.stringify(stats)}`);
+        await alice.client.call('call.hangup', { callId: transferred.callId });
+        await alice.waitForCall((c) => c.callId === transferred.callId && c.state === 'ended', 10000);
+      });
+    } finally {
+      await bob?.stop();
+    }
   });
 
   test('DTMF both ways (RFC 4733): Linphone hears our digits, we report Linphone\'s', async () => {

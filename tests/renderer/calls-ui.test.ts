@@ -106,6 +106,19 @@ describe('renderer call controls (scripted core)', () => {
     await call.getByRole('status').getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
   });
 
+  test('a call we were transferred to says who transferred us', async () => {
+    const erin = core.ring('sip:206@pbx.test', 'Erin');
+    const incoming = page.getByRole('listitem').filter({ hasText: 'Erin' });
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await incoming.getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    const transferred = core.transfer(erin.callId, 'sip:207@pbx.test');
+    const call = page.locator(`[data-call-id="${transferred.callId}"]`);
+    await call.getByText('Outgoing · transferred by 206@pbx.test').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('status').getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    await incoming.getByText('Ended: The other side hung up').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Hang up' }).click();
+  });
+
   test('Decline rejects an incoming call with reason "decline"', async () => {
     const ringing = core.ring('sip:204@pbx.test', 'Dave');
     const call = page.getByRole('listitem').filter({ hasText: 'Dave' });

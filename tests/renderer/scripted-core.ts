@@ -22,6 +22,8 @@ export interface ScriptedCore {
   ring(remoteUri: string, remoteName?: string): CallSnapshot;
   /** The far end's media of connected `callId` stops coming (true) or comes again (false). */
   setMediaStalled(callId: string, stalled: boolean): void;
+  /** The other side of `callId` transfers us to `targetUri`: the new call connects, `callId` ends. */
+  transfer(callId: string, targetUri: string): CallSnapshot;
 }
 
 export function createScriptedCore(): ScriptedCore {
@@ -177,6 +179,20 @@ export function createScriptedCore(): ScriptedCore {
       const [accountId] = accounts.keys();
       if (!accountId) throw new Error('scripted core: ring() needs an account');
       return setCall({ callId: `call-${nextId++}`, accountId, direction: 'incoming', remoteUri, remoteName, state: 'incoming' });
+    },
+    transfer(callId, targetUri) {
+      const from = callOrThrow(callId);
+      const next = setCall({
+        callId: `call-${nextId++}`,
+        accountId: from.accountId,
+        direction: 'outgoing',
+        remoteUri: targetUri,
+        state: 'connected',
+        transferredFrom: callId,
+        referredBy: from.remoteUri,
+      });
+      setCall({ ...from, state: 'ended', reason: 'The other side hung up' });
+      return next;
     },
     setMediaStalled(callId, stalled) {
       const call = callOrThrow(callId);

@@ -285,6 +285,14 @@ export const CallSnapshot = z.object({
   hold: CallHold.optional(),
   /** WAV file being recorded (call.record), while recording. */
   recordingPath: z.string().optional(),
+  /**
+   * Set on a call we placed because the other side of `transferredFrom` (our call id) transferred
+   * us (a REFER, RFC 3515): the phone follows a transfer at once, as desk phones do, and that call
+   * ends when the transferring side hangs up. `referredBy`: who transferred us (Referred-By, else
+   * that call's remote party).
+   */
+  transferredFrom: z.string().optional(),
+  referredBy: z.string().optional(),
 });
 export type CallSnapshot = z.infer<typeof CallSnapshot>;
 

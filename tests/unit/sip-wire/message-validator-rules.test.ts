@@ -53,6 +53,15 @@ describe('start line', () => {
     rejected(validateSipMessage(request({}, { startLine: 'OPTIONS tel:+15551234 SIP/2.0' })), 416, /^Unsupported URI Scheme$/);
   });
 
+  test('a REFER whose Refer-To sip.js cannot read (tel:) is declined 603; sip:, sips:, http: and the compact form are read', () => {
+    const refer = (referTo: string, name = 'Refer-To') =>
+      validateSipMessage(request({ CSeq: '314160 REFER', [name]: referTo }, { startLine: 'REFER sip:alice@example.com SIP/2.0' }));
+    rejected(refer('<tel:+19005550100>'), 603, /^Transfer target not supported$/);
+    rejected(refer('<tel:+19005550100>', 'r'), 603, /^Transfer target not supported$/);
+    for (const readable of ['<sip:carol@example.com>', '<sips:carol@example.com>', '"Carol" <sip:carol@example.com;method=INVITE>', '<http://example.com/x>']) accepted(refer(readable));
+    accepted(validateSipMessage(request({ 'Refer-To': '<tel:+19005550100>' }))); // only a REFER is judged by it
+  });
+
   test('a syntax error outranks an unsupported scheme', () => {
     rejected(validateSipMessage(request({ 'Max-Forwards': '256' }, { startLine: 'OPTIONS tel:+1 SIP/2.0' })), 400, /Max-Forwards/);
   });

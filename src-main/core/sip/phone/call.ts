@@ -10,6 +10,7 @@ import {
   Inviter,
   SessionState,
   type Core,
+  type Referral,
   type Session,
 } from 'sip.js';
 import { DEFAULT_MEDIA_TIMEOUT_SECONDS, effectiveSrtpPolicy, type CallDirection, type CallSnapshot, type CallState, type EventPayload } from '../../../common/contract/contract';
@@ -62,8 +63,17 @@ export class Call {
         sdh.onDtmf = (d) => this.onDtmf({ callId: this.id, digit: d.digit, durationMs: Math.round(d.durationMs), method: 'rfc4733' });
       },
       onInfo: (info) => this.onInfo(info),
+      // Never sip.js's default, which follows a REFER with a call nobody tracks (the user could
+      // neither see nor end it): the Phone decides (Phone.followTransfer).
+      onRefer: (referral) => (this.onTransferRequest ? this.onTransferRequest(referral) : void referral.reject({ statusCode: 603, reasonPhrase: 'Decline' })),
     };
   }
+
+  /** Who handles the other side's REFER (set by the Phone); unset: declined (603). */
+  onTransferRequest: ((referral: Referral) => void) | undefined;
+
+  /** Set on a call placed because the other side of another call transferred us (see CallSnapshot). */
+  transfer: { fromCallId: string; referredBy: string } | undefined;
 
   /** The last handler sip.js made for this call (kept: sip.js drops its reference on dispose). */
   private handler: SwitchboardSessionDescriptionHandler | undefined;
@@ -99,6 +109,8 @@ export class Call {
       media: this.mediaSummary(),
       hold: this.sdh?.hold,
       recordingPath: this.sdh?.recordingPath,
+      transferredFrom: this.transfer?.fromCallId,
+      referredBy: this.transfer?.referredBy,
     };
   }
 

@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Inviter, UserAgent, type Invitation, type Session, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
+import { Inviter, UserAgent, type Invitation, type Referral, type Session, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
 import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, EventPayload, Params } from '../../../common/contract/contract';
 import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
 import { mediaStatsOf } from '../../media/media-stats';
@@ -187,7 +187,41 @@ export class Phone {
     else call.ring().catch((error: unknown) => this.logError(`ring ${call.id}`, error));
   }
 
-  private track(account: Account, session: Inviter | Invitation): Call {
+  /**
+   * The other side of `call` transfers us (REFER, RFC 3515; blind transfer, RFC 5589): we call the
+   * Refer-To target at once, as desk phones do, as a new call tracked and shown like any other (its
+   * snapshot says `transferredFrom` and `referredBy`); sip.js's referral Inviter tells the
+   * transferor how it goes (NOTIFY message/sipfrag), and the transferor then ends `call`. Only an
+   * INVITE to a sip:/sips: target is followed; anything else (another method, a tel: or http: URI)
+   * is declined (603) and logged, so a far end cannot make the phone send arbitrary requests.
+   */
+  private followTransfer(call: Call, referral: Referral): void {
+    let target: URI;
+    try {
+      target = referral.referTo.uri;
+    } catch (error) {
+      this.options.log(`${call.id}: REFER with an unreadable Refer-To declined: ${error instanceof Error ? error.message : String(error)}`);
+      void referral.reject({ statusCode: 400, reasonPhrase: 'Bad Refer-To' });
+      return;
+    }
+    const method = target.getParam('method');
+    if (!/^sips?$/i.test(target.scheme) || (typeof method === 'string' && method.toUpperCase() !== 'INVITE')) {
+      this.options.log(`${call.id}: transfer to ${target.toString()} declined (only calls, INVITE, to sip: or sips: addresses are followed)`);
+      void referral.reject({ statusCode: 603, reasonPhrase: 'Decline' });
+      return;
+    }
+    const referredBy = /<([^>]*)>/.exec(referral.referredBy ?? '')?.[1] ?? referral.referredBy ?? call.snapshot().remoteUri;
+    this.options.log(`${call.id}: transferred by ${referredBy} to ${target.toString()}`);
+    void referral
+      .accept()
+      .then(() => {
+        const next = this.track(call.account, referral.makeInviter({ earlyMedia: true }), { fromCallId: call.id, referredBy });
+        return next.dial();
+      })
+      .catch((error: unknown) => this.logError(`transfer of ${call.id}`, error));
+  }
+
+  private track(account: Account, session: Inviter | Invitation, transfer?: Call['transfer']): Call {
     const call = new Call(
       `call-${this.nextCall++}`,
       account,
@@ -199,6 +233,8 @@ export class Phone {
       (event) => this.options.onCallDtmf?.(event),
       (line) => this.options.log(line),
     );
+    call.transfer = transfer;
+    call.onTransferRequest = (referral) => this.followTransfer(call, referral);
     this.calls.set(call.id, call);
     this.options.onCallChange(call.snapshot());
     return call;

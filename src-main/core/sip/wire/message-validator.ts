@@ -8,8 +8,9 @@
 //   are left in place; sip.js ignores them too (RFC 3261 18.3, RFC 4475 3.1.1.8).
 // - 'reject': a request we MUST refuse and CAN answer; the transport sends
 //   buildStatelessErrorResponse(raw, status, reason), which then never returns undefined.
-//   status is 400 (syntax), 505 (SIP-Version other than 2.0) or 416 (Request-URI scheme other
-//   than sip/sips, which sip.js 0.21.2 cannot represent: it throws "Request-URI undefined").
+//   status is 400 (syntax), 505 (SIP-Version other than 2.0), 416 (Request-URI scheme other
+//   than sip/sips, which sip.js 0.21.2 cannot represent: it throws "Request-URI undefined") or
+//   603 (a REFER whose Refer-To sip.js cannot parse, e.g. a tel: URI: sipjs-crash-guard.ts).
 // - 'drop': discard silently. Every malformed response (a response is never answered),
 //   every malformed ACK, and requests without the Via/From/To/Call-ID/CSeq an answer needs.
 //
@@ -27,7 +28,7 @@ import { checkHeaderValue, displayHeaderName, SINGLE_VALUED_HEADERS, type Checke
 import { splitSipMessage, type SipMessageSections } from './sip-message-sections';
 import { checkRequestLine, checkStatusLine, isStatusLine } from './start-line-syntax';
 import { extractAnswerHeaders } from './stateless-response';
-import { guardResponseCSeq } from './sipjs-crash-guard';
+import { guardReferTo, guardResponseCSeq } from './sipjs-crash-guard';
 
 export { buildStatelessErrorResponse } from './stateless-response';
 
@@ -89,6 +90,10 @@ function checkRequest(sections: SipMessageSections): void {
   }
   if (requestLine.uriScheme !== 'sip' && requestLine.uriScheme !== 'sips') {
     throw new SipSyntaxError(416, 'Unsupported URI Scheme');
+  }
+  if (requestLine.method === 'REFER') {
+    const referTo = sections.headers.find((h) => h.canonicalName === 'refer-to');
+    if (referTo !== undefined) guardReferTo(referTo.value);
   }
 }
 
