@@ -4,11 +4,11 @@
 // a To tag creates an early one. Linphone (5.x) sends its 180 Ringing without one, and sip.js's
 // INVITE client drops such a response as malformed ("Non-100 1xx INVITE response received without
 // a Contact header field, dropping."), so the caller never learns that the far end rings: no
-// "ringing" state, no ringback, only silence until the answer. Other phones (baresip, PJSIP) take
-// the ringing. So before sip.js sees it, a 101-199 response to one of our INVITEs with a To tag and
-// no Contact gets `Contact: <Request-URI of that INVITE>`: the early dialog's remote target is where
-// the INVITE went (through the route set), the best target there is for a PRACK or UPDATE in it, and
-// the 2xx's own Contact replaces it when the call is answered (RFC 3261 12.2.1.2, which sip.js does).
+// "ringing" state, no ringback, only silence until the answer. So before sip.js sees it, a 101-199
+// response to one of our INVITEs with a To tag and no Contact gets `Contact: <Request-URI of that
+// INVITE>`: the early dialog's remote target is where the INVITE went (through the route set), the
+// best target there is for a PRACK or UPDATE in it, and the 2xx's own Contact replaces it when the
+// call is answered (RFC 3261 12.2.1.2, which sip.js leaves out: ../phone/sipjs-answer-target.ts).
 //
 // Ownership: one per transport, on its thread; it remembers the Request-URI of each INVITE it sent
 // until that INVITE's final response (bounded, oldest forgotten first).

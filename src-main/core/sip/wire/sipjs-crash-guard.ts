@@ -1,5 +1,5 @@
-// Known crash of sip.js 0.21.2's parser on a syntactically valid message, guarded here because
-// accepted messages go straight to it (lib/core/messages/parser.js):
+// Known failures of sip.js 0.21.2's parser on syntactically valid messages, guarded here because
+// accepted messages go straight to it (lib/core/messages/parser.js). A crash:
 //
 //   case "cseq": parsed = message.parseHeader("cseq"); ...
 //     if (message instanceof IncomingResponseMessage) message.method = parsed.method;  // parsed undefined → TypeError
