@@ -275,6 +275,30 @@ describe('interop with Linphone', () => {
     }
   });
 
+  test('we transfer Linphone (blind): a refused target says why and keeps the call; to bob, the call ends once bob answers', async () => {
+    const bobTone = toneWav(join(dir, 'bob-2.wav'), { frequencyHz: 700, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
+    let bob: TestBaresip | undefined;
+    try {
+      bob = await startBaresip({ pbx, user: 'bob', autoAnswer: true, toneWav: bobTone, codecs: ['PCMU'] });
+      const bobHere = bob;
+      await withCall('transfer-out', { linphoneCalls: false, rate: 8000, ourArgs: ['--codecs', 'PCMU'] }, async ({ alice, call }) => {
+        await assert.rejects(
+          alice.client.call('call.transfer', { callId: call.callId, target: 'nobody' }),
+          /The transfer to sip:nobody@127\.0\.0\.1 failed: 404 Not Found/,
+        );
+        const still = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === call.callId);
+        assert.equal(still?.state, 'connected', 'a failed transfer keeps the call');
+        await alice.client.call('call.transfer', { callId: call.callId, target: 'bob' });
+        const ended = await alice.waitForCall((c) => c.callId === call.callId && c.state === 'ended', 10000);
+        assert.equal(ended.reason, 'Transferred to sip:bob@127.0.0.1');
+        const established = await bobHere.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 10000, { includePast: true });
+        assert.match(String(established.peeruri), /erin@127\.0\.0\.1/, 'bob is talking to Linphone now');
+      });
+    } finally {
+      await bob?.stop();
+    }
+  });
+
   test('DTMF both ways (RFC 4733): Linphone hears our digits, we report Linphone\'s', async () => {
     await withCall('dtmf', { linphoneCalls: false, rate: 8000, ourArgs: ['--codecs', 'PCMU'] }, async (p) => {
       const { alice, erin, call } = p;

@@ -119,6 +119,26 @@ describe('renderer call controls (scripted core)', () => {
     await call.getByRole('button', { name: 'Hang up' }).click();
   });
 
+  test('Transfer asks for a target; a failed transfer says why and keeps the call, a done one ends it', async () => {
+    const frank = core.ring('sip:208@pbx.test', 'Frank');
+    const call = page.getByRole('listitem').filter({ hasText: 'Frank' });
+    await call.getByRole('button', { name: 'Answer' }).click();
+    await call.getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    await call.getByRole('button', { name: 'Transfer', exact: true }).click();
+    const form = call.getByRole('form', { name: 'Transfer the call with Frank' });
+    await form.getByLabel('Transfer to').fill('busy');
+    await form.getByRole('button', { name: 'Transfer now' }).click();
+    await call.getByRole('alert').getByText('Could not transfer the call: The transfer to sip:busy@pbx.test failed: 486 Busy Here').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal(await call.getByRole('status').getByText('Connected').count(), 1, 'the call goes on');
+    await form.getByLabel('Transfer to').fill('209');
+    await form.getByRole('button', { name: 'Transfer now' }).click();
+    await call.getByText('Ended: Transferred to sip:209@pbx.test').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(
+      core.calls.filter((c) => c.method === 'call.transfer').map((c) => c.params),
+      [{ callId: frank.callId, target: 'busy' }, { callId: frank.callId, target: '209' }],
+    );
+  });
+
   test('Decline rejects an incoming call with reason "decline"', async () => {
     const ringing = core.ring('sip:204@pbx.test', 'Dave');
     const call = page.getByRole('listitem').filter({ hasText: 'Dave' });

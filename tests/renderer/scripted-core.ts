@@ -154,6 +154,13 @@ export function createScriptedCore(): ScriptedCore {
         quality: { rFactor: 90.1, mos: 4.3, rating: 'high', approximate: false },
       };
     },
+    'call.transfer': async (params) => {
+      log.push({ method: 'call.transfer', params });
+      const call = callOrThrow(params.callId);
+      if (params.target === 'busy') throw new RpcError(RpcErrorCode.ApplicationError, 'The transfer to sip:busy@pbx.test failed: 486 Busy Here');
+      setCall({ ...call, state: 'ended', reason: `Transferred to sip:${params.target}@pbx.test` });
+      return {};
+    },
     // Not scripted (yet): a UI test that needs it should script it here.
     'call.record': notScripted('call.record'),
   };

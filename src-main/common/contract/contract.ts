@@ -359,6 +359,16 @@ export const methods = {
   /** Take a held call off hold (re-INVITE a=sendrecv). */
   'call.resume': { params: callRef, result: z.object({}) },
   /**
+   * Blind transfer of a connected call to `target` (a number or SIP address, as call.dial takes):
+   * the other side is asked to call it (REFER). Resolves once that call is answered, and this call
+   * then ends ("Transferred to …"); an error says why not (refused, busy, no answer), the call then
+   * stays as it was.
+   */
+  'call.transfer': {
+    params: callRef.extend({ target: z.string().trim().min(1, 'target must not be empty').max(512) }),
+    result: z.object({}),
+  },
+  /**
    * Start (on: true) or stop recording a call to a 16-bit STEREO WAV at 8 kHz: left channel = what
    * we send (local), right channel = what we receive (remote). Stopping finalizes the file.
    */

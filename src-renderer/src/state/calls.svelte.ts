@@ -64,6 +64,11 @@ export class CallsState {
     await this.client.call('call.resume', { callId });
   }
 
+  /** Blind transfer: resolves once the target answered (the call then ends), rejects with why not. */
+  async transfer(callId: string, target: string): Promise<void> {
+    await this.client.call('call.transfer', { callId, target });
+  }
+
   /** Send DTMF digits (0-9, *, #, A-D) into a connected call. */
   async sendDigits(callId: string, digits: string): Promise<void> {
     await this.client.call('call.dtmf', { callId, digits });

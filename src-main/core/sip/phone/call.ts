@@ -12,6 +12,7 @@ import {
   type Core,
   type Referral,
   type Session,
+  type URI,
 } from 'sip.js';
 import { DEFAULT_MEDIA_TIMEOUT_SECONDS, effectiveSrtpPolicy, type CallDirection, type CallSnapshot, type CallState, type EventPayload } from '../../../common/contract/contract';
 import { mediaSummaryOf, remoteOfferCheckOf, switchboardSdhOf, type SwitchboardSessionDescriptionHandler } from '../../media/session-description-handler';
@@ -23,6 +24,12 @@ import type { Account } from './account';
 import { callFailureReason } from './failure-reasons';
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long a blind transfer waits for the transferee's final word (its call to the target may ring a while). */
+export const TRANSFER_TIMEOUT_MS = 120_000;
+
+/** The status line of a REFER progress NOTIFY's message/sipfrag body (RFC 3515 2.4.5). */
+const SIPFRAG_STATUS = /^SIP\/2\.0 (\d{3})(.*)$/m;
 
 /** sip.js synthesises 408/503 responses for timeouts and transport errors; those carry no Via. */
 function isLocallyGenerated(response: Core.IncomingResponse): boolean {
@@ -73,7 +80,7 @@ export class Call {
   onTransferRequest: ((referral: Referral) => void) | undefined;
 
   /** Set on a call placed because the other side of another call transferred us (see CallSnapshot). */
-  transfer: { fromCallId: string; referredBy: string } | undefined;
+  transferOrigin: { fromCallId: string; referredBy: string } | undefined;
 
   /** The last handler sip.js made for this call (kept: sip.js drops its reference on dispose). */
   private handler: SwitchboardSessionDescriptionHandler | undefined;
@@ -109,8 +116,8 @@ export class Call {
       media: this.mediaSummary(),
       hold: this.sdh?.hold,
       recordingPath: this.sdh?.recordingPath,
-      transferredFrom: this.transfer?.fromCallId,
-      referredBy: this.transfer?.referredBy,
+      transferredFrom: this.transferOrigin?.fromCallId,
+      referredBy: this.transferOrigin?.referredBy,
     };
   }
 
@@ -181,6 +188,66 @@ export class Call {
   async resume(): Promise<void> {
     await this.reinviteWithHold(false);
   }
+
+  /**
+   * Blind transfer (RFC 5589 section 6): REFER the other side to `target`. Resolves once the
+   * transferee's call to the target is answered (its NOTIFY says 2xx), after which this call is hung
+   * up, its reason "Transferred to …". Rejects with the reason when the other side refuses the
+   * REFER, when its call to the target fails, or when no final word comes within
+   * TRANSFER_TIMEOUT_MS; the call then stays as it was.
+   */
+  async transfer(target: URI): Promise<void> {
+    if (this.state !== 'connected') throw new Error(`Only a connected call can be transferred; it is ${this.state}`);
+    if (this.transferring) throw new Error('This call is already being transferred');
+    this.transferring = true;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await this.referOnce(target);
+        if (outcome.ok) break;
+        // 491: the other side has a request of its own open on the dialog (e.g. just after the
+        // answer); as for a re-INVITE's glare (RFC 3261 14.1), wait a moment and ask again.
+        if (outcome.code !== 491 || attempt === 3) throw new Error(outcome.why);
+        await delay(500 + Math.random() * 1500);
+      }
+    } finally {
+      this.transferring = false;
+    }
+    await this.hangup(`Transferred to ${target.toString()}`);
+  }
+
+  /** One REFER to `target` and its NOTIFYs, until the transferee's final word (or the REFER's refusal). */
+  private referOnce(target: URI): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
+    const where = target.toString();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle({ ok: false, why: `No word on the transfer to ${where} within ${TRANSFER_TIMEOUT_MS / 1000} s` }), TRANSFER_TIMEOUT_MS);
+      const settle = (outcome: { ok: true } | { ok: false; why: string; code?: number }): void => {
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      this.session
+        .refer(target, {
+          requestDelegate: {
+            onReject: (response) =>
+              settle({
+                ok: false,
+                code: response.message.statusCode,
+                why: `The other side refused the transfer: ${response.message.statusCode} ${response.message.reasonPhrase}`,
+              }),
+          },
+          onNotify: (notification) => {
+            void notification.accept();
+            const outcome = SIPFRAG_STATUS.exec(notification.request.body ?? '');
+            if (!outcome) return;
+            const status = Number(outcome[1]);
+            if (status >= 300) settle({ ok: false, why: `The transfer to ${where} failed: ${status} ${outcome[2]!.trim()}` });
+            else if (status >= 200) settle({ ok: true });
+          },
+        })
+        .catch((error: unknown) => settle({ ok: false, why: error instanceof Error ? error.message : String(error) }));
+    });
+  }
+
+  private transferring = false;
 
   /** Send DTMF per the account's dtmfMode (see AccountConfig.dtmfMode). Resolves when all were sent. */
   async sendDtmf(text: string): Promise<void> {

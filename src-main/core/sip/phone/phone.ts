@@ -104,6 +104,12 @@ export class Phone {
       await this.wrap(() => this.call(callId).resume());
       return {};
     },
+    'call.transfer': async ({ callId, target }) => {
+      const call = this.call(callId);
+      const uri = this.targetUri(call.account, target);
+      await this.wrap(() => call.transfer(uri));
+      return {};
+    },
     'call.record': async ({ callId, path, on }) => {
       const target = on ? this.recordingPath(path) : path;
       await this.wrap(async () => this.call(callId).record(target, on));
@@ -221,7 +227,7 @@ export class Phone {
       .catch((error: unknown) => this.logError(`transfer of ${call.id}`, error));
   }
 
-  private track(account: Account, session: Inviter | Invitation, transfer?: Call['transfer']): Call {
+  private track(account: Account, session: Inviter | Invitation, transferOrigin?: Call['transferOrigin']): Call {
     const call = new Call(
       `call-${this.nextCall++}`,
       account,
@@ -233,7 +239,7 @@ export class Phone {
       (event) => this.options.onCallDtmf?.(event),
       (line) => this.options.log(line),
     );
-    call.transfer = transfer;
+    call.transferOrigin = transferOrigin;
     call.onTransferRequest = (referral) => this.followTransfer(call, referral);
     this.calls.set(call.id, call);
     this.options.onCallChange(call.snapshot());
