@@ -30,7 +30,7 @@ let dir: string;
 
 before(async () => {
   dir = makeTempDir('sb-linphone-');
-  pbx = await startKamailio({ users: ['alice', 'erin', 'bob'] });
+  pbx = await startKamailio({ users: ['alice', 'erin', 'bob', 'frank'] });
 });
 
 after(async () => {
@@ -297,6 +297,71 @@ describe('interop with Linphone', () => {
     } finally {
       await bob?.stop();
     }
+  });
+
+  /**
+   * erin (Linphone) talks to alice (us) and to frank (another Linphone), then joins them: the
+   * attended transfer (RFC 5589 section 7) of `referred` to the other one. Returns alice's call with erin.
+   */
+  async function attendedTransfer(referred: 'alice' | 'frank', check: (alice: HeadlessSwitchboard, withErin: CallSnapshot) => Promise<void>): Promise<void> {
+    const tone = toneWav(join(dir, 'attended.wav'), { frequencyHz: FAR_HZ, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
+    const alice = startHeadless(['--account', pbx.aor('alice'), '--password', pbx.password('alice'), '--proxy', pbx.proxyUri('udp'), '--auto-answer', '--codecs', 'PCMU', '--audio-in', tone]);
+    let erin: TestLinphone | undefined;
+    let frank: TestLinphone | undefined;
+    try {
+      await alice.waitForAccount('registered', 15000);
+      erin = await startLinphone({ pbx, user: 'erin', playWav: tone, codecs: ['PCMU'] });
+      frank = await startLinphone({ pbx, user: 'frank', playWav: tone, autoAnswer: true, codecs: ['PCMU'] });
+      const callFrom = async (to: string): Promise<string> => {
+        const printed = erin!.mark();
+        erin!.command(`call ${to}`);
+        const id = (await erin!.waitForOutput(/assigned id (\d+)/, 10000, { since: printed }))[1]!;
+        await erin!.waitForOutput(new RegExp(`Call ${id} with \\S+ connected`), 15000, { since: printed });
+        return id;
+      };
+      const toFrank = await callFrom(pbx.aor('frank'));
+      const printed = erin.mark();
+      erin.command('pause'); // linphonec places a second call only with the first on hold
+      await erin.waitForOutput(new RegExp(`Call ${toFrank} with \\S+ is now paused`), 10000, { since: printed });
+      const toAlice = await callFrom(pbx.aor('alice'));
+      const withErin = await alice.waitForCall((c) => c.direction === 'incoming' && c.state === 'connected', 10000);
+      // Linphone's transfer command: `transfer <call> --to-call <call>` refers the first call's peer to the second's.
+      erin.command(referred === 'frank' ? `transfer ${toFrank} --to-call ${toAlice}` : `transfer ${toAlice} --to-call ${toFrank}`);
+      await check(alice, withErin);
+    } finally {
+      await alice.stop();
+      await erin?.stop();
+      await frank?.stop();
+    }
+  }
+
+  test('attended transfer, we are its target: frank\'s INVITE with Replaces takes over our call with erin, answered at once', async () => {
+    await attendedTransfer('frank', async (alice, withErin) => {
+      const mark = alice.events.length;
+      const fromFrank = await callStateAfter(alice, mark, (c) => c.callId !== withErin.callId && c.state === 'connected', 15000);
+      assert.match(fromFrank.remoteUri, /^sip:frank@127\.0\.0\.1/);
+      assert.equal(fromFrank.direction, 'incoming');
+      assert.equal(fromFrank.transferredFrom, withErin.callId);
+      const replaced = await callStateAfter(alice, mark, (c) => c.callId === withErin.callId && c.state === 'ended', 10000);
+      assert.equal(replaced.reason, `Replaced by the transferred call (${fromFrank.callId})`);
+      await new Promise((r) => setTimeout(r, 1000));
+      const stats = await alice.client.call('call.stats', { callId: fromFrank.callId });
+      assert.ok(stats.packetsReceived > 30, `frank's audio reaches us: ${JSON.stringify(stats)}`);
+    });
+  });
+
+  test('attended transfer, we are transferred: our call to frank carries Replaces and takes over erin\'s call with frank', async () => {
+    await attendedTransfer('alice', async (alice, withErin) => {
+      const mark = alice.events.length;
+      const toFrank = await callStateAfter(alice, mark, (c) => c.callId !== withErin.callId && c.state === 'connected', 15000);
+      assert.equal(toFrank.direction, 'outgoing');
+      assert.match(toFrank.remoteUri, /^sip:frank@127\.0\.0\.1/);
+      assert.equal(toFrank.transferredFrom, withErin.callId);
+      await callStateAfter(alice, mark, (c) => c.callId === withErin.callId && c.state === 'ended', 10000);
+      await new Promise((r) => setTimeout(r, 1000));
+      const stats = await alice.client.call('call.stats', { callId: toFrank.callId });
+      assert.ok(stats.packetsReceived > 30, `frank's audio reaches us: ${JSON.stringify(stats)}`);
+    });
   });
 
   test('DTMF both ways (RFC 4733): Linphone hears our digits, we report Linphone\'s', async () => {

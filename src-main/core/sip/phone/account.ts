@@ -19,6 +19,7 @@
 import {
   Registerer,
   RegistererState,
+  SIPExtension,
   UserAgent,
   type Invitation,
   type SessionDescriptionHandlerFactory,
@@ -119,6 +120,9 @@ export class Account {
       },
       sessionDescriptionHandlerFactory: deps.sessionDescriptionHandlerFactory(this),
       preloadedRouteSet: config.outboundProxy ? [`<${withLooseRouting(config.outboundProxy)}>`] : [],
+      // RFC 3891: an INVITE with Replaces takes over one of our calls (the target of an attended
+      // transfer); sip.js matches it to the call and ends that call once the new one is answered.
+      sipExtensionReplaces: SIPExtension.Supported,
       delegate: {
         onInvite: (invitation) => deps.onInvite(this, invitation),
         onDisconnect: (error) => this.onTransportLost(error),

@@ -249,6 +249,15 @@ export class Call {
 
   private transferring = false;
 
+  /**
+   * This call was taken over by `byCallId` (an INVITE with Replaces, RFC 3891, now answered): sip.js
+   * ends it at once; the reason says so instead of "You hung up".
+   */
+  markReplaced(byCallId: string): void {
+    this.hangupRequested = true;
+    this.reason = `Replaced by the transferred call (${byCallId})`;
+  }
+
   /** Send DTMF per the account's dtmfMode (see AccountConfig.dtmfMode). Resolves when all were sent. */
   async sendDtmf(text: string): Promise<void> {
     if (this.state !== 'connected' && this.state !== 'early-media') throw new Error(`DTMF needs a connected call; it is ${this.state}`);

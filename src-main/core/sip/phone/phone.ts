@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Inviter, UserAgent, type Invitation, type Referral, type Session, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
+import { Inviter, SessionState, UserAgent, type Invitation, type Referral, type Session, type SessionDescriptionHandlerFactory, type URI } from 'sip.js';
 import type { AccountConfig, AccountSnapshot, CallSnapshot, ContractHandlers, EventPayload, Params } from '../../../common/contract/contract';
 import { RpcError, RpcErrorCode } from '../../../common/contract/json-rpc';
 import { mediaStatsOf } from '../../media/media-stats';
@@ -188,6 +188,18 @@ export class Phone {
   }
 
   private onInvite(account: Account, invitation: Invitation): void {
+    // An attended transfer's new leg (INVITE with Replaces, RFC 3891): it takes over a call of
+    // ours, so it is answered at once, without ringing, and that call ends when it is.
+    const replaced = invitation.replacee ? [...this.calls.values()].find((c) => c.session === invitation.replacee) : undefined;
+    if (replaced) {
+      const referredBy = /<([^>]*)>/.exec(invitation.request.getHeader('referred-by') ?? '')?.[1] ?? replaced.snapshot().remoteUri;
+      const call = this.track(account, invitation, { fromCallId: replaced.id, referredBy });
+      // Told before sip.js sends the replaced call its BYE (right after this state change).
+      invitation.stateChange.addListener((state) => state === SessionState.Established && replaced.markReplaced(call.id));
+      this.options.log(`${call.id}: replaces ${replaced.id} (attended transfer by ${referredBy})`);
+      call.answer().catch((error: unknown) => this.logError(`answer ${call.id}, which replaces ${replaced.id}`, error));
+      return;
+    }
     const call = this.track(account, invitation);
     if (this.options.autoAnswer) call.answer().catch((error: unknown) => this.logError(`auto-answer ${call.id}`, error));
     else call.ring().catch((error: unknown) => this.logError(`ring ${call.id}`, error));
