@@ -1,8 +1,8 @@
 /**
  * Transfers with a real softphone (Linphone 5.1, linphonec) through the test PBX: being
- * transferred (REFER) and transferring (blind, RFC 5589 section 6), and the other side's attended
- * transfer (section 7) with us as the one transferred or as its target (INVITE with Replaces,
- * RFC 3891), with a second Linphone. baresip answers as a plain transfer target.
+ * transferred (REFER) and transferring (blind, RFC 5589 section 6); attended transfers (section 7)
+ * made by the other side, with us as the one transferred or as its target (INVITE with Replaces,
+ * RFC 3891), and made by us, with a second Linphone. baresip answers as a plain transfer target.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,5 +130,38 @@ describe('transfers with Linphone', () => {
       const stats = await alice.client.call('call.stats', { callId: toFrank.callId });
       assert.ok(stats.packetsReceived > 30, `frank's audio reaches us: ${JSON.stringify(stats)}`);
     });
+  });
+
+  test('we make an attended transfer: erin (held) takes over our call with frank, and both our calls end', async () => {
+    const tone = toneWav(join(bench.dir, 'consult.wav'), { frequencyHz: FAR_HZ, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
+    const alice = startHeadless(['--account', bench.pbx.aor('alice'), '--password', bench.pbx.password('alice'), '--proxy', bench.pbx.proxyUri('udp'), '--codecs', 'PCMU', '--audio-in', tone]);
+    let erin: TestLinphone | undefined;
+    let frank: TestLinphone | undefined;
+    try {
+      await alice.waitForAccount('registered', 15000);
+      erin = await startLinphone({ pbx: bench.pbx, user: 'erin', playWav: tone, autoAnswer: true, codecs: ['PCMU'] });
+      frank = await startLinphone({ pbx: bench.pbx, user: 'frank', playWav: tone, autoAnswer: true, codecs: ['PCMU'] });
+      const dial = async (to: string): Promise<string> => {
+        const { callId } = await alice.client.call('call.dial', { target: to });
+        await alice.waitForCall((c) => c.callId === callId && c.state === 'connected', 15000);
+        return callId;
+      };
+      const withErin = await dial(erin.sipUri);
+      await alice.client.call('call.hold', { callId: withErin }); // as a user does while asking frank
+      const withFrank = await dial(frank.sipUri);
+      const frankPrinted = frank.mark();
+      await alice.client.call('call.transferToCall', { callId: withErin, toCallId: withFrank });
+      const calls = (await alice.client.call('call.list', {})).calls;
+      const [a, b] = [calls.find((c) => c.callId === withErin), calls.find((c) => c.callId === withFrank)];
+      assert.equal(a?.state, 'ended');
+      assert.equal(a?.reason, `Transferred to ${frank.sipUri}`);
+      assert.ok(b?.state === 'ended' || b?.state === 'ending', `our call with frank ends too: ${JSON.stringify(b)}`);
+      // frank now talks to erin: its call from erin replaced ours.
+      await frank.waitForOutput(/Call \d+ with sip:erin@127\.0\.0\.1\S* connected/, 10000, { since: frankPrinted });
+    } finally {
+      await alice.stop();
+      await erin?.stop();
+      await frank?.stop();
+    }
   });
 });

@@ -139,6 +139,22 @@ describe('renderer call controls (scripted core)', () => {
     );
   });
 
+  test('with two connected calls, Transfer offers the other one: an attended transfer ends both', async () => {
+    const gina = core.ring('sip:210@pbx.test', 'Gina');
+    const hank = core.ring('sip:211@pbx.test', 'Hank');
+    for (const name of ['Gina', 'Hank']) {
+      const row = page.getByRole('listitem').filter({ hasText: name });
+      await row.getByRole('button', { name: 'Answer' }).click();
+      await row.getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    }
+    const call = page.getByRole('listitem').filter({ hasText: 'Gina' });
+    await call.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await call.getByRole('form', { name: 'Transfer the call with Gina' }).getByRole('button', { name: 'Transfer to Hank' }).click();
+    await call.getByText('Ended: Transferred to sip:211@pbx.test').waitFor({ timeout: UI_TIMEOUT });
+    await page.getByRole('listitem').filter({ hasText: 'Hank' }).getByText('Ended: Transferred to sip:210@pbx.test').waitFor({ timeout: UI_TIMEOUT });
+    assert.deepEqual(core.calls.filter((c) => c.method === 'call.transferToCall').at(-1)?.params, { callId: gina.callId, toCallId: hank.callId });
+  });
+
   test('Decline rejects an incoming call with reason "decline"', async () => {
     const ringing = core.ring('sip:204@pbx.test', 'Dave');
     const call = page.getByRole('listitem').filter({ hasText: 'Dave' });

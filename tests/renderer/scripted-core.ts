@@ -161,6 +161,14 @@ export function createScriptedCore(): ScriptedCore {
       setCall({ ...call, state: 'ended', reason: `Transferred to sip:${params.target}@pbx.test` });
       return {};
     },
+    'call.transferToCall': async (params) => {
+      log.push({ method: 'call.transferToCall', params });
+      const call = callOrThrow(params.callId);
+      const to = callOrThrow(params.toCallId);
+      setCall({ ...call, state: 'ended', reason: `Transferred to ${to.remoteUri}` });
+      setCall({ ...to, state: 'ended', reason: `Transferred to ${call.remoteUri}` });
+      return {};
+    },
     // Not scripted (yet): a UI test that needs it should script it here.
     'call.record': notScripted('call.record'),
   };

@@ -38,6 +38,7 @@ function handlers(calls: unknown[]): ContractHandlers {
     'call.hold': refuse,
     'call.resume': refuse,
     'call.transfer': refuse,
+    'call.transferToCall': refuse,
     'call.record': refuse,
     'call.stats': refuse,
   };

@@ -369,6 +369,15 @@ export const methods = {
     result: z.object({}),
   },
   /**
+   * Attended transfer: the other side of `callId` takes over our connected call `toCallId` (e.g.
+   * the colleague we asked first), by REFER with Replaces. Resolves once done; both our calls then
+   * end ("Transferred to …"); an error says why not, the calls then stay as they were.
+   */
+  'call.transferToCall': {
+    params: callRef.extend({ toCallId: z.string().min(1) }),
+    result: z.object({}),
+  },
+  /**
    * Start (on: true) or stop recording a call to a 16-bit STEREO WAV at 8 kHz: left channel = what
    * we send (local), right channel = what we receive (remote). Stopping finalizes the file.
    */

@@ -69,6 +69,11 @@ export class CallsState {
     await this.client.call('call.transfer', { callId, target });
   }
 
+  /** Attended transfer: the other side of `callId` takes over our call `toCallId`; both end when done. */
+  async transferToCall(callId: string, toCallId: string): Promise<void> {
+    await this.client.call('call.transferToCall', { callId, toCallId });
+  }
+
   /** Send DTMF digits (0-9, *, #, A-D) into a connected call. */
   async sendDigits(callId: string, digits: string): Promise<void> {
     await this.client.call('call.dtmf', { callId, digits });

@@ -190,19 +190,23 @@ export class Call {
   }
 
   /**
-   * Blind transfer (RFC 5589 section 6): REFER the other side to `target`. Resolves once the
-   * transferee's call to the target is answered (its NOTIFY says 2xx), after which this call is hung
-   * up, its reason "Transferred to …". Rejects with the reason when the other side refuses the
-   * REFER, when its call to the target fails, or when no final word comes within
-   * TRANSFER_TIMEOUT_MS; the call then stays as it was.
+   * Transfer the other side of this call (RFC 5589): blind (section 6) to `target`, a URI, or
+   * attended (section 7) to `target`, another call of ours, which the other side then takes over
+   * (REFER with Replaces). Resolves once the transferee's call is answered (its NOTIFY says 2xx),
+   * after which this call is hung up, its reason "Transferred to …" (and an attended transfer's other
+   * call too, unless its far end ended it first, as RFC 3891 has it). Rejects with the reason when
+   * the other side refuses the REFER, when its call fails, or when no final word comes within
+   * TRANSFER_TIMEOUT_MS; the calls then stay as they were.
    */
-  async transfer(target: URI): Promise<void> {
+  async transfer(target: URI | Call): Promise<void> {
     if (this.state !== 'connected') throw new Error(`Only a connected call can be transferred; it is ${this.state}`);
+    if (target instanceof Call && (target === this || target.state !== 'connected')) throw new Error(`The call to transfer to must be another connected call; ${target.id} is ${target.state}`);
     if (this.transferring) throw new Error('This call is already being transferred');
     this.transferring = true;
+    const where = target instanceof Call ? target.snapshot().remoteUri : target.toString();
     try {
       for (let attempt = 1; ; attempt++) {
-        const outcome = await this.referOnce(target);
+        const outcome = await this.referOnce(target instanceof Call ? target.session : target, where);
         if (outcome.ok) break;
         // 491: the other side has a request of its own open on the dialog (e.g. just after the
         // answer); as for a re-INVITE's glare (RFC 3261 14.1), wait a moment and ask again.
@@ -212,12 +216,12 @@ export class Call {
     } finally {
       this.transferring = false;
     }
-    await this.hangup(`Transferred to ${target.toString()}`);
+    await this.hangup(`Transferred to ${where}`);
+    if (target instanceof Call) await target.hangup(`Transferred to ${this.snapshot().remoteUri}`);
   }
 
   /** One REFER to `target` and its NOTIFYs, until the transferee's final word (or the REFER's refusal). */
-  private referOnce(target: URI): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
-    const where = target.toString();
+  private referOnce(target: URI | Session, where: string): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle({ ok: false, why: `No word on the transfer to ${where} within ${TRANSFER_TIMEOUT_MS / 1000} s` }), TRANSFER_TIMEOUT_MS);
       const settle = (outcome: { ok: true } | { ok: false; why: string; code?: number }): void => {

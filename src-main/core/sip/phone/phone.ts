@@ -110,6 +110,13 @@ export class Phone {
       await this.wrap(() => call.transfer(uri));
       return {};
     },
+    'call.transferToCall': async ({ callId, toCallId }) => {
+      const call = this.call(callId);
+      const to = this.call(toCallId);
+      if (to.account !== call.account) throw new RpcError(RpcErrorCode.ApplicationError, 'Both calls must be on the same account to be joined by a transfer');
+      await this.wrap(() => call.transfer(to));
+      return {};
+    },
     'call.record': async ({ callId, path, on }) => {
       const target = on ? this.recordingPath(path) : path;
       await this.wrap(async () => this.call(callId).record(target, on));
