@@ -17,11 +17,19 @@ import { AMPLITUDE, callStateAfter, FAR_HZ, useLinphoneBench, withCall } from '.
 const bench = useLinphoneBench('sb-transfer-');
 
 describe('transfers with Linphone', () => {
-  test('Linphone transfers us (blind, REFER) to bob: we call bob as a new call shown as transferred, Linphone\'s call ends', async () => {
-    const bobTone = toneWav(join(bench.dir, 'bob.wav'), { frequencyHz: 700, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
-    let bob: TestBaresip | undefined;
+  /** bob (baresip, auto-answering, registered) for the length of `body`: a plain transfer target. */
+  async function withBob(body: (bob: TestBaresip) => Promise<void>): Promise<void> {
+    const tone = toneWav(join(bench.dir, 'bob.wav'), { frequencyHz: 700, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
+    const bob = await startBaresip({ pbx: bench.pbx, user: 'bob', autoAnswer: true, toneWav: tone, codecs: ['PCMU'] });
     try {
-      bob = await startBaresip({ pbx: bench.pbx, user: 'bob', autoAnswer: true, toneWav: bobTone, codecs: ['PCMU'] });
+      await body(bob);
+    } finally {
+      await bob.stop();
+    }
+  }
+
+  test('Linphone transfers us (blind, REFER) to bob: we call bob as a new call shown as transferred, Linphone\'s call ends', async () => {
+    await withBob(async (bob) => {
       const bobUri = bob.sipUri;
       await withCall(bench, 'transfer', { linphoneCalls: true, rate: 8000, ourArgs: ['--codecs', 'PCMU'] }, async ({ alice, erin, call }) => {
         const mark = alice.events.length;
@@ -38,17 +46,11 @@ describe('transfers with Linphone', () => {
         await alice.client.call('call.hangup', { callId: transferred.callId });
         await alice.waitForCall((c) => c.callId === transferred.callId && c.state === 'ended', 10000);
       });
-    } finally {
-      await bob?.stop();
-    }
+    });
   });
 
   test('we transfer Linphone (blind): a refused target says why and keeps the call; to bob, the call ends once bob answers', async () => {
-    const bobTone = toneWav(join(bench.dir, 'bob-2.wav'), { frequencyHz: 700, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });
-    let bob: TestBaresip | undefined;
-    try {
-      bob = await startBaresip({ pbx: bench.pbx, user: 'bob', autoAnswer: true, toneWav: bobTone, codecs: ['PCMU'] });
-      const bobHere = bob;
+    await withBob(async (bob) => {
       await withCall(bench, 'transfer-out', { linphoneCalls: false, rate: 8000, ourArgs: ['--codecs', 'PCMU'] }, async ({ alice, call }) => {
         await assert.rejects(
           alice.client.call('call.transfer', { callId: call.callId, target: 'nobody' }),
@@ -59,17 +61,16 @@ describe('transfers with Linphone', () => {
         await alice.client.call('call.transfer', { callId: call.callId, target: 'bob' });
         const ended = await alice.waitForCall((c) => c.callId === call.callId && c.state === 'ended', 10000);
         assert.equal(ended.reason, 'Transferred to sip:bob@127.0.0.1');
-        const established = await bobHere.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 10000, { includePast: true });
+        const established = await bob.waitForEvent((e) => e.type === 'CALL_ESTABLISHED', 10000, { includePast: true });
         assert.match(String(established.peeruri), /erin@127\.0\.0\.1/, 'bob is talking to Linphone now');
       });
-    } finally {
-      await bob?.stop();
-    }
+    });
   });
 
   /**
    * erin (Linphone) talks to alice (us) and to frank (another Linphone), then joins them: the
-   * attended transfer (RFC 5589 section 7) of `referred` to the other one. Returns alice's call with erin.
+   * attended transfer (RFC 5589 section 7) of `referred` to the other one; `check` then gets alice
+   * and her call with erin.
    */
   async function attendedTransfer(referred: 'alice' | 'frank', check: (alice: HeadlessSwitchboard, withErin: CallSnapshot) => Promise<void>): Promise<void> {
     const tone = toneWav(join(bench.dir, 'attended.wav'), { frequencyHz: FAR_HZ, seconds: 30, sampleRate: 8000, amplitude: AMPLITUDE });

@@ -224,8 +224,14 @@ export class Call {
   private referOnce(target: URI | Session, where: string): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle({ ok: false, why: `No word on the transfer to ${where} within ${TRANSFER_TIMEOUT_MS / 1000} s` }), TRANSFER_TIMEOUT_MS);
+      // A transferee that hangs up instead of reporting (no NOTIFY) leaves nothing to wait for.
+      const ended = (state: SessionState): void => {
+        if (state === SessionState.Terminated) settle({ ok: false, why: `The call ended before the other side said how the transfer to ${where} went` });
+      };
+      this.session.stateChange.addListener(ended);
       const settle = (outcome: { ok: true } | { ok: false; why: string; code?: number }): void => {
         clearTimeout(timer);
+        this.session.stateChange.removeListener(ended);
         resolve(outcome);
       };
       this.session
