@@ -288,8 +288,9 @@ export const CallSnapshot = z.object({
   /**
    * Set on a call we placed because the other side of `transferredFrom` (our call id) transferred
    * us (a REFER, RFC 3515): the phone follows a transfer at once, as desk phones do, and that call
-   * ends when the transferring side hangs up. `referredBy`: who transferred us (Referred-By, else
-   * that call's remote party).
+   * ends when the transferring side hangs up; and on an incoming call that took `transferredFrom`
+   * over (an INVITE with Replaces, RFC 3891: we were an attended transfer's target), that call then
+   * ending. `referredBy`: who transferred (Referred-By, else that call's remote party).
    */
   transferredFrom: z.string().optional(),
   referredBy: z.string().optional(),
