@@ -40,6 +40,12 @@ export interface PhoneOptions {
   notices?: () => string[];
 }
 
+/** Who transferred: the URI of a Referred-By header (RFC 3892), else the other side of `call`. */
+function referrer(referredBy: string | undefined, call: Call): string {
+  if (referredBy === undefined) return call.snapshot().remoteUri;
+  return /<([^>]*)>/.exec(referredBy)?.[1] ?? referredBy.trim();
+}
+
 /** How long an ended call stays listed (so a UI can show why it ended). */
 const ENDED_CALL_RETENTION_MS = 60_000;
 
@@ -199,7 +205,7 @@ export class Phone {
     // ours, so it is answered at once, without ringing, and that call ends when it is.
     const replaced = invitation.replacee ? [...this.calls.values()].find((c) => c.session === invitation.replacee) : undefined;
     if (replaced) {
-      const referredBy = /<([^>]*)>/.exec(invitation.request.getHeader('referred-by') ?? '')?.[1] ?? replaced.snapshot().remoteUri;
+      const referredBy = referrer(invitation.request.getHeader('referred-by'), replaced);
       const call = this.track(account, invitation, { fromCallId: replaced.id, referredBy });
       // Told before sip.js sends the replaced call its BYE (right after this state change).
       invitation.stateChange.addListener((state) => state === SessionState.Established && replaced.markReplaced(call.id));
@@ -235,7 +241,7 @@ export class Phone {
       void referral.reject({ statusCode: 603, reasonPhrase: 'Decline' });
       return;
     }
-    const referredBy = /<([^>]*)>/.exec(referral.referredBy ?? '')?.[1] ?? referral.referredBy ?? call.snapshot().remoteUri;
+    const referredBy = referrer(referral.referredBy, call);
     this.options.log(`${call.id}: transferred by ${referredBy} to ${target.toString()}`);
     void referral
       .accept()
