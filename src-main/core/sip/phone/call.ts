@@ -28,6 +28,9 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** How long a blind transfer waits for the transferee's final word (its call to the target may ring a while). */
 export const TRANSFER_TIMEOUT_MS = 120_000;
 
+/** How an in-dialog request we sent went (`code`: the other side's final status, when it answered). */
+type RequestOutcome = { ok: true } | { ok: false; why: string; code?: number };
+
 /** The status line of a REFER progress NOTIFY's message/sipfrag body (RFC 3515 2.4.5). */
 const SIPFRAG_STATUS = /^SIP\/2\.0 (\d{3})(.*)$/m;
 
@@ -205,14 +208,9 @@ export class Call {
     this.transferring = true;
     const where = target instanceof Call ? target.snapshot().remoteUri : target.toString();
     try {
-      for (let attempt = 1; ; attempt++) {
-        const outcome = await this.referOnce(target instanceof Call ? target.session : target, where);
-        if (outcome.ok) break;
-        // 491: the other side has a request of its own open on the dialog (e.g. just after the
-        // answer); as for a re-INVITE's glare (RFC 3261 14.1), wait a moment and ask again.
-        if (outcome.code !== 491 || attempt === 3) throw new Error(outcome.why);
-        await delay(500 + Math.random() * 1500);
-      }
+      // 491: the other side has a request of its own open on the dialog (e.g. just after the answer).
+      const outcome = await this.retryOn491(() => this.referOnce(target instanceof Call ? target.session : target, where));
+      if (!outcome.ok) throw new Error(outcome.why);
     } finally {
       this.transferring = false;
     }
@@ -221,7 +219,7 @@ export class Call {
   }
 
   /** One REFER to `target` and its NOTIFYs, until the transferee's final word (or the REFER's refusal). */
-  private referOnce(target: URI | Session, where: string): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
+  private referOnce(target: URI | Session, where: string): Promise<RequestOutcome> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle({ ok: false, why: `No word on the transfer to ${where} within ${TRANSFER_TIMEOUT_MS / 1000} s` }), TRANSFER_TIMEOUT_MS);
       // A transferee that hangs up instead of reporting (no NOTIFY) leaves nothing to wait for.
@@ -229,7 +227,7 @@ export class Call {
         if (state === SessionState.Terminated) settle({ ok: false, why: `The call ended before the other side said how the transfer to ${where} went` });
       };
       this.session.stateChange.addListener(ended);
-      const settle = (outcome: { ok: true } | { ok: false; why: string; code?: number }): void => {
+      const settle = (outcome: RequestOutcome): void => {
         clearTimeout(timer);
         this.session.stateChange.removeListener(ended);
         resolve(outcome);
@@ -298,14 +296,7 @@ export class Call {
     if (!sdh) throw new Error('The call has no media');
     if (sdh.localHold === hold) return;
     sdh.localHold = hold;
-    let outcome: { ok: true } | { ok: false; why: string; code?: number } = { ok: false, why: 'not sent' };
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      outcome = await this.offerWhenIdle();
-      if (outcome.ok || outcome.code !== 491) break;
-      // RFC 3261 14.1 glare: both sides offered at once. The Call-ID's owner (the caller) waits
-      // 2.1-4 s, the other side 0-2 s, so the two retries do not collide again.
-      await delay(this.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000);
-    }
+    const outcome = await this.retryOn491(() => this.offerWhenIdle());
     if (!outcome.ok) {
       sdh.localHold = !hold;
       throw new Error(`Could not ${hold ? 'hold' : 'resume'} the call: ${outcome.why}`);
@@ -314,10 +305,23 @@ export class Call {
   }
 
   /**
+   * `send` up to three times while the other side answers 491 Request Pending (its own request
+   * open on the dialog). RFC 3261 14.1's glare rule: the Call-ID's owner (the caller) waits
+   * 2.1-4 s, the other side 0-2 s, so the two retries do not collide again.
+   */
+  private async retryOn491(send: () => Promise<RequestOutcome>): Promise<RequestOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await send();
+      if (outcome.ok || outcome.code !== 491 || attempt === 3) return outcome;
+      await delay(this.direction === 'outgoing' ? 2100 + Math.random() * 1900 : Math.random() * 2000);
+    }
+  }
+
+  /**
    * Send a re-INVITE once no other offer/answer is open on the dialog: one offer at a time
    * (RFC 3264 §4), and the far end's own re-INVITE (e.g. its hold) may still await our ACK.
    */
-  private async offerWhenIdle(): Promise<{ ok: true } | { ok: false; why: string; code?: number }> {
+  private async offerWhenIdle(): Promise<RequestOutcome> {
     const deadline = Date.now() + 5000;
     // sip.js types the dialog by its core interface; its SessionDialog holds the open re-INVITEs.
     const dialog = () => this.session.dialog as { reinviteUserAgentClient?: unknown; reinviteUserAgentServer?: unknown } | undefined;
