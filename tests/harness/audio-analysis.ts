@@ -9,8 +9,8 @@ export interface PcmAudio {
   channels: number; // channels in the file before downmix
 }
 
-/** Parses a RIFF/WAVE buffer with 16-bit PCM (format 1 or WAVE_FORMAT_EXTENSIBLE with PCM). */
-export function parseWav(data: Buffer, name = 'WAV'): PcmAudio {
+/** Parses a RIFF/WAVE buffer with 16-bit PCM (format 1 or WAVE_FORMAT_EXTENSIBLE with PCM); `channel` (0-based) picks one channel instead of the downmix. */
+export function parseWav(data: Buffer, name = 'WAV', channel?: number): PcmAudio {
   if (data.length < 12 || data.toString('ascii', 0, 4) !== 'RIFF' || data.toString('ascii', 8, 12) !== 'WAVE') {
     throw new Error(`${name}: not a RIFF/WAVE file (${data.length} bytes)`);
   }
@@ -46,6 +46,11 @@ export function parseWav(data: Buffer, name = 'WAV'): PcmAudio {
   if (format.channels < 1) throw new Error(`${name}: ${format.channels} channels`);
   const frames = Math.floor(pcm.length / (2 * format.channels));
   const samples = new Float32Array(frames);
+  if (channel !== undefined) {
+    if (!(channel >= 0 && channel < format.channels)) throw new Error(`${name}: no channel ${channel} (${format.channels} channels)`);
+    for (let i = 0; i < frames; i++) samples[i] = pcm.readInt16LE((i * format.channels + channel) * 2) / 32768;
+    return { sampleRate: format.sampleRate, samples, channels: format.channels };
+  }
   for (let i = 0; i < frames; i++) {
     let sum = 0;
     for (let c = 0; c < format.channels; c++) sum += pcm.readInt16LE((i * format.channels + c) * 2);
@@ -54,8 +59,8 @@ export function parseWav(data: Buffer, name = 'WAV'): PcmAudio {
   return { sampleRate: format.sampleRate, samples, channels: format.channels };
 }
 
-export function readWav(path: string): PcmAudio {
-  return parseWav(readFileSync(path), path);
+export function readWav(path: string, channel?: number): PcmAudio {
+  return parseWav(readFileSync(path), path, channel);
 }
 
 /** 16-bit mono PCM WAV bytes from samples in -1..1 (clipped). */

@@ -96,6 +96,27 @@ describe('renderer call controls (scripted core)', () => {
     await saveScreenshot(page, 'renderer-connected-call.png');
   });
 
+  test('Mute shows the call muted until Unmute; the call stays connected, not held', async () => {
+    const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
+    const carol = core.calls.find((c) => c.method === 'call.answer')!.params as { callId: string };
+    const mute = call.getByRole('button', { name: 'Mute', exact: true });
+    assert.equal(await mute.getAttribute('aria-pressed'), 'false');
+    await mute.click();
+    await call.getByRole('status').getByText('Muted').waitFor({ timeout: UI_TIMEOUT });
+    const unmute = call.getByRole('button', { name: 'Unmute' });
+    assert.equal(await unmute.getAttribute('aria-pressed'), 'true');
+    assert.equal(await call.getByRole('status').getByText('Connected').count(), 1, 'muted is not on hold');
+    await unmute.click();
+    await call.getByRole('status').getByText('Muted').waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    assert.deepEqual(
+      core.calls.filter((c) => c.method === 'call.mute').map((c) => c.params),
+      [
+        { callId: carol.callId, muted: true },
+        { callId: carol.callId, muted: false },
+      ],
+    );
+  });
+
   test("a call whose far end's audio stopped coming says so, until it comes again", async () => {
     const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
     const carol = core.calls.find((c) => c.method === 'call.answer')!.params as { callId: string };

@@ -96,6 +96,7 @@ export function createScriptedCore(): ScriptedCore {
         direction: 'outgoing',
         remoteUri: params.target.includes(':') ? params.target : `sip:${params.target}@pbx.test`,
         state: 'dialing',
+        muted: false,
       });
       setTimeout(() => setCall({ ...call, state: 'ringing' }), 20);
       return { callId: call.callId };
@@ -131,6 +132,11 @@ export function createScriptedCore(): ScriptedCore {
     'call.resume': async ({ callId }) => {
       log.push({ method: 'call.resume', params: { callId } });
       setCall({ ...callOrThrow(callId), hold: 'none' });
+      return {};
+    },
+    'call.mute': async ({ callId, muted }) => {
+      log.push({ method: 'call.mute', params: { callId, muted } });
+      setCall({ ...callOrThrow(callId), muted });
       return {};
     },
     'call.stats': async ({ callId }) => {
@@ -193,7 +199,7 @@ export function createScriptedCore(): ScriptedCore {
     ring(remoteUri, remoteName) {
       const [accountId] = accounts.keys();
       if (!accountId) throw new Error('scripted core: ring() needs an account');
-      return setCall({ callId: `call-${nextId++}`, accountId, direction: 'incoming', remoteUri, remoteName, state: 'incoming' });
+      return setCall({ callId: `call-${nextId++}`, accountId, direction: 'incoming', remoteUri, remoteName, state: 'incoming', muted: false });
     },
     transfer(callId, targetUri) {
       const from = callOrThrow(callId);
@@ -203,6 +209,7 @@ export function createScriptedCore(): ScriptedCore {
         direction: 'outgoing',
         remoteUri: targetUri,
         state: 'connected',
+        muted: false,
         transferredFrom: callId,
         referredBy: from.remoteUri,
       });

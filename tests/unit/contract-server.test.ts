@@ -37,6 +37,7 @@ function handlers(calls: unknown[]): ContractHandlers {
     'call.dtmf': refuse,
     'call.hold': refuse,
     'call.resume': refuse,
+    'call.mute': refuse,
     'call.transfer': refuse,
     'call.transferToCall': refuse,
     'call.record': refuse,

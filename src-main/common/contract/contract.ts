@@ -283,6 +283,8 @@ export const CallSnapshot = z.object({
    * inactive/c=0.0.0.0), 'both'. Absent before media starts.
    */
   hold: CallHold.optional(),
+  /** Our microphone is muted on this call (call.mute): the other side hears silence. */
+  muted: z.boolean(),
   /** WAV file being recorded (call.record), while recording. */
   recordingPath: z.string().optional(),
   /**
@@ -359,6 +361,17 @@ export const methods = {
   'call.hold': { params: callRef, result: z.object({}) },
   /** Take a held call off hold (re-INVITE a=sendrecv). */
   'call.resume': { params: callRef, result: z.object({}) },
+  /**
+   * Mute (muted: true) or unmute our microphone on a call that has not ended. While muted the call
+   * sends silence: RTP keeps flowing (the far end and any NAT on the way see a live call), nothing
+   * is signalled (no re-INVITE: the far end hears silence, unlike hold), DTMF still goes, and a
+   * recording has silence on our side. A call muted before its media starts starts muted; mute
+   * and hold are independent. Setting what already is changes nothing.
+   */
+  'call.mute': {
+    params: callRef.extend({ muted: z.boolean() }),
+    result: z.object({}),
+  },
   /**
    * Blind transfer of a connected call to `target` (a number or SIP address, as call.dial takes):
    * the other side is asked to call it (REFER). Resolves once that call is answered, and this call

@@ -68,6 +68,7 @@ import type { ReceivedDtmfDigit } from './dtmf/rfc4733-receiver';
 import type { DtmfDigit } from './dtmf/dtmf-digit';
 import { CallRecorder } from './call-recorder';
 import { TappedSink, TappedSource, type FrameTap } from './audio/tapped-ports';
+import { MutingSource } from './audio/muting-source';
 import { RingbackTone } from './ringback-tone';
 import type { CallHold } from '../../common/contract/contract';
 
@@ -154,6 +155,9 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   negotiationFailure: string | undefined;
   /** We hold the call: set by the Call before the re-INVITE that says so (see header). */
   localHold = false;
+  /** Our microphone on this call, with its mute switch, once media has started. */
+  private microphone: MutingSource | undefined;
+  private mutedValue = false;
   /** Called after every completed offer/answer exchange (hold, SRTP, remote address may change). */
   onChange: (() => void) | undefined;
   /** Called for every DTMF digit received as RFC 4733 telephone-events. */
@@ -201,6 +205,19 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     if (!this.media) return undefined;
     if (this.localHold) return this.remoteHold ? 'both' : 'local';
     return this.remoteHold ? 'remote' : 'none';
+  }
+
+  /**
+   * Our microphone is muted (call.mute): the call sends silence (see muting-source.ts). May be set
+   * before media starts, which then starts muted.
+   */
+  get muted(): boolean {
+    return this.mutedValue;
+  }
+
+  set muted(muted: boolean) {
+    this.mutedValue = muted;
+    if (this.microphone) this.microphone.muted = muted;
   }
 
   /** Whether RFC 4733 telephone-events were negotiated (DTMF can go in RTP). */
@@ -463,8 +480,11 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       this.audio.sink.followSampleRate(codecRate);
     }
     this.applySrtp(rtp, negotiated.srtp);
-    // The ports also feed the recorder, when one is running (see tapped-ports.ts for why classes).
-    const source = new TappedSource(this.audio.source, this.recorderTap);
+    // Mute comes before the recorder's tap: a recording has what the far end heard. The ports
+    // also feed the recorder, when one is running (see tapped-ports.ts for why classes).
+    this.microphone = new MutingSource(this.audio.source);
+    this.microphone.muted = this.mutedValue;
+    const source = new TappedSource(this.microphone, this.recorderTap);
     const sink = new TappedSink(this.audio.sink, this.recorderTap);
     this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log, onReceiveStall: () => queueMicrotask(() => this.onChange?.()) });
     this.dtmf = new CallDtmf(rtp, this.media, (digit) => this.onDtmf?.(digit), this.log);

@@ -64,6 +64,11 @@ export class CallsState {
     await this.client.call('call.resume', { callId });
   }
 
+  /** Mute or unmute our microphone on a call: the other side hears silence while muted. */
+  async setMuted(callId: string, muted: boolean): Promise<void> {
+    await this.client.call('call.mute', { callId, muted });
+  }
+
   /** Blind transfer: resolves once the target answered (the call then ends), rejects with why not. */
   async transfer(callId: string, target: string): Promise<void> {
     await this.client.call('call.transfer', { callId, target });

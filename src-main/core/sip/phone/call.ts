@@ -66,6 +66,7 @@ export class Call {
         const sdh = switchboardSdhOf(handler);
         if (!sdh) return;
         this.handler = sdh;
+        sdh.muted = this.muted;
         sdh.onChange = () => {
           this.followMediaStall();
           this.onChange(this);
@@ -81,6 +82,9 @@ export class Call {
 
   /** Who handles the other side's REFER (set by the Phone); unset: declined (603). */
   onTransferRequest: ((referral: Referral) => void) | undefined;
+
+  /** Our microphone is muted on this call (call.mute); every handler sip.js makes for it is told. */
+  private muted = false;
 
   /** Set on a call placed because the other side of another call transferred us (see CallSnapshot). */
   transferOrigin: { fromCallId: string; referredBy: string } | undefined;
@@ -118,6 +122,7 @@ export class Call {
       sipCode: this.sipCode,
       media: this.mediaSummary(),
       hold: this.sdh?.hold,
+      muted: this.muted,
       recordingPath: this.sdh?.recordingPath,
       transferredFrom: this.transferOrigin?.fromCallId,
       referredBy: this.transferOrigin?.referredBy,
@@ -283,6 +288,20 @@ export class Call {
   }
 
   /** Start/stop recording the call to a stereo WAV (L = local, R = remote). */
+  /**
+   * Mute or unmute our microphone (call.mute): while muted the call sends silence and nothing is
+   * signalled (see muting-source.ts). Any call not ended; a call muted before its media starts
+   * starts muted.
+   */
+  mute(muted: boolean): void {
+    if (this.state === 'ended' || this.state === 'ending') throw new Error(`The call has ended`);
+    if (this.muted === muted) return;
+    this.muted = muted;
+    const sdh = this.sdh;
+    if (sdh) sdh.muted = muted;
+    this.onChange(this);
+  }
+
   record(path: string, on: boolean): void {
     const sdh = this.sdh;
     if (!sdh || this.state === 'ended') throw new Error(`Call ${this.id} has no media to record`);

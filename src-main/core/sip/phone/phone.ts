@@ -110,6 +110,10 @@ export class Phone {
       await this.wrap(() => this.call(callId).resume());
       return {};
     },
+    'call.mute': async ({ callId, muted }) => {
+      await this.wrap(async () => this.call(callId).mute(muted));
+      return {};
+    },
     'call.transfer': async ({ callId, target }) => {
       const call = this.call(callId);
       const uri = this.targetUri(call.account, target);
