@@ -7,6 +7,7 @@ import { AudioSettingsState } from './state/audio-settings.svelte';
 import { CallAudioState } from './state/call-audio.svelte';
 import { CallsState } from './state/calls.svelte';
 import { ConnectionState } from './state/connection.svelte';
+import { RingerState } from './state/ringer.svelte';
 import './app.css';
 
 // zod would probe `new Function` for its JIT; the CSP forbids eval, so skip the probe.
@@ -37,6 +38,7 @@ mount(App, {
           calls: new CallsState(connection.client),
           audioSettings,
           callAudio: new CallAudioState(connection.client, audioSettings, carrier),
+          ringer: new RingerState(connection.client, audioSettings),
         };
       })()
     : { startupError },

@@ -24,6 +24,8 @@ export interface ScriptedCore {
   setMediaStalled(callId: string, stalled: boolean): void;
   /** The other side of `callId` transfers us to `targetUri`: the new call connects, `callId` ends. */
   transfer(callId: string, targetUri: string): CallSnapshot;
+  /** The other side of `callId` gives up or hangs up: the call ends with `reason`. */
+  hangUpFarEnd(callId: string, reason: string): void;
 }
 
 export function createScriptedCore(): ScriptedCore {
@@ -215,6 +217,9 @@ export function createScriptedCore(): ScriptedCore {
       });
       setCall({ ...from, state: 'ended', reason: 'The other side hung up' });
       return next;
+    },
+    hangUpFarEnd(callId, reason) {
+      setCall({ ...callOrThrow(callId), state: 'ended', reason });
     },
     setMediaStalled(callId, stalled) {
       const call = callOrThrow(callId);

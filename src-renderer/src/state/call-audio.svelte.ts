@@ -74,7 +74,10 @@ export class CallAudioState {
         this.start(message.callId, message.sampleRate, async () => ({ port, socket: undefined }));
       });
     }
-    settings.onChange((change) => void this.applySettings(change.kind));
+    settings.onChange((change) => {
+      // The ringing device is the ringer's (RingerState), not the call's.
+      if (change.kind !== 'ring') void this.applySettings(change.kind);
+    });
   }
 
   private onCall(call: CallSnapshot): void {
