@@ -3,7 +3,8 @@
  *   core (createSwitchboardCore, settings in userData, passwords via safeStorage)
  *   → main window (window.main.ts, page served from app://switchboard, app-scheme.main.ts)
  *   → IPC carrier (ipc-carrier.main.ts) → sip:/tel: links (protocol-handler.main.ts)
- *   → call audio: a MessageChannelMain per call to the window (electron-audio-broker.main.ts).
+ *   → call audio: a MessageChannelMain per call to the window (electron-audio-broker.main.ts)
+ *   → incoming calls: a notification and a flashing window when it is not in front (incoming-call-alerts.main.ts).
  * Quit: before-quit is held until core.stop() has unregistered every account (bounded by a timeout
  * so a dead PBX cannot keep the app alive).
  */
@@ -14,6 +15,7 @@ import { tuneV8ForCalls } from '../core/app/v8-tuning';
 import { registerAppScheme, serveAppScheme } from './app-scheme.main';
 import { createElectronAudioBroker } from './electron-audio-broker.main';
 import { attachIpcCarrier } from './ipc-carrier.main';
+import { startIncomingCallAlerts } from './incoming-call-alerts.main';
 import { installProtocolHandler } from './protocol-handler.main';
 import { SafeStorageVault } from './safe-storage-vault.electron';
 import { createMainWindow, hardenWebContents, rendererDistDir, rendererPageUrl, restrictPermissions } from './window.main';
@@ -69,6 +71,7 @@ if (!app.requestSingleInstanceLock()) {
     });
     await openWindow();
     links.connect(core.server, () => window);
+    startIncomingCallAlerts(core.server, () => window, log);
     await core.start();
   }).catch((error: unknown) => {
     log(`startup failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -28,6 +28,8 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
       webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
+      // An incoming call rings (the renderer's RingerState) with no click in the window first.
+      autoplayPolicy: 'no-user-gesture-required',
       devTools: true,
     },
   };

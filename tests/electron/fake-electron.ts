@@ -2,7 +2,8 @@
 // main.cjs can run under plain Node. It models only what the main process relies on: app
 // lifecycle events (before-quit can be prevented), BrowserWindow + WebContents events, ipcMain,
 // the default session's permission handlers, safeStorage, dialog, shell, custom protocols
-// (privileged registration and handlers) and MessageChannelMain (a pair of linked ports).
+// (privileged registration and handlers), MessageChannelMain (a pair of linked ports) and
+// Notification (shown, clicked, closed).
 import { EventEmitter } from 'node:events';
 
 export interface PreventableEvent {
@@ -131,8 +132,36 @@ export function createFakeElectron() {
       this.shown = true;
     }
     isMinimized = () => false;
+    focused = false;
+    /** flashFrame calls, in order. */
+    readonly flashes: boolean[] = [];
     restore(): void {}
-    focus(): void {}
+    focus(): void {
+      this.focused = true;
+    }
+    isFocused(): boolean {
+      return this.focused;
+    }
+    flashFrame(flag: boolean): void {
+      this.flashes.push(flag);
+    }
+  }
+
+  const notifications: FakeNotification[] = [];
+  class FakeNotification extends EventEmitter {
+    static isSupported = () => true;
+    shown = false;
+    closed = false;
+    constructor(readonly options: { title?: string; body?: string; silent?: boolean }) {
+      super();
+      notifications.push(this);
+    }
+    show(): void {
+      this.shown = true;
+    }
+    close(): void {
+      this.closed = true;
+    }
   }
 
   const permission = {
@@ -145,6 +174,7 @@ export function createFakeElectron() {
   const electron = {
     app,
     BrowserWindow: FakeBrowserWindow,
+    Notification: FakeNotification,
     ipcMain: new EventEmitter(),
     protocol: {
       registerSchemesAsPrivileged(schemes: Array<{ scheme: string; privileges?: Record<string, boolean> }>) {
@@ -186,5 +216,5 @@ export function createFakeElectron() {
       },
     },
   };
-  return { electron, app, windows, permission, messageBoxes, opened, protocols, channels };
+  return { electron, app, windows, notifications, permission, messageBoxes, opened, protocols, channels };
 }

@@ -1,11 +1,13 @@
 // The built Electron main process (dist bundle, real core inside) run under Node against a recording
 // fake of the Electron API: it serves the renderer from app://switchboard (a privileged scheme, so
 // AudioWorklets load), hardens the window, serves the contract over IPC only to our page, hands
-// call audio ports to the window, dials sip: links, and holds quit until the core has stopped. Complements electron-smoke.test.ts,
-// which needs a real Electron binary.
+// call audio ports to the window, dials sip: links, alerts to an incoming call (a real INVITE) when
+// the window is not focused, and holds quit until the core has stopped. Complements
+// electron-smoke.test.ts, which needs a real Electron binary.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { CONTRACT_IPC_CHANNEL } from '../../src-main/carriers/ipc-contract-channel';
 import { parseFrameMessage } from '../../src-main/common/audio/frame-protocol';
 import { createElectronAudioBroker } from '../../src-main/electron/electron-audio-broker.main';
+import { freeUdpPort } from '../harness/ports';
 import { createFakeElectron, FakeMessagePortMain, preventable, type FakeWebContents } from './fake-electron';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -164,6 +167,57 @@ describe('Electron main process wiring (built main.cjs, fake Electron API)', () 
     const box = await until('a message box', () => fake.messageBoxes[0]);
     assert.equal(box.message, 'Cannot call sip:202@127.0.0.1');
     assert.match(String(box.detail), /Add an account before calling/);
+  });
+
+  test('an incoming call while the window is not focused: a silent notification says who, the window flashes; both end when the caller gives up', async () => {
+    const sipPort = await freeUdpPort();
+    sendFromPage({ jsonrpc: '2.0', id: 10, method: 'account.add', params: { aor: 'sip:alice@127.0.0.1', transport: 'udp', register: false, acceptDirectCalls: true, localAddress: '127.0.0.1', localPort: sipPort } });
+    await until('the account', () => contents.sent.find(([, m]) => (m as { id?: number }).id === 10));
+    await until('the account ready', () => contents.sent.find(([, m]) => (m as { method?: string; params?: { state?: string } }).params?.state === 'ready'));
+    const caller = createSocket('udp4');
+    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', resolve));
+    const responses: string[] = [];
+    caller.on('message', (data) => responses.push(data.toString('latin1')));
+    const me = caller.address().port;
+    const dialog = (method: string, cseq: string, body = '') =>
+      [
+        `${method} sip:alice@127.0.0.1:${sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${me};branch=z9hG4bK-wiring-1;rport`,
+        'Max-Forwards: 70',
+        `From: "Carol" <sip:carol@127.0.0.1:${me}>;tag=wiring-1`,
+        `To: <sip:alice@127.0.0.1:${sipPort}>`,
+        'Call-ID: wiring-incoming-1@127.0.0.1',
+        `CSeq: ${cseq}`,
+        `Contact: <sip:carol@127.0.0.1:${me}>`,
+        ...(body ? ['Content-Type: application/sdp'] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ].join('\r\n');
+    const sdp = ['v=0', 'o=carol 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    const send = (text: string) => new Promise<void>((resolve, reject) => caller.send(text, sipPort, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+    try {
+      const window = fake.windows[0]!;
+      window.focused = false;
+      await send(dialog('INVITE', '1 INVITE', sdp));
+      const notification = await until('a notification', () => fake.notifications[0]);
+      assert.deepEqual(
+        [notification.options.title, notification.options.body, notification.options.silent, notification.shown],
+        ['Incoming call', `Carol · carol@127.0.0.1:${me}`, true, true],
+      );
+      assert.deepEqual(window.flashes, [true]);
+      notification.emit('click');
+      assert.equal(window.isFocused(), true, 'clicking the notification brings the window up');
+
+      await until('180 Ringing', () => (responses.some((r) => r.startsWith('SIP/2.0 180')) ? true : undefined));
+      await send(dialog('CANCEL', '1 CANCEL'));
+      await until('the notification closed', () => (notification.closed ? true : undefined));
+      assert.deepEqual(window.flashes, [true, false]);
+      await until('487 to the INVITE', () => (responses.some((r) => r.startsWith('SIP/2.0 487')) ? true : undefined));
+      await send(dialog('ACK', '1 ACK'));
+    } finally {
+      caller.close();
+    }
   });
 
   test('quit waits for the core to stop, then quits', async () => {

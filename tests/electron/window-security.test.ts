@@ -31,6 +31,10 @@ describe('main window options', () => {
     assert.equal(prefs.webviewTag, false);
     assert.equal(prefs.preload, '/app/dist/electron/preload.cjs');
   });
+
+  test('an incoming call may ring before the user has clicked in the window', () => {
+    assert.equal(prefs.autoplayPolicy, 'no-user-gesture-required');
+  });
 });
 
 describe('permission policy', () => {

@@ -69,8 +69,3 @@ export function statsLine(stats: CallStats): string {
   if (stats.roundTripTimeMs !== undefined) parts.push(`round trip ${Math.round(stats.roundTripTimeMs)} ms`);
   return parts.join(' · ');
 }
-
-/** A SIP URI as people read it: "sip:carol@pbx.example.com;transport=udp" → "carol@pbx.example.com". */
-export function displayUri(uri: string): string {
-  return uri.replace(/^(sips?|tel):/i, '').replace(/[;?].*$/, '');
-}
