@@ -4,8 +4,8 @@
  *   tone again; RTP kept flowing (a far end's RTP timeout would otherwise end the call), nothing
  *   was signalled (no re-INVITE: the call is not on hold), and our own recording has silence on
  *   our side only (baresip's tone goes on in the other channel);
- * - muted while the call is being set up: it starts muted, baresip hears nothing of ours until
- *   we unmute.
+ * - muted while the call rings (a baresip that answers when told): it starts muted, the far end
+ *   hears nothing of ours until we unmute.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,14 +24,17 @@ const WINDOW_MS = 100;
 let pbx: TestPbx;
 let dir: string;
 let bob: TestBaresip;
+/** Answers only when told: a call muted while it rings is surely muted before the answer. */
+let carol: TestBaresip;
 let alice: HeadlessSwitchboard;
 
 before(async () => {
   dir = makeTempDir('sb-mute-');
-  pbx = await startKamailio({ users: ['alice', 'bob'] });
+  pbx = await startKamailio({ users: ['alice', 'bob', 'carol'] });
   const theirs = toneWav(join(dir, 'their-tone.wav'), { frequencyHz: THEIR_TONE, seconds: 120, sampleRate: 8000, amplitude: 0.3 });
   const ours = toneWav(join(dir, 'our-tone.wav'), { frequencyHz: OUR_TONE, seconds: 60, sampleRate: 8000, amplitude: 0.3 });
   bob = await startBaresip({ pbx, user: 'bob', autoAnswer: true, toneWav: theirs, codecs: ['PCMU'] });
+  carol = await startBaresip({ pbx, user: 'carol', toneWav: theirs, codecs: ['PCMU'] });
   alice = startHeadless(['--account', pbx.aor('alice'), '--password', pbx.password('alice'), '--proxy', pbx.proxyUri('udp'), '--audio-in', ours, '--trace']);
   await alice.waitForAccount('registered', 20000);
 });
@@ -39,6 +42,7 @@ before(async () => {
 after(async () => {
   await alice?.stop();
   await bob?.stop();
+  await carol?.stop();
   await pbx?.stop();
   if (dir) removeTempDir(dir);
 });
@@ -90,14 +94,14 @@ async function snapshot(callId: string): Promise<CallSnapshot> {
 }
 
 /**
- * Hangs up and returns what baresip heard of this call (its recording, complete once the call
- * closed); `recordedBefore`: how many recordings baresip had before this call.
+ * Hangs up and returns what `far` heard of this call (its recording, complete once the call
+ * closed); `recordedBefore`: how many recordings it had before this call.
  */
-async function hangUpAndHearBob(callId: string, recordedBefore: number): Promise<PcmAudio> {
+async function hangUpAndHear(far: TestBaresip, callId: string, recordedBefore: number): Promise<PcmAudio> {
   await alice.client.call('call.hangup', { callId });
   await alice.waitForCall((c) => c.callId === callId && c.state === 'ended', 10000);
-  await bob.waitForEvent((e) => e.type === 'CALL_CLOSED', 10000, { includePast: true });
-  const { received } = await bob.recordings();
+  await far.waitForEvent((e) => e.type === 'CALL_CLOSED', 10000, { includePast: true });
+  const { received } = await far.recordings();
   assert.equal(received.length, recordedBefore + 1, 'baresip recorded this call');
   return readWav(received.at(-1)!);
 }
@@ -126,7 +130,7 @@ describe('mute with baresip', () => {
     await sleep(1500);
     await alice.client.call('call.record', { callId, path: recording, on: false });
 
-    const heardByBob = runsBetweenTones(await hangUpAndHearBob(callId, recordedBefore), OUR_TONE);
+    const heardByBob = runsBetweenTones(await hangUpAndHear(bob, callId, recordedBefore), OUR_TONE);
     const gaps = silences(heardByBob, 2);
     assert.equal(gaps.length, 1, `one silence in what baresip heard, the mute: ${JSON.stringify(heardByBob)}`);
     assert.ok(gaps[0]! >= 17 && gaps[0]! <= 24, `as long as the mute, ~2 s: ${gaps[0]! * WINDOW_MS} ms; ${JSON.stringify(heardByBob)}`);
@@ -141,10 +145,12 @@ describe('mute with baresip', () => {
     assert.deepEqual(silences(received, 2), [], `baresip's side of the recording goes on through the mute: ${JSON.stringify(received)}`);
   });
 
-  test('muted while the call is set up: it starts muted, baresip hears nothing of ours until we unmute', async () => {
-    const recordedBefore = (await bob.recordings()).received.length;
-    const { callId } = await alice.client.call('call.dial', { target: 'bob' });
+  test('muted while the call rings: it starts muted, the far end hears nothing of ours until we unmute', async () => {
+    const recordedBefore = (await carol.recordings()).received.length;
+    const { callId } = await alice.client.call('call.dial', { target: 'carol' });
+    await alice.waitForCall((c) => c.callId === callId && c.state === 'ringing', 15000);
     await alice.client.call('call.mute', { callId, muted: true });
+    await carol.answer();
     const connected = await alice.waitForCall((c) => c.callId === callId && c.state === 'connected', 15000);
     assert.equal(connected.muted, true, 'still muted once connected');
     await sleep(2000);
@@ -152,7 +158,7 @@ describe('mute with baresip', () => {
     await alice.client.call('call.mute', { callId, muted: false });
     await sleep(1500);
 
-    const heard = windowsOf(await hangUpAndHearBob(callId, recordedBefore), OUR_TONE);
+    const heard = windowsOf(await hangUpAndHear(carol, callId, recordedBefore), OUR_TONE);
     const first = heard.indexOf('tone');
     assert.ok(first >= 17, `no tone of ours for the first ~2 s (muted): first at ${first * WINDOW_MS} ms; ${JSON.stringify(runsOf(heard))}`);
     assert.ok(heard.filter((w) => w === 'tone').length >= 10, `our tone once unmuted: ${JSON.stringify(runsOf(heard))}`);

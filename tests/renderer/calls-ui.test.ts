@@ -117,6 +117,28 @@ describe('renderer call controls (scripted core)', () => {
     );
   });
 
+  test('a call that sounds bad says why, each direction in words, and stops saying so once it is fine', async () => {
+    const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
+    const carol = core.calls.find((c) => c.method === 'call.answer')!.params as { callId: string };
+    core.setStats(carol.callId, {
+      lossPercent: 6.2,
+      jitterMs: 55,
+      roundTripTimeMs: 520,
+      remote: { fractionLost: 0.12, cumulativeLost: 60, jitterMs: 12 },
+      quality: { rFactor: 48, mos: 2.5, rating: 'poor', approximate: false },
+    });
+    const why = call.getByRole('list', { name: 'Why the call may sound bad' });
+    await why.waitFor({ timeout: UI_TIMEOUT }); // call.stats is polled every 2 s
+    assert.deepEqual(await why.getByRole('listitem').allTextContents(), [
+      'You are missing 6.2 % of their audio (lost or late on the way to you)',
+      'They are missing 12 % of your audio (lost on the way to them)',
+      'Long delay: 520 ms there and back, so you may talk over each other',
+      'Their audio arrives unevenly (jitter 55 ms), which adds delay',
+    ]);
+    core.setStats(carol.callId, {});
+    await why.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  });
+
   test("a call whose far end's audio stopped coming says so, until it comes again", async () => {
     const call = page.getByRole('listitem').filter({ hasText: 'Carol' });
     const carol = core.calls.find((c) => c.method === 'call.answer')!.params as { callId: string };

@@ -4,7 +4,7 @@
 // the handlers is scripted. The real-core path is covered by smoke.test.ts.
 import { ContractServer } from '../../src-main/common/contract/contract-server';
 import { RpcError, RpcErrorCode } from '../../src-main/common/contract/json-rpc';
-import type { AccountSnapshot, CallSnapshot, ContractHandlers } from '../../src-main/common/contract/contract';
+import type { AccountSnapshot, CallSnapshot, CallStats, ContractHandlers } from '../../src-main/common/contract/contract';
 
 export interface ScriptedCore {
   readonly server: ContractServer;
@@ -24,6 +24,8 @@ export interface ScriptedCore {
   setMediaStalled(callId: string, stalled: boolean): void;
   /** The other side of `callId` transfers us to `targetUri`: the new call connects, `callId` ends. */
   transfer(callId: string, targetUri: string): CallSnapshot;
+  /** What call.stats reports for `callId` from now on, over the default (a good call). */
+  setStats(callId: string, stats: Partial<CallStats>): void;
   /** The other side of `callId` gives up or hangs up: the call ends with `reason`. */
   hangUpFarEnd(callId: string, reason: string): void;
 }
@@ -33,6 +35,7 @@ export function createScriptedCore(): ScriptedCore {
   const callsById = new Map<string, CallSnapshot>();
   const log: Array<{ method: string; params: unknown }> = [];
   const internalErrors: string[] = [];
+  const statsOverrides = new Map<string, Partial<CallStats>>();
   let nextId = 1;
   let lastRemoval: Promise<void> = Promise.resolve();
 
@@ -160,6 +163,7 @@ export function createScriptedCore(): ScriptedCore {
         rtcpSent: 2,
         rtcpReceived: 2,
         quality: { rFactor: 90.1, mos: 4.3, rating: 'high', approximate: false },
+        ...statsOverrides.get(callId),
       };
     },
     'call.transfer': async (params) => {
@@ -217,6 +221,9 @@ export function createScriptedCore(): ScriptedCore {
       });
       setCall({ ...from, state: 'ended', reason: 'The other side hung up' });
       return next;
+    },
+    setStats(callId, stats) {
+      statsOverrides.set(callId, stats);
     },
     hangUpFarEnd(callId, reason) {
       setCall({ ...callOrThrow(callId), state: 'ended', reason });

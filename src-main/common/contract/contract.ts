@@ -217,6 +217,10 @@ export const CallStats = z.object({
   jitterMs: z.number(),
   /** Round-trip time from RTCP (absent until the peer reported on one of our SRs). */
   roundTripTimeMs: z.number().optional(),
+  /**
+   * The peer's last RTCP report on our stream: `fractionLost` 0..1 of our packets lost in its
+   * last report interval, `cumulativeLost` since the start, `jitterMs` as it measures ours.
+   */
   remote: z.object({ fractionLost: z.number(), cumulativeLost: z.number().int(), jitterMs: z.number() }).optional(),
   rtcpSent: z.number().int(),
   rtcpReceived: z.number().int(),

@@ -287,7 +287,6 @@ export class Call {
     for (const digit of digits) await this.sendInfoDigit(digit);
   }
 
-  /** Start/stop recording the call to a stereo WAV (L = local, R = remote). */
   /**
    * Mute or unmute our microphone (call.mute): while muted the call sends silence and nothing is
    * signalled (see muting-source.ts). Any call not ended; a call muted before its media starts
@@ -302,6 +301,7 @@ export class Call {
     this.onChange(this);
   }
 
+  /** Start/stop recording the call to a stereo WAV (L = local, R = remote). */
   record(path: string, on: boolean): void {
     const sdh = this.sdh;
     if (!sdh || this.state === 'ended') throw new Error(`Call ${this.id} has no media to record`);
