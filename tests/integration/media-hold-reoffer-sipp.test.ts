@@ -5,7 +5,9 @@
  *   address gets nothing more; rtcp-mux offered → accepted in our answer;
  * - a malformed re-offer is refused with 488 and the call survives (SIPp then hangs up normally);
  * - an unacceptable initial offer (G.729 only) → 488 with a Warning: 399 naming why; a body
- *   that is not SDP → 400 with the parse problem; both reported in call.state, no crash.
+ *   that is not SDP → 400 with the parse problem; both reported in call.state, no crash;
+ * - we hold (a=sendonly): what we send the held party is silence, never our microphone, until we
+ *   resume (the RTP's decoded payload, per packet).
  * The media ports of the SIPp scenario are UDP sockets of this test, so we see where RTP goes.
  */
 import { after, before, describe, test } from 'node:test';
@@ -17,12 +19,13 @@ import type { HeadlessSwitchboard } from '../harness/headless-switchboard';
 import { tail } from '../harness/child-processes';
 import { startSippCallee, type SippCallee } from '../harness/sipp';
 import { LOOPBACK } from '../harness/ports';
+import { ulawToLinear } from '../../src-main/core/media/codecs/g711';
 
 let sipp: SippCallee;
 let callee: HeadlessSwitchboard;
 
 before(async () => {
-  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml'], (dir) => [
+  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml'], (dir) => [
     '--audio-in',
     toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 }),
     '--trace',
@@ -40,17 +43,27 @@ interface Listener {
   /** Arrival order numbers (shared counter across listeners) of RTP packets. */
   arrivals: number[];
   payloadTypes: Set<number>;
+  /** Each PCMU packet's arrival time (Date.now()) and decoded level (RMS, full scale 1). */
+  pcmu: { at: number; rms: number }[];
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let arrivalCounter = 0;
 async function listen(): Promise<Listener> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  const listener: Listener = { socket, port: socket.address().port, arrivals: [], payloadTypes: new Set() };
+  const listener: Listener = { socket, port: socket.address().port, arrivals: [], payloadTypes: new Set(), pcmu: [] };
   socket.on('message', (data) => {
     if (data.length >= 12 && data[0]! >> 6 === 2 && !((data[1]! & 0x7f) >= 64 && (data[1]! & 0x7f) <= 95)) {
       listener.arrivals.push(arrivalCounter++);
       listener.payloadTypes.add(data[1]! & 0x7f);
+      if ((data[1]! & 0x7f) === 0) {
+        const payload = data.subarray(12); // no CSRCs or extension in ours
+        let sum = 0;
+        for (const code of payload) sum += (ulawToLinear(code) / 32768) ** 2;
+        listener.pcmu.push({ at: Date.now(), rms: Math.sqrt(sum / Math.max(1, payload.length)) });
+      }
     }
   });
   return listener;
@@ -75,6 +88,35 @@ describe('offer/answer edge cases with SIPp', () => {
     } finally {
       a.socket.close();
       b.socket.close();
+    }
+  });
+
+  test('we hold: the held party gets silence, never our microphone, until we resume', async () => {
+    const a = await listen();
+    try {
+      const before = callee.events.length;
+      const run = sipp.runUac('uac-held-by-callee.xml', ['-set', 'porta', String(a.port)]);
+      const call = await callee.waitForCall((c) => c.state === 'connected' && callee.events.findIndex((e) => e.payload === c) >= before, 10000);
+      await sleep(1000);
+      const holdAt = Date.now();
+      await callee.client.call('call.hold', { callId: call.callId });
+      await sleep(2000);
+      const resumeAt = Date.now();
+      await callee.client.call('call.resume', { callId: call.callId });
+      const resumed = Date.now();
+      const { code, logs } = await run;
+      assert.equal(code, 0, `SIPp took our hold and resume and hung up:\n${tail(logs)}`);
+      const during = (from: number, to: number) => a.pcmu.filter((p) => p.at >= from && p.at < to);
+      const talking = during(holdAt - 800, holdAt);
+      const held = during(holdAt + 150, resumeAt);
+      const back = during(resumed + 150, resumed + 1200);
+      assert.ok(talking.length >= 30 && talking.every((p) => p.rms > 0.1), `our tone before the hold: ${talking.length} packets, levels ${talking.map((p) => p.rms.toFixed(2)).join(' ')}`);
+      assert.ok(held.length >= 80, `RTP goes on while held (sendonly): ${held.length} packets`);
+      const loud = held.filter((p) => p.rms > 0.001);
+      assert.equal(loud.length, 0, `silence while held, not our microphone: ${loud.length} of ${held.length} packets had sound`);
+      assert.ok(back.length >= 30 && back.every((p) => p.rms > 0.1), `our tone again once resumed: ${back.length} packets`);
+    } finally {
+      a.socket.close();
     }
   });
 

@@ -31,7 +31,8 @@
  * only when a key changed, or removed when the stream became plain.
  *
  * Hold (`localHold`, set by the Call before it sends a re-INVITE): our offers say sendonly, or
- * inactive when the peer holds us too; our answers narrow the mirrored direction the same way.
+ * inactive when the peer holds us too; our answers narrow the mirrored direction the same way;
+ * what we send while holding is silence (the microphone is silenced, as by mute).
  * The peer holds us when its SDP says sendonly/inactive (or c=0.0.0.0) — except where that is
  * just the mirror of our own hold offer. `onChange` fires after every exchange (hold, SRTP, move)
  * and when the far end's media stalls or flows again.
@@ -153,11 +154,10 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private audioOpenedForRingback = false;
   /** Why the last answer to our offer was unusable (the call is then torn down by sip.js). */
   negotiationFailure: string | undefined;
-  /** We hold the call: set by the Call before the re-INVITE that says so (see header). */
-  localHold = false;
   /** Our microphone on this call, with its mute switch, once media has started. */
   private microphone: MutingSource | undefined;
   private mutedValue = false;
+  private localHoldValue = false;
   /** Called after every completed offer/answer exchange (hold, SRTP, remote address may change). */
   onChange: (() => void) | undefined;
   /** Called for every DTMF digit received as RFC 4733 telephone-events. */
@@ -208,8 +208,22 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   }
 
   /**
+   * We hold the call: set by the Call before the re-INVITE that says so (see header), and back if
+   * that fails. While held the microphone is silenced at once: our sendonly stream carries silence
+   * to the held party, never the room (a desk phone's hold; a PBX plays its music on hold over it).
+   */
+  get localHold(): boolean {
+    return this.localHoldValue;
+  }
+
+  set localHold(hold: boolean) {
+    this.localHoldValue = hold;
+    this.silenceMicrophoneIfWanted();
+  }
+
+  /**
    * Our microphone is muted (call.mute): the call sends silence (see muting-source.ts). May be set
-   * before media starts, which then starts muted.
+   * before media starts, which then starts muted. Independent of hold: resuming keeps it muted.
    */
   get muted(): boolean {
     return this.mutedValue;
@@ -217,7 +231,11 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
 
   set muted(muted: boolean) {
     this.mutedValue = muted;
-    if (this.microphone) this.microphone.muted = muted;
+    this.silenceMicrophoneIfWanted();
+  }
+
+  private silenceMicrophoneIfWanted(): void {
+    if (this.microphone) this.microphone.muted = this.mutedValue || this.localHoldValue;
   }
 
   /** Whether RFC 4733 telephone-events were negotiated (DTMF can go in RTP). */
@@ -480,10 +498,10 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       this.audio.sink.followSampleRate(codecRate);
     }
     this.applySrtp(rtp, negotiated.srtp);
-    // Mute comes before the recorder's tap: a recording has what the far end heard. The ports
+    // Mute and hold come before the recorder's tap: a recording has what the far end heard. The ports
     // also feed the recorder, when one is running (see tapped-ports.ts for why classes).
     this.microphone = new MutingSource(this.audio.source);
-    this.microphone.muted = this.mutedValue;
+    this.silenceMicrophoneIfWanted();
     const source = new TappedSource(this.microphone, this.recorderTap);
     const sink = new TappedSink(this.audio.sink, this.recorderTap);
     this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log, onReceiveStall: () => queueMicrotask(() => this.onChange?.()) });
