@@ -338,6 +338,11 @@ export const methods = {
     }),
     result: z.object({ callId: z.string() }),
   },
+  /**
+   * Answer an incoming call. Like call.dial and call.resume, it first puts every other call in
+   * conversation on hold (one conversation at a time, as on a desk phone; a call that cannot be
+   * held is muted instead).
+   */
   'call.answer': { params: callRef, result: z.object({}) },
   'call.reject': {
     params: callRef.extend({ reason: z.enum(['busy', 'decline']).default('busy') }),

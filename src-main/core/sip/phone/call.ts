@@ -109,6 +109,11 @@ export class Call {
     return this.state === 'ended';
   }
 
+  /** Connected and not held by us: the other side hears us (Phone.holdOthers). */
+  get inConversation(): boolean {
+    return this.state === 'connected' && this.sdh?.localHold !== true;
+  }
+
   snapshot(): CallSnapshot {
     const remote = this.session.remoteIdentity;
     return {

@@ -86,7 +86,9 @@ export class Phone {
     'account.list': async () => ({ accounts: [...this.accounts.values()].map((a) => a.snapshot()) }),
     'call.dial': async (params) => this.dial(params),
     'call.answer': async ({ callId }) => {
-      await this.wrap(() => this.call(callId).answer());
+      const call = this.call(callId);
+      await this.holdOthers(call);
+      await this.wrap(() => call.answer());
       return {};
     },
     'call.reject': async ({ callId, reason }) => {
@@ -107,7 +109,9 @@ export class Phone {
       return {};
     },
     'call.resume': async ({ callId }) => {
-      await this.wrap(() => this.call(callId).resume());
+      const call = this.call(callId);
+      await this.holdOthers(call);
+      await this.wrap(() => call.resume());
       return {};
     },
     'call.mute': async ({ callId, muted }) => {
@@ -192,6 +196,7 @@ export class Phone {
   private async dial({ target, accountId }: Params<'call.dial'>): Promise<{ callId: string }> {
     const account = accountId ? this.account(accountId) : this.defaultAccount();
     const uri = this.targetUri(account, target);
+    await this.holdOthers();
     // earlyMedia: an SDP in a 18x is applied at once (RFC 3261 s. 13.2.1: the first SDP is the
     // answer), so the caller hears announcements/ringback from the far end before the answer.
     const inviter = new Inviter(account.userAgent, uri, { earlyMedia: true });
@@ -202,6 +207,29 @@ export class Phone {
       throw new RpcError(RpcErrorCode.ApplicationError, `Could not place the call: ${error instanceof Error ? error.message : String(error)}`);
     }
     return { callId: call.id };
+  }
+
+  /**
+   * One conversation at a time, as on a desk phone: before the user answers, dials or resumes a
+   * call, every other call in conversation (connected, not held by us) is put on hold, so neither
+   * side overhears the other conversation (nor do both hear us). A hold that fails (the far end
+   * refuses the re-INVITE, or never answers it) leaves that call muted instead, which the user sees,
+   * and is logged; the user's action goes ahead either way. Auto-answer counts as the user's
+   * answer. Not for a transfer's new call or an attended transfer's INVITE with Replaces, whose
+   * other call is about to end.
+   */
+  private async holdOthers(except?: Call): Promise<void> {
+    const others = [...this.calls.values()].filter((c) => c !== except && c.inConversation);
+    await Promise.all(
+      others.map(async (other) => {
+        try {
+          await other.hold();
+        } catch (error) {
+          this.options.log(`${other.id}: could not be held for another call, muted instead: ${error instanceof Error ? error.message : String(error)}`);
+          if (!other.ended) other.mute(true);
+        }
+      }),
+    );
   }
 
   private onInvite(account: Account, invitation: Invitation): void {
@@ -218,7 +246,10 @@ export class Phone {
       return;
     }
     const call = this.track(account, invitation);
-    if (this.options.autoAnswer) call.answer().catch((error: unknown) => this.logError(`auto-answer ${call.id}`, error));
+    if (this.options.autoAnswer)
+      this.holdOthers(call)
+        .then(() => call.answer())
+        .catch((error: unknown) => this.logError(`auto-answer ${call.id}`, error));
     else call.ring().catch((error: unknown) => this.logError(`ring ${call.id}`, error));
   }
 
