@@ -7,7 +7,7 @@
  * is still shown and can be answered.
  * Ownership: owns its two players. Renderer main thread.
  */
-import type { CallSnapshot, CallState } from '@common/contract/contract';
+import type { CallSnapshot } from '@common/contract/contract';
 import type { ContractClient } from '@common/contract/contract-client';
 import { AlertPlayer } from '../audio/alert-player';
 import { CALL_WAITING, RING } from '../audio/alert-tones';
@@ -25,7 +25,7 @@ export class RingerState {
   problem = $state<string | undefined>(undefined);
   // Bookkeeping, not UI state: the UI renders mode.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private readonly states = new Map<string, CallState>();
+  private readonly states = new Map<string, Pick<CallSnapshot, 'state' | 'hold'>>();
 
   constructor(
     client: ContractClient,
@@ -47,7 +47,7 @@ export class RingerState {
 
   private onCall(call: CallSnapshot): void {
     if (call.state === 'ended') this.states.delete(call.callId);
-    else this.states.set(call.callId, call.state);
+    else this.states.set(call.callId, { state: call.state, hold: call.hold });
     this.mode = ringerModeOf(this.states.values());
     this.apply();
   }
