@@ -7,7 +7,9 @@
  * - an unacceptable initial offer (G.729 only) → 488 with a Warning: 399 naming why; a body
  *   that is not SDP → 400 with the parse problem; both reported in call.state, no crash;
  * - we hold (a=sendonly): what we send the held party is silence, never our microphone, until we
- *   resume (the RTP's decoded payload, per packet).
+ *   resume (the RTP's decoded payload, per packet);
+ * - a re-INVITE without an offer (a PBX's session refresh or media re-route): our 200 offers, the
+ *   answer in the ACK switches the codec and moves the media, and our RTP follows.
  * The media ports of the SIPp scenario are UDP sockets of this test, so we see where RTP goes.
  */
 import { after, before, describe, test } from 'node:test';
@@ -25,7 +27,7 @@ let sipp: SippCallee;
 let callee: HeadlessSwitchboard;
 
 before(async () => {
-  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml'], (dir) => [
+  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml', 'uac-reinvite-without-offer.xml'], (dir) => [
     '--audio-in',
     toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 }),
     '--trace',
@@ -85,6 +87,24 @@ describe('offer/answer edge cases with SIPp', () => {
       assert.equal(ended.reason, 'The other side hung up', 'the malformed re-offer did not end the call; the BYE did');
       assert.match(callee.stderr(), /^a=rtcp-mux\r?$/m, 'rtcp-mux offered → accepted');
       assert.match(callee.stderr(), /^SIP\/2\.0 488 /m);
+    } finally {
+      a.socket.close();
+      b.socket.close();
+    }
+  });
+
+  test('a re-INVITE without an offer: our 200 offers, the ACK answers PCMA at another port, and our RTP follows', async () => {
+    const [a, b] = [await listen(), await listen()];
+    try {
+      const { code, logs } = await sipp.runUac('uac-reinvite-without-offer.xml', ['-set', 'porta', String(a.port), '-set', 'portb', String(b.port)]);
+      assert.equal(code, 0, `SIPp got an offer (with PCMA) in our 200 to its offerless re-INVITE:\n${tail(logs)}`);
+      assert.ok(a.arrivals.length > 40 && [...a.payloadTypes].every((pt) => pt === 0), `PCMU to the first address: ${a.arrivals.length} packets, PTs ${[...a.payloadTypes]}`);
+      assert.ok(b.arrivals.length > 40, `RTP followed the answer to the new address: ${b.arrivals.length} packets`);
+      assert.deepEqual([...b.payloadTypes], [8], 'in PCMA, as answered');
+      const lateAtA = a.arrivals.filter((n) => n > b.arrivals[0]!).length;
+      assert.ok(lateAtA <= 2, `nothing more to the old address once moved (${lateAtA} late packets)`);
+      const ended = await callee.waitForCall((c) => c.direction === 'incoming' && c.state === 'ended' && c.media?.codec === 'PCMA', 10000);
+      assert.equal(ended.reason, 'The other side hung up');
     } finally {
       a.socket.close();
       b.socket.close();
