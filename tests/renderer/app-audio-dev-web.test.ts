@@ -3,7 +3,8 @@
 // (auto-answer, playing 1000 Hz). The user adds an account and calls in the UI; we check that our
 // microphone reached the far end (baresip's recording holds 440 Hz: worklet -> /audio socket ->
 // PortAudioDevice -> RTP) and that the page played the far end's 1000 Hz (an AnalyserNode on the
-// app's own audio worklet node, plus the level meter the UI shows).
+// app's own audio worklet node, plus the level meter the UI shows). Calling a baresip that does
+// not answer, the page plays the local ringback while the call rings.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import { launchChromium, saveScreenshot } from './browser';
 
 const OUR_TONE = 440;
 const FAR_TONE = 1000;
+/** Local ringback (ringback-tone.ts): 425 Hz, 1 s on, 4 s off, starting at once. */
+const RINGBACK_HZ = 425;
 const TALK_MS = 3000;
 const UI_TIMEOUT = 15_000;
 
@@ -35,8 +38,11 @@ const WATCH_AUDIO_NODES = `
 })();
 `;
 
-/** Dominant frequency (Hz) and level (dBFS) of what the app's worklet plays, over ~1 s. */
-async function playedSpectrum(page: Page): Promise<{ peakHz: number; peakDb: number; nodes: number }> {
+/**
+ * Dominant frequency (Hz) and level (dBFS) of what the app's newest worklet node plays: the
+ * loudest moment over `listenMs` (a tone with a cadence is caught in its on part).
+ */
+async function playedSpectrum(page: Page, listenMs = 1000): Promise<{ peakHz: number; peakDb: number; nodes: number }> {
   // Runs in the page (DOM types are not in this tsconfig, hence the structural types).
   interface Node {
     context: { sampleRate: number; createAnalyser(): Analyser };
@@ -49,28 +55,35 @@ async function playedSpectrum(page: Page): Promise<{ peakHz: number; peakDb: num
     frequencyBinCount: number;
     getFloatFrequencyData(into: Float32Array): void;
   }
-  return page.evaluate(async () => {
+  return page.evaluate(async (listenMs) => {
     const nodes = (globalThis as unknown as { __appAudioNodes: Node[] }).__appAudioNodes;
     const node = nodes[nodes.length - 1];
     if (!node) return { peakHz: 0, peakDb: -Infinity, nodes: 0 };
     const analyser = node.context.createAnalyser();
     analyser.fftSize = 8192;
-    analyser.smoothingTimeConstant = 0.8;
+    analyser.smoothingTimeConstant = 0;
     node.connect(analyser);
-    await new Promise((r) => setTimeout(r, 1000));
     const bins = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(bins);
+    let best = { peakHz: 0, peakDb: -Infinity };
+    const end = performance.now() + listenMs;
+    while (performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 100));
+      analyser.getFloatFrequencyData(bins);
+      let peak = 0;
+      for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
+      if (bins[peak]! > best.peakDb) best = { peakHz: (peak * node.context.sampleRate) / analyser.fftSize, peakDb: bins[peak]! };
+    }
     node.disconnect(analyser);
-    let peak = 0;
-    for (let i = 1; i < bins.length; i++) if (bins[i]! > bins[peak]!) peak = i;
-    return { peakHz: (peak * node.context.sampleRate) / analyser.fftSize, peakDb: bins[peak]!, nodes: nodes.length };
-  });
+    return { ...best, nodes: nodes.length };
+  }, listenMs);
 }
 
 describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
   let dir: string;
   let pbx: TestPbx;
   let bob: TestBaresip;
+  /** Never answers: her calls ring until we hang up. */
+  let carol: TestBaresip;
   let devWeb: DevWeb;
   let browser: Browser;
   let page: Page;
@@ -85,8 +98,9 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     for (let i = 0; i < tone.length; i++) tone[i] = 0.5 * Math.sin((2 * Math.PI * OUR_TONE * i) / 48000);
     writeWav(mic, tone, 48000); // Chromium loops it as the microphone
     const far = toneWav(join(dir, 'far-1000.wav'), { frequencyHz: FAR_TONE, seconds: 30, sampleRate: 8000, amplitude: 0.4 });
-    pbx = await startKamailio({ users: ['alice', 'bob'] });
+    pbx = await startKamailio({ users: ['alice', 'bob', 'carol'] });
     bob = await startBaresip({ pbx, user: 'bob', transport: 'udp', autoAnswer: true, toneWav: far, codecs: ['PCMU', 'PCMA'] });
+    carol = await startBaresip({ pbx, user: 'carol', transport: 'udp', toneWav: far, codecs: ['PCMU', 'PCMA'] });
     devWeb = await startDevWeb({ log: (line) => serverLog.push(line) });
     browser = await launchChromium({ captureFile: mic });
     page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
@@ -102,6 +116,7 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     await browser?.close();
     await devWeb?.stop();
     await bob?.stop();
+    await carol?.stop();
     await pbx?.stop();
     if (dir) removeTempDir(dir);
   });
@@ -144,6 +159,22 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     const detection = detectTone(heard.samples, heard.sampleRate, OUR_TONE, { minFraction: 0.4 });
     t.diagnostic(`baresip heard ${OUR_TONE} Hz in ${(detection.fraction * 100).toFixed(0)} % of windows, SNR ${detection.snrDb.toFixed(1)} dB`);
     assert.ok(detection.present, `baresip hears our microphone's ${OUR_TONE} Hz (in ${(detection.fraction * 100).toFixed(0)} % of windows)`);
+    assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
+  });
+  test('calling someone who does not answer: the page plays the local ringback while the call rings', async (t) => {
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('Number or SIP address').fill('carol');
+    await dial.getByRole('button', { name: 'Call' }).click();
+    const call = page.locator('li.call-row[data-state="ringing"]');
+    await call.waitFor({ timeout: UI_TIMEOUT });
+    const callId = await call.getAttribute('data-call-id');
+    await page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`).waitFor({ timeout: UI_TIMEOUT });
+    const played = await playedSpectrum(page, 5000); // one cadence: 1 s on, 4 s off
+    await call.getByRole('button', { name: 'Hang up' }).click();
+    await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    t.diagnostic(`ringing: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB`);
+    assert.ok(Math.abs(played.peakHz - RINGBACK_HZ) < 20, `the page plays the ${RINGBACK_HZ} Hz ringback, dominant was ${played.peakHz.toFixed(0)} Hz`);
+    assert.ok(played.peakDb > -50, `audibly (peak ${played.peakDb.toFixed(1)} dBFS)`);
     assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
   });
 });

@@ -4,7 +4,8 @@
  * Per call:  (none) --media link--> starting --engine started--> running --call ended--> (none)
  *                                   starting/running --failure--> failed (problem shown) --ended--> (none)
  * The media link depends on the carrier (call-audio-link.ts):
- * - 'websocket' (dev:web): when call.state says connected or early-media, open /audio for it.
+ * - 'websocket' (dev:web): when call.state says ringing (our call's local ringback), early-media or
+ *   connected, open /audio for it.
  * - 'message-port' (Electron): when main hands over the call's port (window message); main does
  *   so when the call's media starts, which can be before the call.state event arrives here.
  * The engine follows AudioSettingsState: device and processing changes apply to running calls.
@@ -38,7 +39,8 @@ interface RunningAudio {
   ended: boolean;
 }
 
-const MEDIA_STATES = new Set<CallSnapshot['state']>(['connected', 'early-media']);
+/** States in which a call has audio for the page: 'ringing' is our outgoing call's local ringback. */
+const MEDIA_STATES = new Set<CallSnapshot['state']>(['ringing', 'early-media', 'connected']);
 
 export class CallAudioState {
   /** Per call with audio. */
