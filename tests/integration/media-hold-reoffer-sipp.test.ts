@@ -9,7 +9,9 @@
  * - we hold (a=sendonly): what we send the held party is silence, never our microphone, until we
  *   resume (the RTP's decoded payload, per packet);
  * - a re-INVITE without an offer (a PBX's session refresh or media re-route): our 200 offers, the
- *   answer in the ACK switches the codec and moves the media, and our RTP follows.
+ *   answer in the ACK switches the codec and moves the media, and our RTP follows;
+ * - a second call answered while the first one's far end refuses to be held (488): the first is
+ *   muted instead, so it overhears nothing of the second.
  * The media ports of the SIPp scenario are UDP sockets of this test, so we see where RTP goes.
  */
 import { after, before, describe, test } from 'node:test';
@@ -27,7 +29,7 @@ let sipp: SippCallee;
 let callee: HeadlessSwitchboard;
 
 before(async () => {
-  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml', 'uac-reinvite-without-offer.xml'], (dir) => [
+  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml', 'uac-reinvite-without-offer.xml', 'uac-refuses-hold.xml', 'uac-talk.xml'], (dir) => [
     '--audio-in',
     toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 }),
     '--trace',
@@ -137,6 +139,34 @@ describe('offer/answer edge cases with SIPp', () => {
       assert.ok(back.length >= 30 && back.every((p) => p.rms > 0.1), `our tone again once resumed: ${back.length} packets`);
     } finally {
       a.socket.close();
+    }
+  });
+
+  test("answering a second call when the first one's far end refuses the hold: the first is muted instead", async () => {
+    const [a, b] = [await listen(), await listen()];
+    const runs: Promise<{ code: number | null; logs: string }>[] = [];
+    try {
+      const before = callee.events.length;
+      runs.push(sipp.runUac('uac-refuses-hold.xml', ['-set', 'porta', String(a.port)]));
+      const call = await callee.waitForCall((c) => c.state === 'connected' && callee.events.findIndex((e) => e.payload === c) >= before, 10000);
+      await sleep(1000);
+      runs.push(sipp.runUac('uac-talk.xml', ['-set', 'porta', String(b.port)])); // auto-answered: holds the first
+      const muted = await callee.waitForCall((c) => c.callId === call.callId && c.muted, 10000);
+      const mutedAt = Date.now();
+      assert.equal(muted.hold, 'none', 'the hold was refused');
+      await sleep(1500);
+      const talking = a.pcmu.filter((p) => p.at < mutedAt - 300);
+      const afterwards = a.pcmu.filter((p) => p.at > mutedAt + 150 && p.at < mutedAt + 1500);
+      assert.ok(talking.length >= 25 && talking.every((p) => p.rms > 0.1), `the first call heard us before: ${talking.length} packets`);
+      assert.ok(afterwards.length >= 40 && afterwards.every((p) => p.rms < 0.001), `then silence: ${afterwards.filter((p) => p.rms >= 0.001).length} of ${afterwards.length} packets had sound`);
+      assert.ok(b.pcmu.filter((p) => p.at > mutedAt + 150).every((p) => p.rms > 0.1), 'the second call hears us');
+      const [one, two] = await Promise.all(runs);
+      assert.equal(one!.code, 0, `the first SIPp refused the hold and hung up:\n${tail(one!.logs)}`);
+      assert.equal(two!.code, 0, `the second call went through:\n${tail(two!.logs)}`);
+    } finally {
+      await Promise.allSettled(runs); // no SIPp left running into the next test
+      a.socket.close();
+      b.socket.close();
     }
   });
 

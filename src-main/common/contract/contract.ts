@@ -287,8 +287,12 @@ export const CallSnapshot = z.object({
    * inactive/c=0.0.0.0), 'both'. Absent before media starts.
    */
   hold: CallHold.optional(),
-  /** Our microphone is muted on this call (call.mute): the other side hears silence. */
-  muted: z.boolean(),
+  /**
+   * Our microphone is muted on this call (call.mute): the other side hears silence. Defaults to
+   * false where absent: a core from before call.mute (e.g. an older build in the A/B benchmark)
+   * does not send it.
+   */
+  muted: z.boolean().default(false),
   /** WAV file being recorded (call.record), while recording. */
   recordingPath: z.string().optional(),
   /**

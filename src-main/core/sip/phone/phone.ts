@@ -226,7 +226,8 @@ export class Phone {
           await other.hold();
         } catch (error) {
           this.options.log(`${other.id}: could not be held for another call, muted instead: ${error instanceof Error ? error.message : String(error)}`);
-          if (!other.ended) other.mute(true);
+          // Unless it ended (or is ending) meanwhile: then there is nothing to overhear.
+          if (other.inConversation) other.mute(true);
         }
       }),
     );
