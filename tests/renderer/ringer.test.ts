@@ -2,8 +2,8 @@
 // ring plays on the ringing device the user chose, answering / declining / the caller giving up
 // stops it, a call arriving during another call gives call-waiting beeps on the call speaker
 // instead, and the device choices are kept across a reload (a corrupt saved copy is reported and
-// kept aside). What sounds is measured from the page's alert elements (captureStream), not assumed
-// from their state.
+// kept aside) and across a device's unplugging. What sounds is measured from the page's alert
+// elements (captureStream), not assumed from their state.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -195,5 +195,30 @@ describe('incoming calls are heard (scripted core)', () => {
     await page.getByRole('alert').getByText(/Saved audio settings were unreadable \(.+\); defaults are in use, and the unreadable copy is kept as switchboard\.audio-settings\.bad\./).waitFor({ timeout: UI_TIMEOUT });
     assert.equal(await page.evaluate(`localStorage.getItem('switchboard.audio-settings.bad')`), '{"version":1,"ringDeviceId":42');
     assert.equal(await page.getByLabel('Ringing device').inputValue(), '', 'defaults in use');
+  });
+  test('a chosen device that is unplugged is replaced by the default, and used again once it is back', async () => {
+    // Chromium's fake devices cannot be unplugged: the page's device list hides one on request.
+    await page.addInitScript(`(() => {
+      const devices = navigator.mediaDevices;
+      const enumerate = devices.enumerateDevices.bind(devices);
+      let unplugged = '';
+      devices.enumerateDevices = async () => (await enumerate()).filter((d) => d.deviceId !== unplugged);
+      window.__unplug = (id) => { unplugged = id; devices.dispatchEvent(new Event('devicechange')); };
+    })();`);
+    await page.reload();
+    const headset = (await outputIds(page))['Fake Audio Output 2']!;
+    const ringSelect = page.getByLabel('Ringing device');
+    await ringSelect.selectOption({ label: 'Fake Audio Output 2' });
+    const inUse = (id: string) =>
+      page.waitForFunction((want) => ((globalThis as unknown as PageGlobals).document.querySelector('select[name="ring"]') as { value: string } | null)?.value === want, id, {
+        timeout: UI_TIMEOUT,
+      });
+    await page.evaluate(`__unplug(${JSON.stringify(headset)})`);
+    await inUse('');
+    await page.evaluate(`__unplug('')`);
+    await inUse(headset);
+    core.ring('sip:305@pbx.test', 'Back Again');
+    await page.getByRole('listitem').filter({ hasText: 'Back Again' }).getByText('Incoming call').waitFor({ timeout: UI_TIMEOUT });
+    assert.equal((await hear(page, 'ring', RING_HZ, 200)).sinkId, headset, 'the ring is on the device that came back');
   });
 });
