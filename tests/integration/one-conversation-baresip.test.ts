@@ -4,7 +4,9 @@
  * the far end answers), so nobody overhears the other conversation:
  * - answering a second call holds the first;
  * - resuming the held one holds the other (a swap);
- * - dialing while in a call holds it.
+ * - dialing while in a call holds it;
+ * - a call we placed that is answered while the user talks to someone else (they answered that
+ *   call while ours rang) goes on hold at once.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -76,5 +78,20 @@ describe('one conversation at a time', () => {
     assert.equal(await holdOf(fromCarol), 'local', 'carol stays held');
     await alice.waitForCall((c) => c.callId === toDave && c.state === 'connected' && c.hold === 'none', 15000);
     for (const callId of [toDave, toBob, fromCarol]) await alice.client.call('call.hangup', { callId });
+  });
+
+  test('our call answered while we talk to someone else (we took their call while ours rang) goes on hold at once', async () => {
+    const { callId: toCarol } = await alice.client.call('call.dial', { target: 'carol' });
+    await alice.waitForCall((c) => c.callId === toCarol && c.state === 'ringing', 15000);
+    const ringing = alice.waitForCall((c) => c.direction === 'incoming' && c.state === 'incoming' && c.remoteUri.includes('dave'), 15000);
+    await dave.dial(pbx.aor('alice'));
+    const { callId: fromDave } = await ringing;
+    await alice.client.call('call.answer', { callId: fromDave });
+    await alice.waitForCall((c) => c.callId === fromDave && c.state === 'connected', 10000);
+
+    await carol.answer();
+    await alice.waitForCall((c) => c.callId === toCarol && c.state === 'connected' && c.hold === 'local', 10000);
+    assert.equal(await holdOf(fromDave), 'none', 'the conversation with dave goes on');
+    for (const callId of [toCarol, fromDave]) await alice.client.call('call.hangup', { callId });
   });
 });

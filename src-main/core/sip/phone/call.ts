@@ -86,6 +86,9 @@ export class Call {
   /** Our microphone is muted on this call (call.mute); every handler sip.js makes for it is told. */
   private muted = false;
 
+  /** Called once when a call we placed is answered (set by the Phone: one conversation at a time). */
+  onAnswered: (() => void) | undefined;
+
   /** Set on a call placed because the other side of another call transferred us (see CallSnapshot). */
   transferOrigin: { fromCallId: string; referredBy: string } | undefined;
 
@@ -476,6 +479,7 @@ export class Call {
     switch (state) {
       case SessionState.Established:
         this.setState('connected');
+        if (this.direction === 'outgoing') this.onAnswered?.();
         return;
       case SessionState.Terminating:
         this.setState('ending');

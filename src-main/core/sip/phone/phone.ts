@@ -233,6 +233,20 @@ export class Phone {
     );
   }
 
+  /**
+   * A call we placed was answered while the user is in another conversation (they answered
+   * someone else while it rang): it goes on hold at once, so its far end does not overhear that
+   * conversation, and the user takes it with Resume (a swap). Muted instead if the hold fails.
+   * A transfer's new call is exempt: the call it follows from is about to end.
+   */
+  private holdIfAnotherConversation(call: Call): void {
+    if (call.transferOrigin || ![...this.calls.values()].some((c) => c !== call && c.inConversation)) return;
+    call.hold().catch((error: unknown) => {
+      this.options.log(`${call.id}: answered during another conversation, could not be held, muted instead: ${error instanceof Error ? error.message : String(error)}`);
+      if (call.inConversation) call.mute(true);
+    });
+  }
+
   private onInvite(account: Account, invitation: Invitation): void {
     // An attended transfer's new leg (INVITE with Replaces, RFC 3891): it takes over a call of
     // ours, so it is answered at once, without ringing, and that call ends when it is.
@@ -302,6 +316,7 @@ export class Phone {
     );
     call.transferOrigin = transferOrigin;
     call.onTransferRequest = (referral) => this.followTransfer(call, referral);
+    call.onAnswered = () => this.holdIfAnotherConversation(call);
     this.calls.set(call.id, call);
     this.options.onCallChange(call.snapshot());
     return call;
