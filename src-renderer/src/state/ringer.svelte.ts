@@ -23,7 +23,7 @@ export interface RingerPlayers {
 export class RingerState {
   mode = $state<RingerMode>('off');
   problem = $state<string | undefined>(undefined);
-  // Bookkeeping, not UI state: the UI renders mode.
+  // Bookkeeping, not UI state: the calls this ringer has seen, by id.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly states = new Map<string, Pick<CallSnapshot, 'state' | 'hold'>>();
 
