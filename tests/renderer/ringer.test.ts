@@ -222,3 +222,33 @@ describe('incoming calls are heard (scripted core)', () => {
     assert.equal((await hear(page, 'ring', RING_HZ, 200)).sinkId, headset, 'the ring is on the device that came back');
   });
 });
+
+describe('a ring the browser refuses to play (scripted core)', () => {
+  let app: ScriptedApp;
+
+  before(async () => {
+    app = await openScriptedApp({ width: 1000, height: 900 });
+    // As a browser's autoplay policy does before the user has interacted with the page (the test
+    // Chromium allows autoplay, so its refusal is played here).
+    await app.page.addInitScript(`HTMLMediaElement.prototype.play = function () {
+      return Promise.reject(new DOMException("play() failed because the user didn't interact with the document first.", 'NotAllowedError'));
+    };`);
+    await app.page.reload();
+    await addAccountThroughForm(app.page, '401');
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test('the window says the ringtone could not play and why; the call can still be answered', async () => {
+    const { core, page } = app;
+    core.ring('sip:402@pbx.test', 'Silent Sam');
+    const row = page.getByRole('listitem').filter({ hasText: 'Silent Sam' });
+    await row.getByText('Incoming call').waitFor({ timeout: UI_TIMEOUT });
+    await page.getByRole('alert').getByText("The ringtone could not play: play() failed because the user didn't interact with the document first.").waitFor({ timeout: UI_TIMEOUT });
+    await row.getByRole('button', { name: 'Answer' }).click();
+    await row.getByText('Connected').waitFor({ timeout: UI_TIMEOUT });
+    await page.getByRole('alert').getByText(/The ringtone could not play/).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  });
+});
