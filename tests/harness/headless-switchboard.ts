@@ -22,6 +22,8 @@ export interface HeadlessSwitchboard {
   waitFor<E extends EventName>(event: E, predicate: (p: EventPayload<E>) => boolean, timeoutMs?: number): Promise<EventPayload<E>>;
   waitForAccount(state: AccountSnapshot['state'], timeoutMs?: number): Promise<AccountSnapshot>;
   waitForCall(predicate: (c: CallSnapshot) => boolean, timeoutMs?: number): Promise<CallSnapshot>;
+  /** The call as `call.list` has it now; rejects if it is not listed. */
+  callSnapshot(callId: string): Promise<CallSnapshot>;
   stderr(): string;
   /** Close stdin (graceful: hang up, unregister) and wait for exit; kill if it hangs. */
   stop(): Promise<number | null>;
@@ -135,6 +137,12 @@ export function startHeadless(args: string[], options: HeadlessOptions = {}): He
     waitFor,
     waitForAccount: (state, timeoutMs) => waitFor('account.state', (a) => a.state === state, timeoutMs),
     waitForCall: (predicate, timeoutMs) => waitFor('call.state', predicate, timeoutMs),
+    async callSnapshot(callId) {
+      const { calls } = await client.call('call.list', {});
+      const call = calls.find((c) => c.callId === callId);
+      if (!call) throw new Error(`call ${callId} is not listed: ${calls.map((c) => c.callId).join(', ') || 'no calls'}`);
+      return call;
+    },
     stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;

@@ -13,7 +13,6 @@ import { startBaresip, type TestBaresip } from '../harness/baresip';
 import { toneWav } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
-import type { CallSnapshot } from '../../src-main/common/contract/contract';
 
 let pbx: TestPbx;
 let dir: string;
@@ -37,12 +36,6 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function snapshot(callId: string): Promise<CallSnapshot> {
-  const call = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === callId);
-  assert.ok(call, `call ${callId} listed`);
-  return call;
-}
 
 /** SDP bodies in our SIP trace from a given offset: `to` = what we sent, `from` = what we received. */
 function sdpDirections(since: number, way: 'to' | 'from'): string[] {
@@ -72,22 +65,22 @@ describe('hold and resume with baresip', () => {
   test('we hold: a=sendonly offered, a=recvonly answered, baresip stops sending; resume: a=sendrecv, RTP flows', async () => {
     const mark = alice.stderr().length;
     await alice.client.call('call.hold', { callId });
-    assert.equal((await snapshot(callId)).hold, 'local');
+    assert.equal((await alice.callSnapshot(callId)).hold, 'local');
     assert.deepEqual(sdpDirections(mark, 'to'), ['sendonly']);
     assert.deepEqual(sdpDirections(mark, 'from'), ['recvonly']);
     // sendonly: we may still send (music on hold), the held party sends nothing to us.
     await sleep(300);
-    const receivedAtHold = (await snapshot(callId)).media!.packetsReceived;
+    const receivedAtHold = (await alice.callSnapshot(callId)).media!.packetsReceived;
     await sleep(1500);
-    assert.ok((await snapshot(callId)).media!.packetsReceived <= receivedAtHold + 2, 'baresip stops sending RTP to us while held');
+    assert.ok((await alice.callSnapshot(callId)).media!.packetsReceived <= receivedAtHold + 2, 'baresip stops sending RTP to us while held');
 
     const resumeMark = alice.stderr().length;
     await alice.client.call('call.resume', { callId });
-    assert.equal((await snapshot(callId)).hold, 'none');
+    assert.equal((await alice.callSnapshot(callId)).hold, 'none');
     assert.deepEqual(sdpDirections(resumeMark, 'to'), ['sendrecv']);
     assert.deepEqual(sdpDirections(resumeMark, 'from'), ['sendrecv']);
     await sleep(1000);
-    assert.ok((await snapshot(callId)).media!.packetsReceived > receivedAtHold + 20, 'RTP flows again after resume');
+    assert.ok((await alice.callSnapshot(callId)).media!.packetsReceived > receivedAtHold + 20, 'RTP flows again after resume');
   });
 
   test('baresip holds → remote; we hold too → inactive, both; baresip resumes → local; we resume → none', async () => {
@@ -100,18 +93,18 @@ describe('hold and resume with baresip', () => {
 
     mark = alice.stderr().length;
     await alice.client.call('call.hold', { callId });
-    assert.equal((await snapshot(callId)).hold, 'both');
+    assert.equal((await alice.callSnapshot(callId)).hold, 'both');
     assert.deepEqual(sdpDirections(mark, 'to'), ['inactive'], 'holding a held call offers inactive');
 
     mark = alice.stderr().length;
     await bob.command('resume');
-    await eventually(async () => (await snapshot(callId)).hold === 'local', 'hold local after baresip resumes');
+    await eventually(async () => (await alice.callSnapshot(callId)).hold === 'local', 'hold local after baresip resumes');
     await eventually(() => sdpDirections(mark, 'to').length > 0, 'our answer in the trace');
     assert.deepEqual(sdpDirections(mark, 'to'), ['sendonly'], `we still hold: our answer says sendonly; trace:\n${alice.stderr().slice(mark)}`);
 
     mark = alice.stderr().length;
     await alice.client.call('call.resume', { callId });
-    assert.equal((await snapshot(callId)).hold, 'none');
+    assert.equal((await alice.callSnapshot(callId)).hold, 'none');
     assert.deepEqual(sdpDirections(mark, 'to'), ['sendrecv']);
   });
 

@@ -15,7 +15,6 @@ import { startBaresip, type TestBaresip } from '../harness/baresip';
 import { dbfs, detectTone, readWav, toneWav, type PcmAudio } from '../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../harness/temp-dir';
 import { startHeadless, type HeadlessSwitchboard } from '../harness/headless-switchboard';
-import type { CallSnapshot } from '../../src-main/common/contract/contract';
 
 const OUR_TONE = 600;
 const THEIR_TONE = 700;
@@ -87,12 +86,6 @@ function silences(runs: [Window, number][], longerThan: number): number[] {
   return runs.filter(([w, n]) => w === 'silence' && n > longerThan).map(([, n]) => n);
 }
 
-async function snapshot(callId: string): Promise<CallSnapshot> {
-  const call = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === callId);
-  assert.ok(call, `call ${callId} listed`);
-  return call;
-}
-
 /**
  * Hangs up and returns what `far` heard of this call (its recording, complete once the call
  * closed); `recordedBefore`: how many recordings it had before this call.
@@ -117,15 +110,15 @@ describe('mute with baresip', () => {
 
     const traceMark = alice.stderr().length;
     await alice.client.call('call.mute', { callId, muted: true });
-    const muted = await snapshot(callId);
+    const muted = await alice.callSnapshot(callId);
     assert.equal(muted.muted, true);
     const sentAtMute = muted.media!.packetsSent;
     await sleep(2000);
-    const stillMuted = await snapshot(callId);
+    const stillMuted = await alice.callSnapshot(callId);
     assert.ok(stillMuted.media!.packetsSent >= sentAtMute + 80, `RTP keeps flowing while muted: ${sentAtMute} → ${stillMuted.media!.packetsSent} packets`);
     assert.equal(stillMuted.hold, 'none', 'muted is not on hold');
     await alice.client.call('call.mute', { callId, muted: false });
-    assert.equal((await snapshot(callId)).muted, false);
+    assert.equal((await alice.callSnapshot(callId)).muted, false);
     assert.doesNotMatch(alice.stderr().slice(traceMark), /^INVITE /m, 'mute and unmute sent no re-INVITE');
     await sleep(1500);
     await alice.client.call('call.record', { callId, path: recording, on: false });
@@ -154,7 +147,7 @@ describe('mute with baresip', () => {
     const connected = await alice.waitForCall((c) => c.callId === callId && c.state === 'connected', 15000);
     assert.equal(connected.muted, true, 'still muted once connected');
     await sleep(2000);
-    assert.ok((await snapshot(callId)).media!.packetsSent >= 80, 'RTP flows from the start, muted or not');
+    assert.ok((await alice.callSnapshot(callId)).media!.packetsSent >= 80, 'RTP flows from the start, muted or not');
     await alice.client.call('call.mute', { callId, muted: false });
     await sleep(1500);
 

@@ -44,9 +44,7 @@ after(async () => {
 });
 
 async function holdOf(callId: string): Promise<CallSnapshot['hold']> {
-  const call = (await alice.client.call('call.list', {})).calls.find((c) => c.callId === callId);
-  assert.ok(call, `call ${callId} listed`);
-  return call.hold;
+  return (await alice.callSnapshot(callId)).hold;
 }
 
 describe('one conversation at a time', () => {
