@@ -220,17 +220,17 @@ export class Phone {
    */
   private async holdOthers(except?: Call): Promise<void> {
     const others = [...this.calls.values()].filter((c) => c !== except && c.inConversation);
-    await Promise.all(
-      others.map(async (other) => {
-        try {
-          await other.hold();
-        } catch (error) {
-          this.options.log(`${other.id}: could not be held for another call, muted instead: ${error instanceof Error ? error.message : String(error)}`);
-          // Unless it ended (or is ending) meanwhile: then there is nothing to overhear.
-          if (other.inConversation) other.mute(true);
-        }
-      }),
-    );
+    await Promise.all(others.map((other) => this.holdOrMute(other, 'for another call')));
+  }
+
+  /** Hold `call`; if the hold fails, mute it instead (and log why), unless it ended meanwhile: then there is nothing to overhear. */
+  private async holdOrMute(call: Call, why: string): Promise<void> {
+    try {
+      await call.hold();
+    } catch (error) {
+      this.options.log(`${call.id}: could not be held ${why}, muted instead: ${error instanceof Error ? error.message : String(error)}`);
+      if (call.inConversation) call.mute(true);
+    }
   }
 
   /**
@@ -241,10 +241,7 @@ export class Phone {
    */
   private holdIfAnotherConversation(call: Call): void {
     if (call.transferOrigin || ![...this.calls.values()].some((c) => c !== call && c.inConversation)) return;
-    call.hold().catch((error: unknown) => {
-      this.options.log(`${call.id}: answered during another conversation, could not be held, muted instead: ${error instanceof Error ? error.message : String(error)}`);
-      if (call.inConversation) call.mute(true);
-    });
+    void this.holdOrMute(call, 'when answered during another conversation');
   }
 
   private onInvite(account: Account, invitation: Invitation): void {
