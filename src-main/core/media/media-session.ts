@@ -32,8 +32,9 @@
  * - The playout clock is the "device" clock: every PLAYOUT_MS (20 ms) of monotonic time, one frame
  *   is pulled from the buffer of the payload type that arrived last (exactly 20 ms of decoded audio,
  *   concealment or silence, at the codec's PCM rate), resampled to the sink's rate if they differ,
- *   and written to the sink. Before any packet, on hold and while not receiving it writes silence,
- *   so a recording's length always equals the wall time the call lasted. Ticks are scheduled from
+ *   and written to the sink. Before any packet, on hold and while not receiving it writes silence
+ *   (or the owner's idle fill: local ringback while the far end alerts during early media, see
+ *   setIdleFill), so a recording's length always equals the wall time the call lasted. Ticks are scheduled from
  *   the start time like the send clock; after a blocked event loop up to MAX_PLAYOUT_CATCH_UP
  *   frames are produced at once, beyond that the clock is re-based (a gap in the device's time).
  *   With `manualPlayout` the owner drives the clock by calling `playoutFrame()` (tests).
@@ -406,6 +407,8 @@ export class MediaSession implements RtpPacketReceiver {
   private activePayloadType: number | undefined;
   /** ...and its entry in jitterBuffers (the jitter buffer playout pulls from, and its codec), kept at hand: the packets and the pulls need it every frame. */
   private activeEntry: ReceiveChain | undefined;
+  /** What the sink plays instead of silence while none of the far end's audio plays (setIdleFill). */
+  private idleFill: ((frame: Int16Array, sampleRate: number) => void) | undefined;
   private readonly jitterOptions: JitterBufferOptions;
   private readonly rtcp: RtcpSession;
   private sourceResampler: Resampler | undefined;
@@ -720,6 +723,21 @@ export class MediaSession implements RtpPacketReceiver {
   }
 
   /**
+   * What the sink plays while none of the far end's audio plays (before its first audio packet,
+   * or while not receiving): silence when undefined, else `fill` writes a frame at the sink's rate
+   * over the zeroed `frame`. The owner sets it for local ringback while the far end alerts during
+   * early media (RFC 3960 s. 3) and clears it at the answer.
+   */
+  setIdleFill(fill: ((frame: Int16Array, sampleRate: number) => void) | undefined): void {
+    this.idleFill = fill;
+  }
+
+  /** Whether the sink is playing the idle fill now (no far-end audio has come yet). */
+  get playingIdleFill(): boolean {
+    return this.idleFill !== undefined && this.stateValue === 'running' && (this.activePayloadType === undefined || !this.receiving);
+  }
+
+  /**
    * One tick of the playout (device) clock: PLAYOUT_MS of received audio (or silence) to the sink.
    * Called by the internal timer, or by the owner with `manualPlayout`. `deviceTimeMs`
    * (the media clock) is when the device takes the frame; the jitter buffer measures the
@@ -763,7 +781,11 @@ export class MediaSession implements RtpPacketReceiver {
     const pt = this.activePayloadType;
     const entry = this.activeEntry;
     this.counters.framesPlayed++;
-    if (pt === undefined || !entry || !this.receiving) return frameSamples(sinkSamples ?? playoutSamples(this.sink.sampleRate));
+    if (pt === undefined || !entry || !this.receiving) {
+      const idle = frameSamples(sinkSamples ?? playoutSamples(this.sink.sampleRate));
+      if (this.idleFill) this.idleFill(idle, this.sink.sampleRate);
+      return idle;
+    }
     const rate = entry.codec.info.sampleRate;
     const samples = sinkSamples === undefined ? playoutSamples(rate) : Math.max(1, Math.round((sinkSamples * rate) / this.sink.sampleRate));
     return this.forSink(pt, rate, entry.buffer.pull(samples, deviceTimeMs));

@@ -70,6 +70,7 @@ import type { DtmfDigit } from './dtmf/dtmf-digit';
 import { CallRecorder } from './call-recorder';
 import { TappedSink, TappedSource, type FrameTap } from './audio/tapped-ports';
 import { MutingSource } from './audio/muting-source';
+import { RingbackSignal } from './ringback-signal';
 import { RingbackTone } from './ringback-tone';
 import type { CallHold } from '../../common/contract/contract';
 
@@ -149,6 +150,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private dtmf: CallDtmf | undefined;
   /** The call's recorder, when one runs, fed by the tapped audio ports. */
   private readonly recorderTap = new RecorderTap((message) => this.log(message));
+  /** Local ringback wanted (the far end alerts; startRingback until stopRingback), and who plays it. */
+  private ringbackSignal: RingbackSignal | undefined;
   private ringback: RingbackTone | undefined;
   /** The audio ports were opened by startRingback, before the codec was known. */
   private audioOpenedForRingback = false;
@@ -250,25 +253,46 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   }
 
   /**
-   * Outgoing call ringing without early media: play local ringback into the audio sink until
-   * media starts (183 with SDP or the answer) or the call ends. Opens the audio ports early, at
-   * the highest PCM rate of the codecs we offer (the codec is not known yet; a lower-rate codec is
-   * resampled up into them, while opening at 8 kHz would band-limit a wideband call to 4 kHz).
-   * A sink that can follow a rate change (a WAV file) is switched to the codec's rate when media
-   * starts, so a narrowband call does not pay a resampling per frame for the ringback's sake.
+   * The far end alerts (a 180 came): the caller hears local ringback until the far end's audio
+   * comes or `stopRingback` (the answer, the end of the call), as RFC 3960 s. 3 asks: ringing only
+   * after a 180, and never over audio the far end sends.
+   * - Before media (180 without SDP): a RingbackTone writes it into the audio sink. The ports open
+   *   early, at the highest PCM rate of the codecs we offer (the codec is not known yet; a lower-
+   *   rate codec is resampled up into them, while opening at 8 kHz would band-limit a wideband call
+   *   to 4 kHz). A sink that can follow a rate change (a WAV file) is switched to the codec's rate
+   *   when media starts, so a narrowband call does not pay a resampling per frame for the ringback.
+   * - With early media (an SDP in a 18x, before or after the 180): the media session plays it as
+   *   its idle fill, so it stops at the far end's first audio packet (a PBX often sends its 183
+   *   with SDP and no audio at all: the caller would hear nothing).
+   * The same signal moves from one to the other in mid-cadence.
    */
   startRingback(): void {
-    if (this.media || this.stateValue === 'closed' || this.ringback) return;
+    if (this.stateValue === 'closed' || this.ringbackSignal) return;
+    const signal = new RingbackSignal();
+    this.ringbackSignal = signal;
+    if (this.media) {
+      this.media.setIdleFill(signal.fill);
+      return;
+    }
     if (!this.audio) {
       this.audio = this.env.openAudio(this.session, { sampleRate: Math.max(...this.codecs.map((c) => c.info.sampleRate)) });
       this.audioOpenedForRingback = true;
     }
-    this.ringback = new RingbackTone(this.audio.sink, this.log);
+    this.ringback = new RingbackTone(this.audio.sink, signal, this.log);
     this.ringback.start();
   }
 
+  /** The call was answered (or ends): no more local ringback. */
+  stopRingback(): void {
+    this.ringbackSignal = undefined;
+    this.ringback?.stop();
+    this.ringback = undefined;
+    this.media?.setIdleFill(undefined);
+  }
+
+  /** Whether the caller hears local ringback now. */
   get ringbackPlaying(): boolean {
-    return this.ringback?.playing ?? false;
+    return (this.ringback?.playing ?? false) || (this.media?.playingIdleFill ?? false);
   }
 
   /** Start or stop recording (see call-recorder.ts for the file format). */
@@ -382,7 +406,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     this.dtmf?.close();
-    this.ringback?.stop();
+    this.stopRingback();
     this.media?.stop();
     // Only when one runs: the tapped ports ask for every frame whether it does, and writing the
     // field with no recorder would still count as a second write (media-session.ts, "Teardown and V8").
@@ -490,7 +514,9 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       queueMicrotask(() => this.onChange?.());
       return;
     }
+    // Media starts: a ringback written into the sink stops (the media session feeds it now).
     this.ringback?.stop();
+    this.ringback = undefined;
     const codecRate = negotiated.send.codec.info.sampleRate;
     this.audio ??= this.env.openAudio(this.session, { sampleRate: codecRate });
     if (this.audioOpenedForRingback && this.audio.sink.sampleRate !== codecRate && this.audio.sink.followSampleRate) {
@@ -505,6 +531,9 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     const source = new TappedSource(this.microphone, this.recorderTap);
     const sink = new TappedSink(this.audio.sink, this.recorderTap);
     this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log, onReceiveStall: () => queueMicrotask(() => this.onChange?.()) });
+    // Early media while the far end alerts: ringback until its audio comes. Not when the answer
+    // starts the media (sip.js has its confirmed dialog by then): the Call stops the ringback.
+    if (this.ringbackSignal && !this.session.dialog) this.media.setIdleFill(this.ringbackSignal.fill);
     this.dtmf = new CallDtmf(rtp, this.media, (digit) => this.onDtmf?.(digit), this.log);
     this.media.start();
     this.resolveMediaStarted(this.media);

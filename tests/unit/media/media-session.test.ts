@@ -268,6 +268,37 @@ describe('MediaSession', () => {
     }
   });
 
+  test("the idle fill plays until the far end's first audio packet, then its audio; cleared, silence", async () => {
+    const remote = await peer();
+    const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const sink = new CaptureSink(8000);
+    const media = new MediaSession({ rtp, negotiated: negotiated(0), source: new CountingSource(8000), sink, manualPlayout: true });
+    const frame = (f: number) => sink.samples.slice(f * 160, f * 160 + 160);
+    try {
+      media.start();
+      media.playoutFrame();
+      assert.ok(frame(0).every((v) => v === 0), 'silence without a fill');
+      media.setIdleFill((out, rate) => out.fill(rate === 8000 ? 7 : -1));
+      assert.equal(media.playingIdleFill, true);
+      media.playoutFrame();
+      assert.ok(frame(1).every((v) => v === 7), 'the fill, at the sink rate, while nothing came');
+      for (let seq = 1; seq <= 6; seq++)
+        remote.socket.send(serializeRtpPacket({ marker: seq === 1, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 9, csrcs: [], payload: new Uint8Array(160).fill(linearToUlaw(3000)), paddingLength: 0 }), rtp.socket.local.port, '127.0.0.1');
+      while (rtp.counters.packetsReceived < 6) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(media.playingIdleFill, false, 'audio came: the fill is over');
+      for (let i = 0; i < 6; i++) media.playoutFrame();
+      const after = sink.samples.slice(2 * 160);
+      assert.ok(!after.includes(7), 'never the fill once the far end sent audio');
+      assert.ok(after.includes(ulawToLinear(linearToUlaw(3000))), "the far end's audio plays");
+      media.setIdleFill(undefined);
+      assert.equal(media.playingIdleFill, false);
+    } finally {
+      media.stop();
+      await rtp.close();
+      remote.socket.close();
+    }
+  });
+
   test('a timestamp jump far beyond the elapsed time re-anchors playout instead of minutes of concealment', async () => {
     const remote = await peer();
     const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));

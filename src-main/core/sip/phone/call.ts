@@ -155,13 +155,15 @@ export class Call {
       requestDelegate: {
         onProgress: (response) => {
           const code = response.message.statusCode ?? 0;
-          // Any 18x with SDP starts early media (sip.js applies it: earlyMedia option); without,
-          // the caller hears local ringback. Early media never falls back to ringing.
-          if ((code === 180 || code === 183) && response.message.body) this.setState('early-media');
-          else if ((code === 180 || code === 183) && this.state !== 'early-media') {
-            this.sdh?.startRingback();
-            this.setState('ringing');
-          }
+          // Any 18x with SDP starts early media (sip.js applies it: earlyMedia option). Local
+          // ringback (RFC 3960 s. 3): after a 180, with or without early media, until the far end's
+          // audio comes (the handler's rule); without early media, a 183 rings too (a PBX that says
+          // only "progress" is most often alerting). Early media never falls back to ringing.
+          if (code !== 180 && code !== 183) return;
+          const early = response.message.body !== undefined && response.message.body !== '';
+          if (code === 180 || (!early && this.state !== 'early-media')) this.sdh?.startRingback();
+          if (early) this.setState('early-media');
+          else if (this.state !== 'early-media') this.setState('ringing');
         },
         onReject: (response) => this.onRejected(response),
         onRedirect: (response) => this.onRejected(response),
@@ -478,6 +480,7 @@ export class Call {
   private onSessionState(state: SessionState): void {
     switch (state) {
       case SessionState.Established:
+        this.sdh?.stopRingback();
         this.setState('connected');
         if (this.direction === 'outgoing') this.onAnswered?.();
         return;
