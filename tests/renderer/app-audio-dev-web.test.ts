@@ -38,6 +38,26 @@ const WATCH_AUDIO_NODES = `
 })();
 `;
 
+// Before any page script: keep the microphone streams the app opens, so a test can make one go
+// away as an unplugged device does (Chromium's fake device cannot be unplugged).
+const WATCH_MICROPHONES = `
+(() => {
+  const open = MediaDevices.prototype.getUserMedia;
+  window.__microphones = [];
+  MediaDevices.prototype.getUserMedia = async function (constraints) {
+    const stream = await open.call(this, constraints);
+    window.__microphones.push(stream);
+    return stream;
+  };
+  window.__unplugMicrophone = () => {
+    const track = window.__microphones.at(-1).getAudioTracks()[0];
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    return track.label;
+  };
+})();
+`;
+
 /**
  * Dominant frequency (Hz) and level (dBFS) of what the app's newest worklet node plays: the
  * loudest moment over `listenMs` (a tone with a cadence is caught in its on part).
@@ -109,6 +129,7 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     await page.addInitScript(WATCH_AUDIO_NODES);
+    await page.addInitScript(WATCH_MICROPHONES);
     await page.goto(devWeb.url);
   });
 
@@ -175,6 +196,34 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     t.diagnostic(`ringing: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB`);
     assert.ok(Math.abs(played.peakHz - RINGBACK_HZ) < 20, `the page plays the ${RINGBACK_HZ} Hz ringback, dominant was ${played.peakHz.toFixed(0)} Hz`);
     assert.ok(played.peakDb > -50, `audibly (peak ${played.peakDb.toFixed(1)} dBFS)`);
+    assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
+  });
+
+  test('the microphone goes away mid-call: the app opens another, says so, and baresip hears us again', async (t) => {
+    const dial = page.getByRole('region', { name: 'Dial' });
+    await dial.getByLabel('Number or SIP address').fill('bob');
+    await dial.getByRole('button', { name: 'Call' }).click();
+    const call = page.locator('li.call-row[data-state="connected"]');
+    await call.waitFor({ timeout: UI_TIMEOUT });
+    const callId = await call.getAttribute('data-call-id');
+    const audio = page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`);
+    await audio.waitFor({ timeout: UI_TIMEOUT });
+    await new Promise((r) => setTimeout(r, 1000));
+    const lost = await page.evaluate('__unplugMicrophone()');
+    const notice = await audio.getByRole('status').textContent({ timeout: UI_TIMEOUT });
+    await new Promise((r) => setTimeout(r, TALK_MS));
+    await call.getByRole('button', { name: 'Hang up' }).click();
+    await bob.waitForEvent((e) => e.type === 'CALL_CLOSED', UI_TIMEOUT, { includePast: true });
+    await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+
+    t.diagnostic(`the window said: ${notice}`);
+    assert.ok(notice?.includes(`The microphone (${String(lost)}) went away; now using`), `the window says the microphone changed: ${notice}`);
+    const { received } = await bob.recordings();
+    const heard = readWav(received.at(-1)!);
+    // The last 2 s: well after the old microphone went away.
+    const tail = heard.samples.subarray(heard.samples.length - 2 * heard.sampleRate);
+    const detection = detectTone(tail, heard.sampleRate, OUR_TONE, { minFraction: 0.8 });
+    assert.ok(detection.present, `baresip hears our ${OUR_TONE} Hz after the change (in ${(detection.fraction * 100).toFixed(0)} % of windows)`);
     assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
   });
 });

@@ -82,7 +82,7 @@ window.audioTest = {
       socketPort.onmessage = (event) => channel.port1.postMessage(event.data, [event.data]);
       framePort = channel.port2;
     }
-    engine = new AudioEngine({ workletUrl: './worklet.js', framePort, ...options });
+    engine = new AudioEngine({ workletUrl: './worklet.js', framePort, ...options, onMicrophone: (event) => window.audioTest.microphoneEvents.push(event) });
     await engine.start({});
     const context = engine.audioContext;
     await context.audioWorklet.addModule('./recorder.js');
@@ -114,6 +114,29 @@ window.audioTest = {
   },
   meter() {
     return engine.lastMeter;
+  },
+  microphoneEvents: [],
+  /**
+   * The microphone goes away as an unplugged device does (Chromium's fake device cannot be
+   * unplugged): its track stops delivering and fires 'ended'. The next \`failOpens\` microphone
+   * opens fail as with no device present.
+   */
+  loseMicrophone(failOpens) {
+    const devices = navigator.mediaDevices;
+    const open = MediaDevices.prototype.getUserMedia;
+    let failures = failOpens;
+    devices.getUserMedia = async (constraints) => {
+      if (failures-- > 0) throw new DOMException('Requested device not found', 'NotFoundError');
+      return open.call(devices, constraints);
+    };
+    const track = engine.microphoneTrack;
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    return track.label;
+  },
+  /** A device appears. */
+  plugIn() {
+    navigator.mediaDevices.dispatchEvent(new Event('devicechange'));
   },
   async stop() {
     await engine.stop();
@@ -333,6 +356,70 @@ describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () =
     assert.ok(Math.abs(played - sent) <= 0.1 * PORT_RATE, `played ${played} vs sent ${sent} samples`);
     const underrun = meterAfter.underrun - meterBefore.underrun;
     assert.ok(underrun < 0.05 * played, `underrun ${underrun} of ${played} samples`);
+    assert.deepEqual(problems, []);
+  });
+});
+
+describe('AudioEngine when the microphone goes away mid-call (Chromium)', () => {
+  let bench: Bench;
+  let browser: Browser;
+  let page: Page;
+  let device: PortAudioDevice;
+  const problems: string[] = [];
+  type Api = { audioTest: { start(o: object): Promise<unknown>; loseMicrophone(failOpens: number): string; plugIn(): void; microphoneEvents: { kind: string; lost: string; label?: string; error?: string }[] } };
+  const events = () => page.evaluate(() => (globalThis as unknown as Api).audioTest.microphoneEvents);
+
+  before(async () => {
+    const dir = makeTempDir('audio-engine-mic-lost');
+    bench = await startBench();
+    browser = await launch(fakeMicrophoneWav(dir));
+    page = await openPage(browser, bench, problems);
+    const connected = bench.nextDevice();
+    const started = page.evaluate(() =>
+      (globalThis as unknown as Api).audioTest.start({ sampleRate: 16000, processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } }),
+    );
+    device = await connected;
+    await started;
+    await waitFor('capture frames', () => (device.stats().capture.framesReceived > 25 ? true : undefined));
+  });
+
+  after(async () => {
+    await device?.close();
+    await browser?.close();
+    await bench?.close();
+  });
+
+  /** Whether the far end would hear the fake microphone's 440 Hz in the next 2 s. */
+  async function heard(): Promise<{ present: boolean; fraction: number }> {
+    const captured = await captureFor(device, 2);
+    return detectTone(captured.subarray(PORT_RATE / 2), PORT_RATE, 440, { minSnrDb: 25 });
+  }
+
+  test('it is re-opened at once, and the window is told which one is in use', async () => {
+    assert.ok((await heard()).present, 'the microphone is heard before');
+    const lost = await page.evaluate(() => (globalThis as unknown as Api).audioTest.loseMicrophone(0));
+    const [event] = await waitFor('a microphone event', async () => ((await events()).length > 0 ? events() : undefined));
+    assert.equal(event?.kind, 'reopened', JSON.stringify(event));
+    assert.equal(event?.lost, lost);
+    assert.ok(event?.label, 'the microphone now in use is named');
+    const after = await heard();
+    assert.ok(after.present && after.fraction > 0.8, `the far end hears the microphone again: ${JSON.stringify(after)}`);
+  });
+
+  test('with no microphone to open, it says so, and takes the next one plugged in', async () => {
+    await page.evaluate(() => {
+      (globalThis as unknown as Api).audioTest.microphoneEvents.length = 0;
+    });
+    await page.evaluate(() => (globalThis as unknown as Api).audioTest.loseMicrophone(1));
+    const [unavailable] = await waitFor('a microphone event', async () => ((await events()).length > 0 ? events() : undefined));
+    assert.equal(unavailable?.kind, 'unavailable', JSON.stringify(unavailable));
+    assert.match(unavailable?.error ?? '', /not found/i);
+    assert.ok(!(await heard()).present, 'nothing to hear while there is no microphone');
+    await page.evaluate(() => (globalThis as unknown as Api).audioTest.plugIn());
+    const all = await waitFor('the microphone back', async () => ((await events()).length > 1 ? events() : undefined));
+    assert.equal(all[1]?.kind, 'reopened', JSON.stringify(all));
+    const after = await heard();
+    assert.ok(after.present && after.fraction > 0.8, `the far end hears the new microphone: ${JSON.stringify(after)}`);
     assert.deepEqual(problems, []);
   });
 });

@@ -19,6 +19,10 @@
  * States: idle --start()--> running --stop()--> stopped (final). setSinkId, setInputDevice and
  * setProcessing work while running (input changes re-open the microphone with the new
  * constraints: Chromium applies echoCancellation/noiseSuppression/autoGainControl only at open).
+ * A microphone that ends on its own while running (unplugged, access revoked: its track's 'ended')
+ * is re-opened at once, the chosen device if it is there, else the default; with none to open,
+ * again at each devicechange until one opens. `onMicrophone` hears each step: without it the
+ * far end would hear silence for the rest of the call and nobody would know why.
  * Ownership: owns the AudioContext, microphone tracks, worklet node and echo route; the frame
  * port only when it was moved into the worklet. Renderer main thread.
  */
@@ -67,7 +71,15 @@ export interface AudioEngineOptions {
   playoutMaxMs?: number;
   /** Levels and counters about every 100 ms. */
   onMeter?: (meter: AudioDeviceMeter) => void;
+  /** The microphone in use ended on its own, and what the engine did about it. */
+  onMicrophone?: (event: MicrophoneEvent) => void;
 }
+
+/**
+ * - 'reopened': the microphone ended and `label` is in use now (the same device, or the default).
+ * - 'unavailable': it ended and none could be opened (`error` says why); retried at each devicechange.
+ */
+export type MicrophoneEvent = { kind: 'reopened'; lost: string; label: string } | { kind: 'unavailable'; lost: string; error: string };
 
 export interface AudioDevices {
   inputDeviceId?: string;
@@ -90,6 +102,8 @@ export class AudioEngine {
   private inputDeviceId: string | undefined;
   private outputDeviceId: string | undefined;
   private meter: AudioDeviceMeter | undefined;
+  /** While the microphone is lost and none could be opened: the devicechange listener retrying. */
+  private retryOnDeviceChange: (() => void) | undefined;
 
   constructor(private readonly options: AudioEngineOptions) {
     if (!Number.isInteger(options.sampleRate) || options.sampleRate <= 0) {
@@ -123,6 +137,11 @@ export class AudioEngine {
   /** Whether the far end plays through the loopback route Chromium's AEC uses as its reference. */
   get echoReferenceActive(): boolean {
     return this.route !== undefined;
+  }
+
+  /** The microphone track in use (its label names the device). */
+  get microphoneTrack(): MediaStreamTrack | undefined {
+    return this.microphone?.getAudioTracks()[0];
   }
 
   get audioContext(): AudioContext | undefined {
@@ -210,7 +229,7 @@ export class AudioEngine {
 
   /** What the browser actually applied to the microphone (constraints are requests). */
   appliedProcessing(): Partial<AudioProcessing> {
-    const settings = this.microphone?.getAudioTracks()[0]?.getSettings();
+    const settings = this.microphoneTrack?.getSettings();
     if (!settings) return {};
     return { echoCancellation: settings.echoCancellation as EchoCancellationSetting | undefined, noiseSuppression: settings.noiseSuppression, autoGainControl: settings.autoGainControl };
   }
@@ -253,13 +272,13 @@ export class AudioEngine {
     (port as FramePort).postMessage(message, 'samples' in message ? [message.samples.buffer as ArrayBuffer] : []);
   }
 
-  private async openMicrophone(): Promise<void> {
+  private async openMicrophone(deviceId = this.inputDeviceId): Promise<void> {
     const context = this.context;
     const node = this.node;
     if (!context || !node) throw new Error('AudioEngine: no audio context');
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: {
-        ...(this.inputDeviceId ? { deviceId: { exact: this.inputDeviceId } } : {}),
+        ...(deviceId ? { deviceId: { exact: deviceId } } : {}),
         // The W3C modes are strings; TypeScript's DOM types still say boolean.
         echoCancellation: this.echoCancellationConstraint() as boolean,
         noiseSuppression: this.processing.noiseSuppression,
@@ -268,6 +287,11 @@ export class AudioEngine {
       },
       video: false,
     });
+    if (this.stateValue === 'stopped') {
+      // Stopped while the browser was opening it.
+      for (const track of stream.getTracks()) track.stop();
+      return;
+    }
     const source = context.createMediaStreamSource(stream);
     source.connect(node);
     const previous = { source: this.source, microphone: this.microphone };
@@ -275,6 +299,48 @@ export class AudioEngine {
     this.microphone = stream;
     previous.source?.disconnect();
     for (const track of previous.microphone?.getTracks() ?? []) track.stop();
+    this.stopRetrying();
+    // stop() above and in release() fires no 'ended': only a device that went away does.
+    const track = stream.getAudioTracks()[0];
+    track?.addEventListener('ended', () => void this.onMicrophoneEnded(track), { once: true });
+  }
+
+  /** The track in use ended on its own: open another (see the class comment). */
+  private async onMicrophoneEnded(track: MediaStreamTrack): Promise<void> {
+    if (this.stateValue !== 'running' || this.microphoneTrack !== track || this.retryOnDeviceChange) return;
+    const lost = track.label || 'the microphone';
+    const tryOpen = async (): Promise<boolean> => {
+      try {
+        await this.openMicrophone();
+      } catch (chosenError) {
+        if (this.inputDeviceId === undefined) throw chosenError;
+        // The chosen device is gone: the default for now (the settings put it back when it returns).
+        await this.openMicrophone(undefined);
+      }
+      return this.stateValue === 'running';
+    };
+    const report = (event: MicrophoneEvent) => this.options.onMicrophone?.(event);
+    const reopened = () => report({ kind: 'reopened', lost, label: this.microphoneTrack?.label || 'the default microphone' });
+    try {
+      if (await tryOpen()) reopened();
+      return;
+    } catch (error) {
+      report({ kind: 'unavailable', lost, error: (error as Error).message || String(error) });
+    }
+    const retry = () => {
+      if (this.stateValue !== 'running') return;
+      tryOpen().then(
+        (running) => running && reopened(),
+        (error: unknown) => console.warn(`AudioEngine: still no microphone: ${(error as Error).message}`),
+      );
+    };
+    this.retryOnDeviceChange = retry;
+    navigator.mediaDevices.addEventListener('devicechange', retry);
+  }
+
+  private stopRetrying(): void {
+    if (this.retryOnDeviceChange) navigator.mediaDevices.removeEventListener('devicechange', this.retryOnDeviceChange);
+    this.retryOnDeviceChange = undefined;
   }
 
   private echoCancellationConstraint(): EchoCancellationSetting {
@@ -289,6 +355,7 @@ export class AudioEngine {
   }
 
   private async release(): Promise<void> {
+    this.stopRetrying();
     this.route?.close();
     this.route = undefined;
     this.source?.disconnect();

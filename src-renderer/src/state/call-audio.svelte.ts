@@ -9,12 +9,13 @@
  * - 'message-port' (Electron): when main hands over the call's port (window message); main does
  *   so when the call's media starts, which can be before the call.state event arrives here.
  * The engine follows AudioSettingsState: device and processing changes apply to running calls.
+ * A microphone that goes away mid-call is replaced by the engine; the view says what it did.
  * Ownership: owns the engines and (dev:web) the sockets. Renderer main thread.
  */
 import type { CallSnapshot } from '@common/contract/contract';
 import type { ContractClient } from '@common/contract/contract-client';
 import type { FramePort } from '@common/audio/frame-protocol';
-import { AudioEngine } from '../audio/audio-engine';
+import { AudioEngine, type MicrophoneEvent } from '../audio/audio-engine';
 import type { AudioDeviceMeter } from '../audio/audio-device-messages';
 import { audioDeviceWorkletUrl } from '../audio/audio-worklet-url';
 import { AUDIO_PORT_MESSAGE_TYPE, audioPortMessageOf, connectAudioSocket, DEV_WEB_AUDIO_PORT_RATE } from '../audio/call-audio-link';
@@ -27,6 +28,8 @@ export type CallAudioStatus = 'starting' | 'running' | 'failed';
 export interface CallAudioView {
   status: CallAudioStatus;
   problem?: string;
+  /** Something the user should know that is not a failure (the microphone changed by itself). */
+  notice?: string;
   /** Far-end level as played, 0..1 (latest meter). */
   playoutLevel: number;
   /** Microphone level, 0..1 (latest meter). */
@@ -115,6 +118,7 @@ export class CallAudioState {
           sampleRate,
           processing: this.settings.processing,
           onMeter: (meter) => this.onMeter(callId, entry, meter),
+          onMicrophone: (event) => this.onMicrophone(callId, entry, event),
         });
         entry.engine = engine;
         await engine.start({
@@ -138,6 +142,20 @@ export class CallAudioState {
     if (entry.ended || !view || view.status !== 'running') return;
     view.playoutLevel = meter.playoutRms;
     view.captureLevel = meter.captureRms;
+  }
+
+  private onMicrophone(callId: string, entry: RunningAudio, event: MicrophoneEvent): void {
+    const view = this.byCall[callId];
+    if (entry.ended || !view) return;
+    if (event.kind === 'reopened') {
+      view.problem = undefined;
+      view.notice = `The microphone (${event.lost}) went away; now using ${event.label}.`;
+    } else {
+      view.notice = undefined;
+      view.problem = `The microphone (${event.lost}) went away and no other could be opened (${event.error}): the other side hears nothing. A microphone plugged in is used at once.`;
+      console.error(`Switchboard audio: ${callId}: ${view.problem}`);
+    }
+    void this.settings.refresh();
   }
 
   private async stop(callId: string): Promise<void> {
