@@ -31,8 +31,8 @@ after(async () => {
   await sipp?.close();
 });
 
-/** One SIPp call offering Opus with `fmtp`; the Opus payloads we sent to its media address. */
-async function callWith(fmtp: string): Promise<Uint8Array[]> {
+/** One SIPp call offering Opus with `fmtp` and `ptime`; the Opus payloads we sent to its media address. */
+async function callWith(fmtp: string, ptime = 20): Promise<Uint8Array[]> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
   const payloads: Uint8Array[] = [];
@@ -41,19 +41,40 @@ async function callWith(fmtp: string): Promise<Uint8Array[]> {
     if (data.length > 12 && data[0]! >> 6 === 2 && (data[1]! & 0x7f) === 96) payloads.push(new Uint8Array(data.subarray(12)));
   });
   try {
-    const { code, logs } = await sipp.runUac(SCENARIO, ['-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp]);
-    assert.equal(code, 0, `SIPp call with fmtp ${fmtp} completed:\n${tail(logs)}`);
+    const { code, logs } = await sipp.runUac(SCENARIO, ['-set', 'porta', String(socket.address().port), '-set', 'fmtp', fmtp, '-set', 'ptime', String(ptime)]);
+    assert.equal(code, 0, `SIPp call with fmtp ${fmtp}, ptime ${ptime} completed:\n${tail(logs)}`);
   } finally {
     socket.close();
   }
-  assert.ok(payloads.length > 150, `about 4 s of Opus came: ${payloads.length} packets`);
+  assert.ok(payloads.length > (150 * 20) / Math.max(ptime, 20), `about 4 s of Opus came: ${payloads.length} packets`);
   return payloads;
+}
+
+/** Audio per Opus packet (ms), from its TOC byte (RFC 6716 section 3.1: frame size and count). */
+function packetMs(payload: Uint8Array): number {
+  const config = payload[0]! >> 3;
+  const frameMs = config < 12 ? [10, 20, 40, 60][config % 4]! : config < 16 ? [10, 20][config % 2]! : [2.5, 5, 10, 20][config % 4]!;
+  const code = payload[0]! & 3;
+  const frames = code === 0 ? 1 : code === 3 ? payload[1]! & 0x3f : 2;
+  return frameMs * frames;
 }
 
 const kbps = (payloads: Uint8Array[]) => (payloads.reduce((sum, p) => sum + p.length, 0) * 8 * 50) / payloads.length / 1000;
 const bandwidths = (payloads: Uint8Array[]) => [...new Set(payloads.map((p) => opusCodedBandwidthHz(p[0]!)))].sort((a, b) => a - b);
 
 describe("the far end's Opus fmtp, on the wire (SIPp offers, the headless answers)", () => {
+  test('a ptime Opus cannot code (30 ms, which some PBXs ask for) gets 20 ms packets, and the call goes on', async () => {
+    const payloads = await callWith('useinbandfec=1', 30);
+    const durations = [...new Set(payloads.map(packetMs))];
+    assert.deepEqual(durations, [20], `packet durations: ${durations.join(', ')} ms`);
+  });
+
+  test('a ptime Opus can code (40 ms) is followed', async () => {
+    const payloads = await callWith('useinbandfec=1', 40);
+    const durations = [...new Set(payloads.map(packetMs))];
+    assert.deepEqual(durations, [40], `packet durations: ${durations.join(', ')} ms`);
+  });
+
   test('maxaveragebitrate and maxplaybackrate cap what we send; without them we send libopus\' own fullband rate', async () => {
     const free = await callWith('useinbandfec=1');
     assert.ok(bandwidths(free).some((hz) => hz > 8000), `uncapped: coded bandwidths ${bandwidths(free).join(', ')} Hz`);

@@ -188,6 +188,23 @@ describe('answerOffer (RFC 3264)', () => {
     assert.equal(negotiated.ptime, 30);
   });
 
+  test('Opus: a ptime it cannot code becomes the longest frame it can that is not longer (30 -> 20, 100 -> 60)', () => {
+    const opusPtime = (ptime: string) =>
+      answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 96', ['a=rtpmap:96 opus/48000/2', `a=ptime:${ptime}`])), local()).negotiated.ptime;
+    assert.equal(opusPtime('30'), 20);
+    assert.equal(opusPtime('40'), 40);
+    assert.equal(opusPtime('100'), 60);
+    assert.equal(opusPtime('10'), 10);
+    // Not a ptime we take at all (below 10 ms): the default.
+    assert.equal(opusPtime('5'), 20);
+    const answered = negotiateAnswer(
+      createOffer(local({ codecs: registry.preferred(['opus']) })),
+      parseSdp(offer('m=audio 5004 RTP/AVP 96', ['a=rtpmap:96 opus/48000/2', 'a=ptime:30'])),
+      local({ codecs: registry.preferred(['opus']) }),
+    );
+    assert.equal(answered.ptime, 20, 'the same when the far end answers our offer');
+  });
+
   test('RTCP goes to a=rtcp (RFC 3605) or the RTP port + 1; nowhere when that is no usable destination, the call goes on', () => {
     const rtcpOf = (mLine: string, attributes: string[] = []) => answerOffer(parseSdp(offer(mLine, ['a=rtpmap:0 PCMU/8000', ...attributes])), local()).negotiated.remoteRtcp;
     assert.deepEqual(rtcpOf('m=audio 5004 RTP/AVP 0'), { address: '127.0.0.2', port: 5005 });

@@ -25,6 +25,12 @@ export interface AudioCodecInfo {
    * "Pacing", sizes its watchdog on this).
    */
   readonly discontinuous?: boolean;
+  /**
+   * The frame durations (ms, ascending) its encoder can produce, when not any whole number of
+   * milliseconds: Opus codes 10, 20, 40 or 60 ms (2.5 and 5 are below any ptime we use). The
+   * negotiation packetizes with the longest of them that does not exceed the far end's ptime.
+   */
+  readonly frameDurationsMs?: readonly number[];
 }
 
 export interface AudioEncoder {

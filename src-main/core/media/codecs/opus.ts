@@ -290,6 +290,7 @@ export function createOpusCodec(options: OpusCodecOptions = {}): AudioCodec {
       fmtp: options.dtx ? 'minptime=10;useinbandfec=1;usedtx=1' : 'minptime=10;useinbandfec=1',
       // Whatever we offer: usedtx is the receiver's preference, and a far end may use DTX anyway.
       discontinuous: true,
+      frameDurationsMs: [10, 20, 40, 60],
     },
     createEncoder: (peerFmtp) => new OpusEncoderImpl(options, peerFmtp),
     createDecoder: () => new OpusDecoderImpl(),

@@ -236,9 +236,16 @@ function checkFamily(local: string, remote: string): void {
   }
 }
 
-function sendPtime(media: SdpMedia): number {
+/**
+ * Our packetization for `codec` towards `media`: its ptime (10-120 ms, else 20), no more than its
+ * maxptime, and one the codec can code (AudioCodecInfo.frameDurationsMs: Opus asked for 30 ms
+ * sends 20 ms frames; ptime is a wish, RFC 4566 section 6, and an Opus encoder cannot do 30).
+ */
+function sendPtime(media: SdpMedia, codec: AudioCodec): number {
   let ptime = media.ptime !== undefined && Number.isInteger(media.ptime) && media.ptime >= 10 && media.ptime <= 120 ? media.ptime : DEFAULT_PTIME;
   if (media.maxptime !== undefined && ptime > media.maxptime && media.maxptime >= 10) ptime = Math.floor(media.maxptime / 10) * 10;
+  const durations = codec.info.frameDurationsMs;
+  if (durations && !durations.includes(ptime)) ptime = durations.filter((d) => d <= ptime).at(-1) ?? durations[0]!;
   return ptime;
 }
 
@@ -423,7 +430,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
   const negotiated: NegotiatedAudio = {
     send: { codec: choice.chosen.codec, payloadType: choice.chosen.payloadType, peerFmtp: fmtpOf(offeredMedia, choice.chosen.payloadType) },
     receive: [{ codec: choice.chosen.codec, payloadType: choice.chosen.payloadType }],
-    ptime: sendPtime(offeredMedia),
+    ptime: sendPtime(offeredMedia, choice.chosen.codec),
     remoteRtp: remote.rtp,
     rtcpMux: offeredMedia.rtcpMux,
     direction,
@@ -505,7 +512,7 @@ export function negotiateAnswer(
   const negotiated: NegotiatedAudio = {
     send,
     receive,
-    ptime: sendPtime(theirs),
+    ptime: sendPtime(theirs, send.codec),
     remoteRtp: remote.rtp,
     rtcpMux: theirs.rtcpMux && ours.rtcpMux,
     direction,
