@@ -80,6 +80,13 @@ describe('DTMF with baresip', () => {
       while (received.length < 2 && Date.now() < deadline) await sleep(100);
       assert.deepEqual(received.map((e) => [e.callId, e.digit, e.method]), [[callId, '7', 'rfc4733'], [callId, '#', 'rfc4733']]);
       assert.ok(received.every((e) => (e.durationMs ?? 0) > 0), `durations: ${JSON.stringify(received)}`);
+      // Its digits took the stream's sequence numbers and its audio's time: neither is loss (the
+      // window would say audio was missing) nor concealment. Loopback: nothing else is lost.
+      await sleep(500);
+      const stats = await alice.client.call('call.stats', { callId });
+      assert.equal(stats.packetsLost, 0, `no packet counted lost: ${JSON.stringify(stats)}`);
+      assert.equal(stats.jitterBuffer?.lost, 0, `no frame counted lost: ${JSON.stringify(stats.jitterBuffer)}`);
+      assert.equal(stats.jitterBuffer?.concealed, 0, `no frame concealed: ${JSON.stringify(stats.jitterBuffer)}`);
 
       await assert.rejects(alice.client.call('call.dtmf', { callId, digits: '12x' }), /digits may only contain 0-9, \*, # and A-D/);
       await alice.client.call('call.hangup', { callId });

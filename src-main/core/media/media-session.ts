@@ -392,6 +392,7 @@ export class MediaSession implements RtpPacketReceiver {
   private directionSends = false;
   private directionReceives = false;
   private telephoneEventPayloadType = -1;
+  private telephoneEventClockRate = 8000;
   private comfortNoisePayloadType = -1;
   private readonly receiveCodecs = new Map<number, AudioCodec>();
   private receivesDiscontinuous = false;
@@ -818,6 +819,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.directionSends = (direction === 'sendrecv' || direction === 'sendonly') && remoteRtp.port !== 0;
     this.directionReceives = direction === 'sendrecv' || direction === 'recvonly';
     this.telephoneEventPayloadType = telephoneEvent ? telephoneEvent.receivePayloadType : -1;
+    if (telephoneEvent) this.telephoneEventClockRate = telephoneEvent.clockRate;
     this.comfortNoisePayloadType = this.negotiated.comfortNoise ? this.negotiated.comfortNoise.receivePayloadType : -1;
     if (this.comfortNoisePayloadType < 0) this.farEndSilent = false;
     this.receiveCodecs.clear();
@@ -1149,6 +1151,10 @@ export class MediaSession implements RtpPacketReceiver {
     if (this.receiveStalledValue) this.setReceiveStalled(false);
     const payloadType = packet.payloadType;
     if (payloadType === this.telephoneEventPayloadType) {
+      // The event's sequence number is no loss; its place in the timeline is no gap to conceal.
+      this.rtcp.onEventReceived(packet.ssrc, packet.sequenceNumber, this.telephoneEventClockRate);
+      const event = packet.payload;
+      if (this.receiving && event.length >= 4) this.activeEntry?.buffer.noteTelephoneEvent(packet.ssrc, packet.timestamp, (event[2]! << 8) | event[3]!, (event[1]! & 0x80) !== 0);
       if (this.receiving) this.onTelephoneEvent?.(packet.payload, packet.timestamp, packet.marker);
       if (this.pacingValue === 'arrivals') {
         // The far end's audio pauses while its digit lasts: the timer paces, not the watchdog's look.

@@ -302,6 +302,23 @@ describe('JitterBuffer', () => {
     assert.ok(audible >= 90, `second talkspurt audible for ${audible * 20} ms of 2000`);
   });
 
+  test('telephone events instead of audio (RFC 4733): their time plays as silence, no loss, no concealment', () => {
+    // 1 s talk, then three 200 ms digits 400 ms apart; audio resumes without a marker bit right
+    // after each digit; a jittery path (0-30 ms).
+    const inEvent = (i: number) => i >= 50 && i < 110 && (i - 50) % 20 < 10;
+    const r = simulate({ codec: pcmCodec(), signal: tone, durationMs: 3000, eventFrames: inEvent, jitterMs: (random) => 30 * random(), seed: 7 });
+    assert.equal(r.sent.filter((p) => p.event).length, 30);
+    assert.equal(r.stats.lost, 0, 'the digits are not loss');
+    assert.equal(r.stats.concealed, 0, 'nor concealed');
+    assert.equal(r.stats.underruns, 0);
+    // The digits' time is silence in the output (600 ms: 30 frames of 20 ms), the talk around it plays.
+    let quietFrames = 0;
+    for (let at = r.playStart; at + 160 <= r.output.length; at += 160) {
+      if (r.output.subarray(at, at + 160).every((v) => Math.abs(v) < 200)) quietFrames++;
+    }
+    assert.ok(quietFrames >= 27 && quietFrames <= 31, `${quietFrames} silent frames of 20 ms, 30 expected`);
+  });
+
   test('SSRC change: the new stream plays from its own numbering, no loss counted', () => {
     const r = simulate({
       codec: pcmCodec(),

@@ -29,6 +29,8 @@ export const rng = seededRandom;
 
 export interface SentPacket extends RtpAudioPacket {
   index: number;
+  /** A telephone-event packet (Scenario.eventFrames): given to noteTelephoneEvent, not pushed. */
+  event?: { durationTs: number; ended: boolean };
 }
 
 export interface Scenario {
@@ -50,6 +52,12 @@ export interface Scenario {
   ssrc?: number;
   /** Packets with index in this set are not sent at all (sender silence, e.g. DTX / VAD). */
   silentFrames?: (index: number) => boolean;
+  /**
+   * Frames for which the far end sends RFC 4733 telephone-event packets instead of audio (a run of
+   * such frames is one event: each packet carries the event's start timestamp and its duration so
+   * far, the last one the end bit); they take sequence numbers like audio packets.
+   */
+  eventFrames?: (index: number) => boolean;
   /** Let the test rewrite the packet list (reorder, duplicate, change SSRC...). */
   mutate?: (packets: SentPacket[]) => SentPacket[];
   options?: JitterBufferOptions;
@@ -79,8 +87,24 @@ export function simulate(s: Scenario): SimulationResult {
   let packets: SentPacket[] = [];
   let lostInNetwork = 0;
   let sentCount = 0;
+  let eventStart = -1;
   for (let i = 0; i < frames; i++) {
     if (s.silentFrames?.(i)) continue;
+    if (s.eventFrames?.(i)) {
+      if (eventStart < 0) eventStart = i;
+      packets.push({
+        index: i,
+        seq: ((s.seqStart ?? 1000) + sentCount++) & 0xffff,
+        timestamp: ((s.tsStart ?? 5000) + eventStart * frameTs) % 2 ** 32,
+        ssrc: s.ssrc ?? 0x1234,
+        marker: i === eventStart,
+        payload: new Uint8Array(4),
+        arrivalMs: (i * frameMs) / drift + (s.baseDelayMs ?? 30) + (s.jitterMs ? s.jitterMs(random, i) : 0),
+        event: { durationTs: (i - eventStart + 1) * frameTs, ended: !s.eventFrames(i + 1) },
+      });
+      continue;
+    }
+    eventStart = -1;
     const pcm = new Int16Array(frameSamples);
     for (let k = 0; k < frameSamples; k++) pcm[k] = s.signal(i * frameSamples + k);
     const sendMs = (i * frameMs) / drift;
@@ -115,7 +139,11 @@ export function simulate(s: Scenario): SimulationResult {
   let playStart = -1;
   for (let p = 0; p < pulls; p++) {
     const now = p * pullMs;
-    while (next < packets.length && packets[next]!.arrivalMs <= now) jb.push(packets[next++]!);
+    while (next < packets.length && packets[next]!.arrivalMs <= now) {
+      const packet = packets[next++]!;
+      if (packet.event) jb.noteTelephoneEvent(packet.ssrc, packet.timestamp, packet.event.durationTs, packet.event.ended);
+      else jb.push(packet);
+    }
     output.set(jb.pull(pullSamples, now), p * pullSamples);
     const st = jb.stats();
     trace.push(st);

@@ -55,6 +55,18 @@ describe('sequence tracking and loss (A.1, A.3)', () => {
     assert.equal(block.extendedHighestSeq, 99);
   });
 
+  test('telephone-event packets (onRtpSequence) fill their sequence numbers without touching jitter', () => {
+    const stats = fresh(1);
+    feed(stats, range(0, 49));
+    // A 200 ms digit: 10 event packets, all with the event's start timestamp, 20 ms apart.
+    for (let k = 0; k < 10; k++) assert.equal(stats.onRtpSequence(50 + k), true);
+    const jitterBefore = stats.snapshot().jitter;
+    feed(stats, range(60, 99), 1200);
+    const s = stats.snapshot();
+    assert.deepEqual([s.expected, s.received, s.cumulativeLost], [100, 100, 0]);
+    assert.equal(jitterBefore, 0, 'the events counted no jitter');
+  });
+
   test('wrap-around: cycles extend the highest sequence number', () => {
     const stats = fresh(1);
     feed(stats, range(65500, 65536 + 100)); // 65500..65535, 0..100

@@ -49,6 +49,13 @@
  * silence period is neither loss, nor concealment, nor underrun (the far end said it stopped
  * sending); `comfortNoiseMs` counts it.
  *
+ * Telephone events (RFC 4733, noteTelephoneEvent): a far end that sends a digit as events most
+ * often sends no audio meanwhile (the events take the stream's sequence numbers and cover the
+ * digit's time). A gap or underrun within a known event's span (from its start to its start plus
+ * its duration, and three frames beyond while its end has not come) plays silence with the
+ * timeline advancing: not loss, not concealment, not an underrun. A far end that sends audio
+ * during the event leaves no gap, and its audio plays.
+ *
  * Loss: a missing frame whose successor is already queued is rebuilt from that packet's redundancy
  * when the decoder can (decoder.recover: Opus in-band FEC; counted in `fecRecovered`), else
  * concealed. For such a decoder on a lossy stream (>= 1 % of recent frames lost), the target slack
@@ -234,6 +241,11 @@ export class JitterBuffer {
   private silencePeriod = false;
   /** Made at the stream's first SID (most streams never send one). */
   private comfortNoise: ComfortNoiseGenerator | undefined;
+  /** The latest telephone event (noteTelephoneEvent): extended timestamps of its start and known end, and whether its end packet came. */
+  private eventKnown = false;
+  private eventStartTs = 0;
+  private eventEndTs = 0;
+  private eventEnded = false;
 
   /** Decoded PCM waiting for pull(). */
   private pending: Int16Array[] = [];
@@ -300,6 +312,37 @@ export class JitterBuffer {
   pushComfortNoise(packet: RtpAudioPacket): void {
     if (!this.acceptsComfortNoise) throw new RangeError(`comfort noise (CN/8000) cannot play in a stream with an RTP clock of ${this.clockRate} Hz`);
     this.push(packet, true);
+  }
+
+  /**
+   * An RFC 4733 telephone-event packet of this stream (same SSRC and timestamp space): its
+   * timestamp (the event's start), its duration in timestamp units so far, and whether it is the
+   * event's end. See the header, "Telephone events".
+   */
+  noteTelephoneEvent(ssrc: number, rtpTimestamp: number, durationTs: number, ended: boolean): void {
+    if (ssrc !== this.ssrc) return; // before this stream's audio, or another stream's: no timeline to place it in
+    const startTs = this.timestamps.unwrap(rtpTimestamp);
+    if (!this.eventKnown || startTs !== this.eventStartTs) {
+      this.eventKnown = true;
+      this.eventStartTs = startTs;
+      this.eventEndTs = startTs;
+      this.eventEnded = false;
+    }
+    this.eventEndTs = Math.max(this.eventEndTs, startTs + durationTs);
+    if (ended) this.eventEnded = true;
+  }
+
+  /** Whether the frame at `ts` falls in the latest telephone event's span (see the header). */
+  private inTelephoneEvent(ts: number): boolean {
+    if (!this.eventKnown || ts < this.eventStartTs) return false;
+    return ts < (this.eventEnded ? this.eventEndTs : this.eventEndTs + 3 * this.frameTs);
+  }
+
+  /** `ts` timestamp units of a telephone event's time: silence, the timeline advancing. */
+  private playEventSilence(ts: number): void {
+    const silence = frameSamples(Math.round(ts * this.ratio));
+    this.emit(this.decoder.conceal ? silence : this.plc.observe(silence));
+    this.nextTs += ts;
   }
 
   /** An audio packet of the codec (`comfortNoise`: a SID, see pushComfortNoise). */
@@ -590,6 +633,10 @@ export class JitterBuffer {
         this.playComfortNoise(this.frameTs);
         return;
       }
+      if (this.inTelephoneEvent(this.nextTs)) {
+        this.playEventSilence(this.frameTs);
+        return;
+      }
       // Nothing buffered: stall or DTX. Conceal but hold the timeline.
       if (!this.underrun) {
         this.counters.underruns++;
@@ -612,6 +659,10 @@ export class JitterBuffer {
       if (this.silencePeriod) {
         // The far end's silence up to its next packet (a talkspurt without a marker bit).
         this.playComfortNoise(Math.min(gapTs, this.frameTs));
+        return;
+      }
+      if (this.heldTs === 0 && this.inTelephoneEvent(this.nextTs)) {
+        this.playEventSilence(Math.min(gapTs, this.frameTs));
         return;
       }
       if (this.heldTs >= this.frameTs) {
@@ -831,6 +882,7 @@ export class JitterBuffer {
     this.delayMs = undefined;
     this.playoutDelayMs = undefined;
     this.silencePeriod = false;
+    this.eventKnown = false;
     this.state = 'buffering';
     this.decoder.close();
     this.decoder = this.codec.createDecoder();

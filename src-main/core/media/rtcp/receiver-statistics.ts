@@ -12,6 +12,10 @@
  *     cumulative lost count may go negative when duplicates outnumber losses.
  *   - Interarrival jitter: J += (|D| − J)/16 with D the difference of relative transit times in RTP
  *     timestamp units (A.8); arrival times are converted with `clockRate`.
+ *   - onRtpSequence(seq) instead for a packet of this SSRC that is no audio sample of its clock
+ *     (an RFC 4733 telephone-event: its timestamp is its event's start, repeated by every update,
+ *     so A.8 would count the event's length as jitter): sequence accounting only. Without it the
+ *     event's sequence numbers would be loss.
  *   - onSenderReport(ntpTimestamp, arrivalMs) remembers LSR and its arrival for DLSR.
  *   - reportBlock(nowMs) builds the RR/SR report block and STARTS A NEW INTERVAL for the fraction
  *     lost (A.3): call it exactly once per RTCP report sent. snapshot() reads without side effects.
@@ -107,6 +111,18 @@ export class RtpReceiverStatistics {
     const valid = this.updateSequence(seq);
     if (valid) this.updateJitter(packet);
     return valid;
+  }
+
+  /** See the contract: sequence accounting without jitter; returns whether the packet is valid. */
+  onRtpSequence(seq: number): boolean {
+    seq &= 0xffff;
+    if (!this.started) {
+      this.initSequence(seq);
+      this.maxSeq = (seq - 1) & 0xffff;
+      this.probation = this.minSequential;
+      this.started = true;
+    }
+    return this.updateSequence(seq);
   }
 
   onSenderReport(ntpTimestamp: bigint, arrivalMs: number): void {

@@ -136,6 +136,19 @@ export class RtcpSession {
     this.receiver.onRtpPacket({ seq, rtpTimestamp, arrivalMs }); // the shape receiver-statistics.ts primes (double-fields.ts)
   }
 
+  /**
+   * A received RFC 4733 telephone-event packet: its sequence number counts (it is no loss), its
+   * timestamp does not (see RtpReceiverStatistics.onRtpSequence). `clockRate` is the event's,
+   * which the negotiation makes the audio's.
+   */
+  onEventReceived(ssrc: number, seq: number, clockRate: number): void {
+    if (!this.receiver || this.receiver.ssrc !== ssrc || clockRate !== this.receiveClockRate) {
+      this.receiveClockRate = clockRate;
+      this.receiver = new RtpReceiverStatistics({ ssrc, clockRate });
+    }
+    this.receiver.onRtpSequence(seq);
+  }
+
   stats(): RtcpStats {
     const snapshot = this.receiver?.snapshot();
     return {
