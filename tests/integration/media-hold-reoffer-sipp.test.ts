@@ -11,7 +11,8 @@
  * - a re-INVITE without an offer (a PBX's session refresh or media re-route): our 200 offers, the
  *   answer in the ACK switches the codec and moves the media, and our RTP follows;
  * - a second call answered while the first one's far end refuses to be held (488): the first is
- *   muted instead, so it overhears nothing of the second.
+ *   muted instead, so it overhears nothing of the second;
+ * - a session refresh (a re-offer with the PBX's whole codec list) keeps the call's codec.
  * The media ports of the SIPp scenario are UDP sockets of this test, so we see where RTP goes.
  */
 import { after, before, describe, test } from 'node:test';
@@ -29,7 +30,7 @@ let sipp: SippCallee;
 let callee: HeadlessSwitchboard;
 
 before(async () => {
-  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml', 'uac-reinvite-without-offer.xml', 'uac-refuses-hold.xml', 'uac-talk.xml'], (dir) => [
+  sipp = await startSippCallee('sb-reoffer-', ['uac-reinvite-move.xml', 'uac-offer-g729.xml', 'uac-offer-garbage.xml', 'uac-held-by-callee.xml', 'uac-reinvite-without-offer.xml', 'uac-refuses-hold.xml', 'uac-talk.xml', 'uac-refresh-keeps-codec.xml'], (dir) => [
     '--audio-in',
     toneWav(join(dir, 'tone.wav'), { frequencyHz: 600, seconds: 60, sampleRate: 8000, amplitude: 0.3 }),
     '--trace',
@@ -110,6 +111,19 @@ describe('offer/answer edge cases with SIPp', () => {
     } finally {
       a.socket.close();
       b.socket.close();
+    }
+  });
+
+  test("a session refresh offering the PBX's whole codec list keeps the call's codec (no switch, no glitch)", async () => {
+    const a = await listen();
+    try {
+      const { code, logs } = await sipp.runUac('uac-refresh-keeps-codec.xml', ['-set', 'porta', String(a.port)]);
+      assert.equal(code, 0, `SIPp's call with a refresh completed:\n${tail(logs)}`);
+      assert.ok(a.arrivals.length > 100, `RTP throughout: ${a.arrivals.length} packets`);
+      assert.deepEqual([...a.payloadTypes], [8], 'PCMA from start to end, though the refresh offered PCMU first');
+      assert.match(callee.stderr(), /^m=audio \d+ RTP\/AVP 8 101\r?$/m, 'our answer to the refresh: PCMA, as in use');
+    } finally {
+      a.socket.close();
     }
   });
 

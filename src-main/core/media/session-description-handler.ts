@@ -459,7 +459,7 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     const options: LocalMediaOptions = {
       address: this.localAddress!,
       port: rtp.socket.local.port,
-      codecs: this.codecs,
+      codecs: this.codecsInUseFirst(),
       ptime: this.env.ptime,
       direction: this.wantedDirection(),
       origin: { username: '-', sessionId: this.sessionId, sessionVersion: this.sessionVersion.toString() },
@@ -467,6 +467,18 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     const srtp = this.srtpOptions();
     if (srtp) options.srtp = srtp;
     return options;
+  }
+
+  /**
+   * Our codecs in the user's order, but once media runs the one in use first: a re-offer (hold,
+   * a PBX's session refresh with its whole codec list) then keeps the call's codec wherever the
+   * other side still has it. A switch resets both ends' decoders and jitter buffers, an audible
+   * glitch for nothing (RFC 3264 allows it; desk phones do not do it).
+   */
+  private codecsInUseFirst(): AudioCodec[] {
+    const current = this.media?.params.send.codec;
+    if (!current || this.codecs[0] === current || !this.codecs.includes(current)) return this.codecs;
+    return [current, ...this.codecs.filter((codec) => codec !== current)];
   }
 
   private wantedDirection(): SdpDirection {
