@@ -20,17 +20,18 @@ describe('CallDtmf (virtual clock)', () => {
   test('a digit whose end packets never come is reported once, after the 1 s timeout', async () => {
     const clock = new VirtualMediaClock();
     const rtp = new RtpSession(await RtpStreamSocket.open('127.0.0.1'), undefined, clock);
+    // The far end sends from the address its SDP gives (what latches the stream at its first packet).
+    const sender = createSocket('udp4');
+    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
     const media = new MediaSession({
       rtp,
-      negotiated: pcmuNegotiation({ direction: 'recvonly', telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 } }),
+      negotiated: pcmuNegotiation({ remoteRtp: { address: '127.0.0.1', port: sender.address().port }, direction: 'recvonly', telephoneEvent: { sendPayloadType: 101, receivePayloadType: 101, clockRate: 8000 } }),
       source: silence,
       sink: nowhere,
     });
     const digits: string[] = [];
     const logs: string[] = [];
     const dtmf = new CallDtmf(rtp, media, (digit) => digits.push(digit.digit), (message) => logs.push(message));
-    const sender = createSocket('udp4');
-    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
     try {
       media.start();
       const start = clock.now();

@@ -134,7 +134,11 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
   const sink = makeSink(clock);
   const direction = far.weSend ? 'sendrecv' : 'recvonly';
   const codec = far.discontinuousCodec ? { ...pcmuCodec, info: { ...pcmuCodec.info, discontinuous: true } } : pcmuCodec;
+  // The far end sends from the address its SDP gives (what latches the stream at its first packet).
+  const sender = createSocket('udp4');
+  await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
   const negotiated = pcmuNegotiation({
+    remoteRtp: { address: '127.0.0.1', port: sender.address().port },
     direction,
     ptime: far.ptime,
     receive: [{ codec, payloadType: 0 }],
@@ -148,8 +152,6 @@ async function virtualCall<Sink extends AudioSink = CountingSink>(
     sentAtMs.push(clock.now() - start);
     return sendFrame(...args);
   };
-  const sender = createSocket('udp4');
-  await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
   const samples: Sample[] = [];
   const frameSamples = far.ptime * 8;
   const speed = far.clockSpeed ?? 1;

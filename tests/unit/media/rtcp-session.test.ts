@@ -56,9 +56,10 @@ describe('RTCP in a media session', () => {
       const socket = rtcpMux ? b.socket : b.socket.rtcp!;
       const original = (socket as unknown as { receiver: DatagramReceiver }).receiver;
       socket.onDatagram({
-        receiveDatagram: (data, source) => {
-          if (data[1]! >= 192 && data[1]! <= 223) for (const p of decodeRtcpCompound(data)) seenByB.push(p.type === 'sr' ? 200 : p.type === 'rr' ? 201 : p.type === 'sdes' ? 202 : p.type === 'bye' ? 203 : 0);
-          original.receiveDatagram(data, source);
+        receiveDatagram: (data, source, trusted) => {
+          const verdict = original.receiveDatagram(data, source, trusted);
+          if (trusted !== false && data[1]! >= 192 && data[1]! <= 223) for (const p of decodeRtcpCompound(data)) seenByB.push(p.type === 'sr' ? 200 : p.type === 'rr' ? 201 : p.type === 'sdes' ? 202 : p.type === 'bye' ? 203 : 0);
+          return verdict;
         },
       });
       try {

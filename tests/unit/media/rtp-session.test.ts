@@ -7,6 +7,8 @@ import { once } from 'node:events';
 import { parseRtpPacket, serializeRtpPacket, type RtpPacket } from '../../../src-main/core/media/rtp/rtp-packet';
 import { RtpSession } from '../../../src-main/core/media/rtp/rtp-session';
 import { RtpStreamSocket } from '../../../src-main/core/media/rtp/rtp-stream-socket';
+import { generateSdesKey } from '../../../src-main/core/media/srtp/sdes';
+import { createSrtpSession } from '../../../src-main/core/media/srtp/srtp-session';
 import { ON_NODE_20_V8, repoModule, runWithV8Natives } from '../../harness/v8-natives';
 
 async function udpPeer(): Promise<{ socket: Socket; port: number; received: RtpPacket[]; next(): Promise<RtpPacket> }> {
@@ -101,19 +103,24 @@ describe('RtpSession', () => {
     const stranger = await udpPeer();
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
     const received: { packet: RtpPacket }[] = [];
-    const gotPacket = () => new Promise<void>((resolve) => session.onPacket({ receiveRtp: (packet) => (received.push({ packet }), resolve()) }));
+    let onReceived = () => {};
+    session.onPacket({ receiveRtp: (packet) => (received.push({ packet }), onReceived()) });
+    const gotPackets = (n: number) => new Promise<void>((resolve) => (onReceived = () => received.length >= n && resolve()));
     try {
       session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
       let arrived = sdpTarget.next();
       session.sendFrame(0, Uint8Array.of(1), 160);
       await arrived;
 
-      let got = gotPacket();
+      // Behind NAT: the peer's packets come from an address its SDP does not give. Its first
+      // packet waits; the next one in sequence latches the stream and both play, in order.
+      let got = gotPackets(2);
       realPeer.socket.send(rtpBytes(7, 1, [9]), session.socket.local.port, '127.0.0.1');
+      realPeer.socket.send(rtpBytes(7, 2, [8]), session.socket.local.port, '127.0.0.1');
       await got;
       assert.equal(session.socket.isLatched, true);
-      assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: realPeer.port }, 'latched: connected to the source');
-      assert.equal(received[0]!.packet.ssrc, 7);
+      assert.deepEqual(received.map((r) => [r.packet.ssrc, r.packet.sequenceNumber]), [[7, 1], [7, 2]]);
+      assert.equal(session.socket.connectedTo, undefined, 'learned, not signalled: not connected, the SDP address may still take over');
       assert.equal(typeof (await session.firstPacketReceived), 'number');
 
       arrived = realPeer.next();
@@ -122,23 +129,24 @@ describe('RtpSession', () => {
       assert.equal(sdpTarget.received.length, 1, 'nothing more goes to the SDP address once latched');
 
       // A third party cannot inject media into a latched stream.
-      got = gotPacket();
+      got = gotPackets(3);
       stranger.socket.send(rtpBytes(8, 1, [6]), session.socket.local.port, '127.0.0.1');
-      realPeer.socket.send(rtpBytes(7, 2, [5]), session.socket.local.port, '127.0.0.1');
+      stranger.socket.send(rtpBytes(8, 2, [6]), session.socket.local.port, '127.0.0.1');
+      realPeer.socket.send(rtpBytes(7, 3, [5]), session.socket.local.port, '127.0.0.1');
       await got;
-      assert.deepEqual(received.map((r) => r.packet.ssrc), [7, 7]);
-      assert.equal(session.socket.counters.foreignSourceDropped, 0, 'the kernel dropped it: the connected socket never saw it');
-      assert.equal(session.counters.packetsReceived, 2);
+      assert.deepEqual(received.map((r) => r.packet.ssrc), [7, 7, 7]);
+      assert.equal(session.socket.counters.foreignSourceDropped, 2);
+      assert.equal(session.counters.packetsReceived, 3);
 
       // New remote SDP (re-INVITE): latch is cleared and the new address is used.
-      session.socket.setRemote({ address: '127.0.0.1', port: sdpTarget.port });
+      session.socket.setRemote({ address: '127.0.0.1', port: stranger.port });
       assert.equal(session.socket.connectedTo, undefined);
-      arrived = sdpTarget.next();
+      arrived = stranger.next();
       session.sendFrame(0, Uint8Array.of(3), 160);
       assert.deepEqual([...(await arrived).payload], [3]);
 
-      // The far end now sends from elsewhere (it moved): its first packet latches and connects there.
-      got = gotPacket();
+      // The far end now sends from the address its SDP gives: its first packet latches and connects there.
+      got = gotPackets(4);
       stranger.socket.send(rtpBytes(9, 1, [4]), session.socket.local.port, '127.0.0.1');
       await got;
       assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: stranger.port });
@@ -151,12 +159,99 @@ describe('RtpSession', () => {
     }
   });
 
+  test('one stray datagram, or a spray of them, does not take the stream: the peer its SDP names does', async () => {
+    const peer = await udpPeer();
+    const stranger = await udpPeer();
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const received: number[] = [];
+    let onReceived = () => {};
+    session.onPacket({ receiveRtp: (packet) => (received.push(packet.ssrc), onReceived()) });
+    try {
+      session.socket.setRemote({ address: '127.0.0.1', port: peer.port });
+      // The stranger gets there first, with RTP of random sequence numbers (a scan).
+      for (const seq of [100, 5000, 7, 60000]) stranger.socket.send(rtpBytes(66, seq, [1]), session.socket.local.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(session.socket.isLatched, false, 'not latched by the stranger');
+      assert.deepEqual(received, [], 'nothing of it played');
+      const got = new Promise<void>((resolve) => (onReceived = resolve));
+      peer.socket.send(rtpBytes(7, 1, [2]), session.socket.local.port, '127.0.0.1');
+      await got;
+      assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: peer.port }, 'the signalled peer latches at once');
+      const arrived = peer.next();
+      session.sendFrame(0, Uint8Array.of(3), 160);
+      assert.deepEqual([...(await arrived).payload], [3], 'our media goes to the peer');
+      assert.deepEqual(received, [7]);
+    } finally {
+      await session.close();
+      peer.socket.close();
+      stranger.socket.close();
+    }
+  });
+
+  test('SRTP: only a datagram that authenticates latches, from wherever it comes; forged RTP in sequence does not', async () => {
+    const signalled = await udpPeer();
+    const realPeer = await udpPeer(); // behind NAT: not the SDP's address
+    const stranger = await udpPeer();
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const ours = generateSdesKey('AES_CM_128_HMAC_SHA1_80');
+    const theirs = generateSdesKey('AES_CM_128_HMAC_SHA1_80');
+    session.srtp = createSrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', local: ours, remote: theirs });
+    const farEnd = createSrtpSession({ suite: 'AES_CM_128_HMAC_SHA1_80', local: theirs, remote: ours });
+    const received: number[] = [];
+    let onReceived = () => {};
+    session.onPacket({ receiveRtp: (packet) => (received.push(packet.ssrc), onReceived()) });
+    try {
+      session.socket.setRemote({ address: '127.0.0.1', port: signalled.port });
+      // Plain RTP in sequence, even with an SRTP-length tail: it cannot authenticate.
+      for (const seq of [1, 2, 3]) stranger.socket.send(Uint8Array.from([...rtpBytes(66, seq, [1, 2, 3]), ...new Uint8Array(10)]), session.socket.local.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(session.socket.isLatched, false, 'forged packets latch nothing');
+      assert.deepEqual(received, []);
+      const got = new Promise<void>((resolve) => (onReceived = resolve));
+      realPeer.socket.send(farEnd.protectRtp(rtpBytes(7, 1, [9])), session.socket.local.port, '127.0.0.1');
+      await got;
+      assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: realPeer.port }, 'the key is the proof: latched and connected at once');
+      assert.deepEqual(received, [7]);
+    } finally {
+      await session.close();
+      for (const p of [signalled, realPeer, stranger]) p.socket.close();
+    }
+  });
+
+  test('a learned source (NAT) gives way to the address the SDP names', async () => {
+    const signalled = await udpPeer();
+    const other = await udpPeer();
+    const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
+    const received: number[] = [];
+    let onReceived = () => {};
+    session.onPacket({ receiveRtp: (packet) => (received.push(packet.ssrc), onReceived()) });
+    try {
+      session.socket.setRemote({ address: '127.0.0.1', port: signalled.port });
+      let got = new Promise<void>((resolve) => (onReceived = () => received.length >= 2 && resolve()));
+      other.socket.send(rtpBytes(66, 1, [1]), session.socket.local.port, '127.0.0.1');
+      other.socket.send(rtpBytes(66, 2, [1]), session.socket.local.port, '127.0.0.1');
+      await got;
+      got = new Promise<void>((resolve) => (onReceived = () => received.length >= 3 && resolve()));
+      signalled.socket.send(rtpBytes(7, 1, [2]), session.socket.local.port, '127.0.0.1');
+      await got;
+      assert.deepEqual(session.socket.connectedTo, { address: '127.0.0.1', port: signalled.port });
+      const arrived = signalled.next();
+      session.sendFrame(0, Uint8Array.of(3), 160);
+      assert.deepEqual([...(await arrived).payload], [3]);
+    } finally {
+      await session.close();
+      signalled.socket.close();
+      other.socket.close();
+    }
+  });
+
   test('a latched peer that closes its port is reported once (ICMP port unreachable) and the stream carries on when it is back', async () => {
     const peer = await udpPeer();
     const peerPort = peer.port;
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
     const errors: string[] = [];
     session.socket.onError = (error) => errors.push(error.message);
+    session.socket.setRemote({ address: '127.0.0.1', port: peerPort });
     let back: Awaited<ReturnType<typeof udpPeer>> | undefined;
     try {
       const got = new Promise<void>((resolve) => session.onPacket({ receiveRtp: () => resolve() }));
@@ -184,6 +279,7 @@ describe('RtpSession', () => {
     const peer = await udpPeer();
     const session = new RtpSession(await RtpStreamSocket.open('127.0.0.1'));
     const got = new Promise<{ packet: RtpPacket }>((resolve) => session.onPacket({ receiveRtp: (packet) => resolve({ packet }) }));
+    session.socket.setRemote({ address: '127.0.0.1', port: peer.port });
     try {
       const port = session.socket.local.port;
       peer.socket.send(Uint8Array.of(0x80, 0xc8, 0, 6, 0, 0, 0, 1), port, '127.0.0.1'); // RTCP SR header

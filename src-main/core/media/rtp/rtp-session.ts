@@ -22,7 +22,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { parseRtpPacket, serializeRtpFrame, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
-import type { DatagramReceiver, RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
+import { isRtcpDatagram, type DatagramReceiver, type DatagramVerdict, type RtpStreamSocket, type TransportAddress } from './rtp-stream-socket';
 import type { SrtpSession } from '../srtp/srtp-session';
 import { SrtpError } from '../srtp/srtp-error';
 import { systemMediaClock, type MediaClock } from '../media-clock';
@@ -63,8 +63,8 @@ export interface RtpPacketReceiver {
 /** The RTCP companion socket's datagrams (port+1): all RTCP, whatever their first bytes say. */
 class RtcpCompanionReceiver implements DatagramReceiver {
   constructor(private readonly session: RtpSession) {}
-  receiveDatagram(data: Buffer): void {
-    this.session.receiveRtcpDatagram(data);
+  receiveDatagram(data: Buffer, _source: TransportAddress, trusted = true): DatagramVerdict {
+    return this.session.receiveRtcpDatagram(data, trusted);
   }
 }
 
@@ -223,9 +223,11 @@ export class RtpSession implements DatagramReceiver {
     this.resolveFirstReceived(receivedAt);
   }
 
-  /** A datagram of the RTCP companion socket, or RTCP muxed on the RTP port: counted, SRTCP-unprotected, handed on. */
-  receiveRtcpDatagram(wire: Uint8Array): void {
-    this.counters.rtcpReceived++;
+  /**
+   * A datagram of the RTCP companion socket, or RTCP muxed on the RTP port: SRTCP-unprotected,
+   * counted, handed on; plain RTCP from a source not `trusted` is only judged (DatagramReceiver).
+   */
+  receiveRtcpDatagram(wire: Uint8Array, trusted = true): DatagramVerdict {
     let data = wire;
     if (this.srtp) {
       try {
@@ -233,19 +235,19 @@ export class RtpSession implements DatagramReceiver {
       } catch (error) {
         if (!(error instanceof SrtpError)) throw error;
         this.counters.srtpDropped[`rtcp-${error.reason}`] = (this.counters.srtpDropped[`rtcp-${error.reason}`] ?? 0) + 1;
-        return;
+        return 'rejected';
       }
+    } else if (!trusted) {
+      return 'unverified';
     }
+    this.counters.rtcpReceived++;
     this.rtcpHandler?.(data, this.clock.now());
+    return this.srtp ? 'authentic' : 'unverified';
   }
 
   /** A datagram of the RTP socket (the socket calls this): RTP, or RTCP muxed on the port (RFC 5761). */
-  receiveDatagram(wire: Buffer, source: TransportAddress): void {
-    const secondByte = wire[1]! & 0x7f;
-    if (secondByte >= 64 && secondByte <= 95) {
-      this.receiveRtcpDatagram(wire);
-      return;
-    }
+  receiveDatagram(wire: Buffer, source: TransportAddress, trusted = true): DatagramVerdict {
+    if (isRtcpDatagram(wire)) return this.receiveRtcpDatagram(wire, trusted);
     let data = wire;
     if (this.srtp) {
       try {
@@ -254,8 +256,8 @@ export class RtpSession implements DatagramReceiver {
         data = Buffer.from(plain.buffer, plain.byteOffset, plain.length);
       } catch (error) {
         if (!(error instanceof SrtpError)) throw error;
-        this.counters.srtpDropped[error.reason] = (this.counters.srtpDropped[error.reason] ?? 0) + 1;
-        return;
+        if (trusted) this.counters.srtpDropped[error.reason] = (this.counters.srtpDropped[error.reason] ?? 0) + 1;
+        return 'rejected';
       }
     }
     let packet: RtpPacket;
@@ -263,15 +265,17 @@ export class RtpSession implements DatagramReceiver {
       packet = parseRtpPacket(data);
     } catch (error) {
       if (error instanceof RtpParseError) {
-        this.counters.malformedReceived++;
-        return;
+        if (trusted) this.counters.malformedReceived++;
+        return 'rejected';
       }
       throw error;
     }
+    if (!trusted && !this.srtp) return 'unverified';
     const receivedAt = this.clock.now();
     this.counters.packetsReceived++;
     this.counters.bytesReceived += packet.payload.length;
     if (this.counters.firstReceivedAt === undefined) this.onFirstReceived(receivedAt);
     this.packetReceiver?.receiveRtp(packet, receivedAt, source);
+    return this.srtp ? 'authentic' : 'unverified';
   }
 }

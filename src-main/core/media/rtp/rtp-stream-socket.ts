@@ -7,16 +7,25 @@
  * The companion is used when rtcp-mux is not negotiated; it follows the same latching rules.
  *
  * Remote address (latching) rules:
- * - Until the first plausible RTP/RTCP datagram arrives we send to the address from the remote
- *   SDP (`setRemote`).
- * - The first plausible datagram "latches" the stream to its real source address:port; from then
- *   on we send there. This is what makes media work behind NAT, where the SDP advertises a
- *   private address the packets never come from.
- * - After latching, datagrams from any other source are dropped (and counted): a stranger must
- *   not be able to inject audio or steal the stream.
+ * - Until the stream is latched we send to the address from the remote SDP (`setRemote`).
+ * - Latching: from then on we send where the far end's packets come from (what makes media work
+ *   behind NAT, where the SDP advertises a private address the packets never come from), and
+ *   datagrams from any other source are dropped (and counted): a stranger must not be able to
+ *   inject audio or take the stream. What latches:
+ *   1. the first datagram from the SDP's address and port that the receiver accepts (with SRTP:
+ *      that authenticates);
+ *   2. with SRTP, a datagram from anywhere that authenticates (only the peer has its key);
+ *   3. plain RTP from another address (the NAT case): two datagrams in a row from one source, of
+ *      one SSRC, the second with the next sequence number (RTCP: two of one SSRC). Until then what
+ *      comes from there is not played (the receiver is told the source is not trusted); once
+ *      latched, the first is played before the second. One stray or sprayed datagram no longer
+ *      takes the stream (before session 27 the first plausible datagram from anyone did, also with
+ *      SRTP: our RTP then went to the stranger and the kernel dropped the real peer's). Such a
+ *      latch is provisional: a datagram from the SDP's address takes the stream over (rule 1).
  * - `setRemote` (new remote SDP, e.g. re-INVITE) clears the latch, so a moved peer is followed.
  *
- * Connected while latched: latching also `connect()`s the socket to the latched source, and
+ * Connected while latched (rules 1 and 2; a provisional latch stays unconnected so that the SDP's
+ * address can still take over): latching also `connect()`s the socket to the latched source, and
  * `setRemote` disconnects it. So the kernel drops datagrams from any other source before they
  * wake us (a stranger's RTP flood costs the process nothing; the check above only counts what was
  * queued before the latch), and a send carries no address (Node no longer converts the address
@@ -60,7 +69,39 @@ export interface RtpStreamSocketCounters {
  * of a bench run, session 18: the receive path on baseline code from the second call on).
  */
 export interface DatagramReceiver {
-  receiveDatagram(data: Buffer, source: TransportAddress): void;
+  /**
+   * One datagram of this socket. `trusted` (default true) false: its source is not (yet) this
+   * stream's; the receiver MUST NOT play or count what it cannot authenticate from it. Returns
+   * 'authentic' when the datagram authenticated (SRTP/SRTCP), 'unverified' for a well-formed
+   * datagram without authentication, 'rejected' otherwise (see the latching rules above).
+   */
+  receiveDatagram(data: Buffer, source: TransportAddress, trusted?: boolean): DatagramVerdict;
+}
+
+export type DatagramVerdict = 'authentic' | 'unverified' | 'rejected';
+
+/** Whether an RTP-port datagram is RTCP (RFC 5761 section 4: its packet type is 192-223). */
+export function isRtcpDatagram(data: Uint8Array): boolean {
+  const type = data[1]! & 0x7f;
+  return type >= 64 && type <= 95;
+}
+
+/** A source being learned (rule 3): its first datagram waits to be played once it is latched. */
+interface Candidate {
+  address: string;
+  port: number;
+  ssrc: number;
+  seq: number;
+  rtcp: boolean;
+  first: Buffer;
+}
+
+/** SSRC (RTP: bytes 8-11; RTCP: the sender's, 4-7) and sequence number (RTP only) of a datagram. */
+function streamIdOf(data: Buffer): { ssrc: number; seq: number; rtcp: boolean } | undefined {
+  const rtcp = isRtcpDatagram(data);
+  if (rtcp) return { ssrc: data.readUInt32BE(4), seq: -1, rtcp };
+  if (data.length < 12) return undefined;
+  return { ssrc: data.readUInt32BE(8), seq: data.readUInt16BE(2), rtcp };
 }
 
 /** Cheap check before latching: RTP/RTCP version 2 and at least an RTCP header's length. */
@@ -170,6 +211,9 @@ export class RtpStreamSocket {
   readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0, peerUnreachable: 0 };
   private sdpRemote: TransportAddress | undefined;
   private latched: TransportAddress | undefined;
+  /** The latch came from learning (rule 3): the SDP's address may still take over. */
+  private provisional = false;
+  private candidate: Candidate | undefined;
   /** Connected to `latched` (see header): sends carry no address. */
   private connected = false;
   /** This latch's first ICMP port-unreachable was reported (see header). */
@@ -214,6 +258,8 @@ export class RtpStreamSocket {
   setRemote(remote: TransportAddress | undefined): void {
     this.sdpRemote = remote ? { ...remote } : undefined;
     this.latched = undefined;
+    this.provisional = false;
+    this.candidate = undefined;
     if (this.connected) {
       this.connected = false;
       if (!this.closed) this.socket.disconnect();
@@ -281,15 +327,52 @@ export class RtpStreamSocket {
       this.counters.implausibleDropped++;
       return;
     }
-    if (this.latched) {
-      if (this.latched.address !== rinfo.address || this.latched.port !== rinfo.port) {
-        this.counters.foreignSourceDropped++;
-        return;
-      }
-    } else {
-      this.latch({ address: rinfo.address, port: rinfo.port });
+    const latched = this.latched;
+    if (latched && latched.address === rinfo.address && latched.port === rinfo.port) {
+      this.receiver?.receiveDatagram(data, rinfo); // rinfo is a fresh object per datagram (Node's), not copied again
+      return;
     }
-    this.receiver?.receiveDatagram(data, rinfo); // rinfo is a fresh object per datagram (Node's), not copied again
+    if (latched && !this.provisional) {
+      this.counters.foreignSourceDropped++;
+      return;
+    }
+    this.fromUnlatchedSource(data, rinfo);
+  }
+
+  /** A datagram while not latched, or latched provisionally to another source: the latching rules. */
+  private fromUnlatchedSource(data: Buffer, rinfo: RemoteInfo): void {
+    const receiver = this.receiver;
+    if (!receiver) return;
+    const sdp = this.sdpRemote;
+    const signalled = sdp !== undefined && sdp.address === rinfo.address && sdp.port === rinfo.port;
+    const verdict = receiver.receiveDatagram(data, rinfo, signalled);
+    if (verdict === 'authentic' || (signalled && verdict === 'unverified')) {
+      this.latch({ address: rinfo.address, port: rinfo.port }, false);
+      return;
+    }
+    if (verdict !== 'unverified' || this.latched) {
+      this.counters.foreignSourceDropped++;
+      return;
+    }
+    // Rule 3: learn the source from two datagrams in a row.
+    const id = streamIdOf(data);
+    if (!id) return;
+    const candidate = this.candidate;
+    const follows =
+      candidate !== undefined &&
+      candidate.address === rinfo.address &&
+      candidate.port === rinfo.port &&
+      candidate.ssrc === id.ssrc &&
+      candidate.rtcp === id.rtcp &&
+      (id.rtcp || id.seq === ((candidate.seq + 1) & 0xffff));
+    if (!follows) {
+      this.candidate = { address: rinfo.address, port: rinfo.port, ...id, first: data };
+      return;
+    }
+    this.candidate = undefined;
+    this.latch({ address: rinfo.address, port: rinfo.port }, true);
+    receiver.receiveDatagram(candidate.first, rinfo);
+    receiver.receiveDatagram(data, rinfo);
   }
 
   /** The peer's ICMP port-unreachable (see header): counted, reported once per latch. False for any other error. */
@@ -304,10 +387,19 @@ export class RtpStreamSocket {
     return true;
   }
 
-  /** Latch to `source` and connect the socket to it (see header). */
-  private latch(source: TransportAddress): void {
+  /** Latch to `source`; connect the socket to it unless the latch is `provisional` (see header). */
+  private latch(source: TransportAddress, provisional: boolean): void {
     this.latched = source;
+    this.provisional = provisional;
+    this.candidate = undefined;
     this.unreachableReported = false;
+    if (provisional) {
+      if (this.connected) {
+        this.connected = false;
+        this.socket.disconnect();
+      }
+      return;
+    }
     // Node resolves the address with the socket's lookup (literalFirstLookup: at once for an IP
     // literal, which a datagram's source always is), so the socket is connected on return; the
     // callback only reports a failure (then sends keep their address).
