@@ -392,6 +392,8 @@ export class MediaSession implements RtpPacketReceiver {
   private directionSends = false;
   private directionReceives = false;
   private telephoneEventPayloadType = -1;
+  /** The peer's own number for events, when it may send with it (TelephoneEventParams.aliasReceivePayloadType). */
+  private telephoneEventAliasPayloadType = -1;
   private telephoneEventClockRate = 8000;
   private comfortNoisePayloadType = -1;
   private readonly receiveCodecs = new Map<number, AudioCodec>();
@@ -819,6 +821,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.directionSends = (direction === 'sendrecv' || direction === 'sendonly') && remoteRtp.port !== 0;
     this.directionReceives = direction === 'sendrecv' || direction === 'recvonly';
     this.telephoneEventPayloadType = telephoneEvent ? telephoneEvent.receivePayloadType : -1;
+    this.telephoneEventAliasPayloadType = telephoneEvent?.aliasReceivePayloadType ?? -1;
     if (telephoneEvent) this.telephoneEventClockRate = telephoneEvent.clockRate;
     this.comfortNoisePayloadType = this.negotiated.comfortNoise ? this.negotiated.comfortNoise.receivePayloadType : -1;
     if (this.comfortNoisePayloadType < 0) this.farEndSilent = false;
@@ -1150,7 +1153,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.lastArrivalAt = receivedAt;
     if (this.receiveStalledValue) this.setReceiveStalled(false);
     const payloadType = packet.payloadType;
-    if (payloadType === this.telephoneEventPayloadType) {
+    if (payloadType === this.telephoneEventPayloadType || payloadType === this.telephoneEventAliasPayloadType) {
       // The event's sequence number is no loss; its place in the timeline is no gap to conceal.
       this.rtcp.onEventReceived(packet.ssrc, packet.sequenceNumber, this.telephoneEventClockRate);
       const event = packet.payload;

@@ -188,6 +188,19 @@ describe('answerOffer (RFC 3264)', () => {
     assert.equal(negotiated.ptime, 30);
   });
 
+  test("a peer that sends with its answer's numbers (opus 107, events 100) is heard; numbers naming something else of our offer are not taken", () => {
+    const ours = createOffer(local({ codecs: registry.preferred(['opus', 'PCMU']) })); // opus 96, PCMU 0, events 97 (48 kHz) and 101
+    const answer = (mLine: string, attributes: string[]) => parseSdp(offer(mLine, attributes));
+    const remapped = negotiateAnswer(ours, answer('m=audio 5004 RTP/AVP 107 100', ['a=rtpmap:107 opus/48000/2', 'a=rtpmap:100 telephone-event/48000']), local({ codecs: registry.preferred(['opus', 'PCMU']) }));
+    assert.deepEqual(remapped.receive.map((r) => [r.codec.info.encodingName, r.payloadType]), [['opus', 96], ['opus', 107]]);
+    assert.equal(remapped.send.payloadType, 107);
+    assert.deepEqual(remapped.telephoneEvent, { sendPayloadType: 100, receivePayloadType: 97, aliasReceivePayloadType: 100, clockRate: 48000 });
+    // 0 is PCMU in our offer: opus answered as 0 (a broken peer) must not make PCMU packets decode as opus.
+    const clash = negotiateAnswer(ours, answer('m=audio 5004 RTP/AVP 0 101', ['a=rtpmap:0 opus/48000/2', 'a=rtpmap:101 telephone-event/48000']), local({ codecs: registry.preferred(['opus', 'PCMU']) }));
+    assert.deepEqual(clash.receive.map((r) => [r.codec.info.encodingName, r.payloadType]), [['opus', 96]]);
+    assert.equal(clash.telephoneEvent?.aliasReceivePayloadType, undefined);
+  });
+
   test('Opus: a ptime it cannot code becomes the longest frame it can that is not longer (30 -> 20, 100 -> 60)', () => {
     const opusPtime = (ptime: string) =>
       answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 96', ['a=rtpmap:96 opus/48000/2', `a=ptime:${ptime}`])), local()).negotiated.ptime;

@@ -110,6 +110,8 @@ export interface TelephoneEventParams {
   sendPayloadType: number;
   /** PT we receive events with (from our SDP). */
   receivePayloadType: number;
+  /** The peer's own PT for events, also taken when it sends with it (see negotiateAnswer). */
+  aliasReceivePayloadType?: number;
   clockRate: number;
 }
 
@@ -488,8 +490,17 @@ export function negotiateAnswer(
       (o) => o.encodingName.toLowerCase() === format.encodingName.toLowerCase() && o.clockRate === format.clockRate && o.channels === format.channels,
     );
     if (!mine) continue; // not offered: RFC 3264 forbids it; ignore it rather than fail the call
+    // The peer sends with the numbers of our offer (RFC 3264 s. 6.1), but some (seen with desk
+    // phones and gateways) send with the ones of their own answer: where such a number names
+    // nothing else in our offer, it is taken too, rather than dropped into one-way audio.
+    const alias = format.payloadType !== mine.payloadType && !ourFormats.some((o) => o.payloadType === format.payloadType) ? format.payloadType : undefined;
     if (format.encodingName.toLowerCase() === TELEPHONE_EVENT) {
-      telephoneEvent ??= { sendPayloadType: format.payloadType, receivePayloadType: mine.payloadType, clockRate: format.clockRate };
+      telephoneEvent ??= {
+        sendPayloadType: format.payloadType,
+        receivePayloadType: mine.payloadType,
+        ...(alias !== undefined ? { aliasReceivePayloadType: alias } : {}),
+        clockRate: format.clockRate,
+      };
       continue;
     }
     if (isComfortNoise(format)) {
@@ -499,6 +510,7 @@ export function negotiateAnswer(
     const codec = local.codecs.find((c) => sameFormat(c, format));
     if (!codec) continue;
     receive.push({ codec, payloadType: mine.payloadType });
+    if (alias !== undefined) receive.push({ codec, payloadType: alias });
     // The answerer's order is its preference; send with the first usable one.
     send ??= { codec, payloadType: format.payloadType, peerFmtp: fmtpOf(theirs, format.payloadType) };
   }
