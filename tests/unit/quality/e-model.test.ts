@@ -104,11 +104,19 @@ describe('estimateCallQuality (what the UI shows)', () => {
     assert.equal(q.approximate, false);
   });
 
-  test('RTT 300 ms, 20 ms jitter, 3 % loss on G.729 is clearly worse', () => {
-    const q = estimateCallQuality({ roundTripTimeMs: 300, localDelayMs: 40, jitterMs: 20, packetLossPercent: 3, codec: 'G729' });
-    // d = 150 + 40 + 40 = 230 → Id = 5.52 + 0.11·52.7 = 11.317; Ie,eff = 11 + 84·3/22 = 22.4545…
-    close(q.rFactor, 93.2 - 11.317 - (11 + 252 / 22), 1e-9, 'R');
+  test('RTT 300 ms, 20 ms jitter, 5 % loss on G.729 is clearly worse', () => {
+    const q = estimateCallQuality({ roundTripTimeMs: 300, jitterMs: 20, packetLossPercent: 5, codec: 'G729' });
+    // d = 150 + 2·20 = 190 → Id = 4.56 + 0.11·12.7 = 5.957; Ie,eff = 11 + 84·5/24 = 28.5
+    close(q.rFactor, 93.2 - 5.957 - (11 + 420 / 24), 1e-9, 'R');
     assert.equal(q.rating, 'poor');
+  });
+
+  test('a measured jitter-buffer delay stands for the jitter: not counted twice', () => {
+    // Our buffer holds 40 ms for a 20 ms jitter: d = 150 + 40 (not 150 + 40 + 2·20).
+    const measured = estimateCallQuality({ roundTripTimeMs: 300, localDelayMs: 40, jitterMs: 20, packetLossPercent: 0, codec: 'PCMU' });
+    close(measured.rFactor, eModelRFactor({ oneWayDelayMs: 190, jitterMs: 0, packetLossPercent: 0, codec: 'PCMU' }), 1e-9, 'R');
+    const modelled = estimateCallQuality({ roundTripTimeMs: 300, jitterMs: 20, packetLossPercent: 0, codec: 'PCMU' });
+    close(measured.rFactor, modelled.rFactor, 1e-9, 'the same as the model when the buffer holds 2 · jitter');
   });
 
   test('wideband codecs are flagged as approximate', () => {

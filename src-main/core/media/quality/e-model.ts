@@ -80,7 +80,11 @@ export interface CallQuality {
 export interface CallQualityInput {
   /** Round-trip time from RTCP (RR LSR/DLSR); one-way delay is taken as half of it. */
   readonly roundTripTimeMs?: number;
-  /** Delay we add locally (jitter buffer target, packetization), added to the network one-way delay. */
+  /**
+   * Delay we add locally (the jitter buffer's measured playout delay, packetization), added to the
+   * network one-way delay. Given, it replaces the model's 2 · jitter (what a jitter buffer would
+   * hold for that jitter): the buffer's real delay is that, measured; counting both counted it twice.
+   */
   readonly localDelayMs?: number;
   readonly jitterMs: number;
   readonly packetLossPercent: number;
@@ -93,7 +97,7 @@ export function estimateCallQuality(input: CallQualityInput): CallQuality {
   const impairment = codecImpairment(input.codec);
   const rFactor = eModelRFactor({
     oneWayDelayMs: (input.roundTripTimeMs ?? 0) / 2 + (input.localDelayMs ?? 0),
-    jitterMs: input.jitterMs,
+    jitterMs: input.localDelayMs === undefined ? input.jitterMs : 0,
     packetLossPercent: input.packetLossPercent,
     codec: impairment,
     ...(input.burstRatio !== undefined ? { burstRatio: input.burstRatio } : {}),
