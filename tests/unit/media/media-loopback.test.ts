@@ -149,13 +149,20 @@ describe('media loopback through the SessionDescriptionHandler', () => {
       assert.equal(summaryB.remoteRtp, summaryA.localRtp);
       assert.ok(summaryA.packetsSent >= 55 && summaryB.packetsSent >= 55);
 
-      // A re-INVITE with an unchanged offer keeps media running and the o= version unchanged.
+      // A's re-offer lists the codec in use first (PCMA, though A prefers PCMU), so the call keeps
+      // it: its content changed, so its o= version goes up once; B's answer is unchanged.
       const reoffer = await a.getDescription();
-      assert.equal(parseSdp(reoffer.body).origin.sessionVersion, offerSdp.origin.sessionVersion);
+      assert.equal(parseSdp(reoffer.body).media[0]!.formats[0], '8');
+      assert.equal(BigInt(parseSdp(reoffer.body).origin.sessionVersion), BigInt(offerSdp.origin.sessionVersion) + 1n);
       await b.setDescription(reoffer.body);
       const reanswer = await b.getDescription();
       assert.equal(parseSdp(reanswer.body).origin.sessionVersion, answerSdp.origin.sessionVersion);
       await a.setDescription(reanswer.body);
+      // A re-INVITE with an unchanged offer keeps media running and the o= version unchanged.
+      const again = await a.getDescription();
+      assert.equal(parseSdp(again.body).origin.sessionVersion, parseSdp(reoffer.body).origin.sessionVersion);
+      await b.setDescription(again.body);
+      await a.setDescription((await b.getDescription()).body);
       const before = mediaSummaryOf(b)!.packetsReceived;
       await until(() => mediaSummaryOf(b)!.packetsReceived >= before + 5, 'media after the re-INVITE');
       assert.deepEqual(opened, ['A:call-a'], 'audio is opened once per call');
