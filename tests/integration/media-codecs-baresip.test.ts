@@ -91,7 +91,10 @@ describe('codecs in calls with baresip', () => {
         await me.waitForAccount('ready', 10000);
         const { callId } = await me.client.call('call.dial', { target: bob.sipUri });
         await me.waitForCall((s) => s.callId === callId && s.state === 'connected', 10000);
+        const recording = join(dir, `recorded-${c.codec}.wav`);
+        await me.client.call('call.record', { callId, path: recording, on: true });
         await new Promise((r) => setTimeout(r, TALK_MS));
+        await me.client.call('call.record', { callId, path: recording, on: false });
         const stats = await me.client.call('call.stats', { callId });
         assert.equal(stats.codec.toLowerCase(), c.codec.toLowerCase());
         assert.equal(stats.sampleRate, c.sampleRate);
@@ -111,6 +114,13 @@ describe('codecs in calls with baresip', () => {
         await me.stop();
         me = undefined;
         checkTone(out, c.farHz, c.sampleRate, c, 'Switchboard');
+        // The recording keeps the call's band (wideband at most): left what we sent, right what we heard.
+        const [sent, heard] = [readWav(recording, 0), readWav(recording, 1)];
+        assert.equal(sent.sampleRate, Math.min(c.sampleRate, 16000), `${c.codec} recorded at the call's rate (16 kHz at most)`);
+        for (const [channel, hz, what] of [[sent, c.ourHz, 'left (sent)'], [heard, c.farHz, 'right (heard)']] as const) {
+          const detection = detectTone(channel.samples, channel.sampleRate, hz, { minFraction: 0.6 });
+          assert.ok(detection.present, `recording ${what} has ${hz} Hz: in ${(detection.fraction * 100).toFixed(0)} % of windows, SNR ${detection.snrDb.toFixed(1)} dB`);
+        }
         const rec = await bob.recordings();
         assert.ok(rec.received.length > 0, 'baresip recorded the call');
         checkTone(rec.received[rec.received.length - 1]!, c.ourHz, undefined, c, 'baresip');

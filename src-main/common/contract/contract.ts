@@ -405,8 +405,9 @@ export const methods = {
     result: z.object({}),
   },
   /**
-   * Start (on: true) or stop recording a call to a 16-bit STEREO WAV at 8 kHz: left channel = what
-   * we send (local), right channel = what we receive (remote). Stopping finalizes the file.
+   * Start (on: true) or stop recording a call to a 16-bit STEREO WAV at the call's codec rate (8 kHz
+   * for G.711, 16 kHz for G.722 and Opus): left channel = what we send (local), right channel =
+   * what we receive (remote). Stopping finalizes the file.
    */
   'call.record': {
     params: callRef.extend({ path: z.string().min(1, 'path must not be empty'), on: z.boolean() }),

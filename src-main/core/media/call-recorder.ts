@@ -1,6 +1,7 @@
 /**
- * Records one call to a 16-bit STEREO PCM WAV at 8 kHz: left channel = what we send (the local
- * audio source, before encoding), right channel = what we receive (decoded, as played).
+ * Records one call to a 16-bit STEREO PCM WAV: left channel = what we send (the local audio
+ * source, before encoding), right channel = what we receive (decoded, as played). The rate is the
+ * owner's choice (recordingRateFor: the call's codec rate, 16 kHz at most), fixed for the file.
  *
  * Timeline rule: the local side drives the file. The source is read in real time by the media
  * session's pacing clock, whether or not we send (hold), so every local frame appends the same
@@ -18,9 +19,19 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { Resampler } from './audio/resampler';
 import { WAV_HEADER_BYTES, wavHeader } from './audio/wav-file';
 
+/** Narrowband: G.711 calls. */
 export const RECORDING_SAMPLE_RATE = 8000;
-const FLUSH_SAMPLES = RECORDING_SAMPLE_RATE / 2;
-const MAX_REMOTE_BACKLOG = RECORDING_SAMPLE_RATE;
+/** The most a recording keeps: wideband speech (a 48 kHz Opus call would triple the file for little). */
+export const MAX_RECORDING_SAMPLE_RATE = 16000;
+
+/**
+ * The rate to record a call whose codecs run at `codecRates` (PCM rates): the highest, at most
+ * 16 kHz, so a G.722 or Opus call is recorded wideband, as it was heard (before session 27 every
+ * recording was 8 kHz, cutting everything above 4 kHz).
+ */
+export function recordingRateFor(codecRates: readonly number[]): number {
+  return Math.min(MAX_RECORDING_SAMPLE_RATE, Math.max(RECORDING_SAMPLE_RATE, ...codecRates));
+}
 
 export class CallRecorder {
   private readonly fd: number;
@@ -32,10 +43,19 @@ export class CallRecorder {
   private remoteResampler: Resampler | undefined;
   private stopped = false;
 
-  constructor(readonly path: string) {
+  /** Write about every half second; keep at most a second of the far end ahead of us. */
+  private readonly flushSamples: number;
+  private readonly maxRemoteBacklog: number;
+
+  constructor(
+    readonly path: string,
+    readonly sampleRate = RECORDING_SAMPLE_RATE,
+  ) {
+    this.flushSamples = sampleRate / 2;
+    this.maxRemoteBacklog = sampleRate;
     try {
       this.fd = openSync(path, 'w');
-      writeSync(this.fd, wavHeader(RECORDING_SAMPLE_RATE, 2, 0), 0, WAV_HEADER_BYTES, 0);
+      writeSync(this.fd, wavHeader(sampleRate, 2, 0), 0, WAV_HEADER_BYTES, 0);
     } catch (error) {
       throw new Error(`Cannot create the recording ${path}: ${(error as Error).message}`, { cause: error });
     }
@@ -54,7 +74,7 @@ export class CallRecorder {
     }
     this.pending.push(stereo);
     this.pendingSamples += samples.length;
-    if (this.pendingSamples >= FLUSH_SAMPLES) this.flush();
+    if (this.pendingSamples >= this.flushSamples) this.flush();
   }
 
   /** A frame written to the sink (at `rate`). */
@@ -64,7 +84,7 @@ export class CallRecorder {
     const joined = new Int16Array(this.remote.length + samples.length);
     joined.set(this.remote);
     joined.set(samples, this.remote.length);
-    this.remote = joined.length > MAX_REMOTE_BACKLOG ? joined.slice(joined.length - MAX_REMOTE_BACKLOG) : joined;
+    this.remote = joined.length > this.maxRemoteBacklog ? joined.slice(joined.length - this.maxRemoteBacklog) : joined;
   }
 
   /** Finalize the file. Idempotent. */
@@ -73,17 +93,17 @@ export class CallRecorder {
     this.stopped = true;
     try {
       this.flush();
-      writeSync(this.fd, wavHeader(RECORDING_SAMPLE_RATE, 2, this.dataBytes), 0, WAV_HEADER_BYTES, 0);
+      writeSync(this.fd, wavHeader(this.sampleRate, 2, this.dataBytes), 0, WAV_HEADER_BYTES, 0);
     } finally {
       closeSync(this.fd);
     }
   }
 
   private convert(frame: Int16Array, rate: number, side: 'local' | 'remote'): Int16Array {
-    if (rate === RECORDING_SAMPLE_RATE) return frame;
+    if (rate === this.sampleRate) return frame;
     const key = side === 'local' ? 'localResampler' : 'remoteResampler';
     let resampler = this[key];
-    if (!resampler || resampler.inputRate !== rate) resampler = this[key] = new Resampler(rate, RECORDING_SAMPLE_RATE);
+    if (!resampler || resampler.inputRate !== rate) resampler = this[key] = new Resampler(rate, this.sampleRate);
     return resampler.process(frame);
   }
 

@@ -67,7 +67,7 @@ import { createSrtpSession, srtpSessionOptionsFromSdes } from './srtp/srtp-sessi
 import { CallDtmf } from './call-dtmf';
 import type { ReceivedDtmfDigit } from './dtmf/rfc4733-receiver';
 import type { DtmfDigit } from './dtmf/dtmf-digit';
-import { CallRecorder } from './call-recorder';
+import { CallRecorder, recordingRateFor } from './call-recorder';
 import { TappedSink, TappedSource, type FrameTap } from './audio/tapped-ports';
 import { MutingSource } from './audio/muting-source';
 import { RingbackSignal } from './ringback-signal';
@@ -304,7 +304,9 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     }
     if (path !== undefined) {
       if (this.stateValue === 'closed') throw new Error('The call has ended');
-      tap.recorder = new CallRecorder(path);
+      // The call's codec rate; before media, the highest we offer (the codec is not known yet).
+      const rates = this.media ? [this.media.params.send.codec.info.sampleRate] : this.codecs.map((codec) => codec.info.sampleRate);
+      tap.recorder = new CallRecorder(path, recordingRateFor(rates));
     }
   }
 

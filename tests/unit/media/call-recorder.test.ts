@@ -1,4 +1,4 @@
-// CallRecorder file format and timeline: stereo 16-bit WAV at 8 kHz, L = local, R = remote,
+// CallRecorder file format and timeline: stereo 16-bit WAV (8 kHz unless told),  L = local, R = remote,
 // driven by local frames; remote audio padded with silence when missing and trimmed when it
 // runs ahead; input at other rates resampled.
 import { test } from 'node:test';
@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallRecorder } from '../../../src-main/core/media/call-recorder';
+import { CallRecorder, recordingRateFor } from '../../../src-main/core/media/call-recorder';
 
 function channels(path: string): { rate: number; left: Int16Array; right: Int16Array } {
   const bytes = readFileSync(path);
@@ -60,6 +60,30 @@ test('16 kHz input is resampled to the 8 kHz file; a bad path fails at start', (
     const { left } = channels(path);
     assert.ok(Math.abs(left.length - 8000) <= 64, `≈1 s at 8 kHz, got ${left.length} samples`);
     assert.throws(() => new CallRecorder(join(dir, 'missing-dir', 'x.wav')), /Cannot create the recording .*missing-dir/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a wideband call is recorded at 16 kHz: 48 kHz audio resampled to it, a 16 kHz codec kept as is', () => {
+  assert.equal(recordingRateFor([8000]), 8000);
+  assert.equal(recordingRateFor([16000]), 16000);
+  assert.equal(recordingRateFor([48000]), 16000);
+  assert.equal(recordingRateFor([8000, 48000]), 16000);
+  const dir = mkdtempSync(join(tmpdir(), 'sb-rec-'));
+  try {
+    const path = join(dir, 'wide.wav');
+    const rec = new CallRecorder(path, 16000);
+    for (let i = 0; i < 50; i++) {
+      rec.remoteFrame(new Int16Array(960).fill(-500), 48000);
+      rec.local(new Int16Array(320).fill(700), 16000);
+    }
+    rec.stop();
+    const { rate, left, right } = channels(path);
+    assert.equal(rate, 16000);
+    assert.equal(left.length, 16000, '1 s at 16 kHz');
+    assert.ok(left.every((v) => v === 700), 'the 16 kHz side as it was');
+    assert.ok(Math.abs(right[8000]! + 500) <= 2, `the 48 kHz side resampled: ${right[8000]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
