@@ -6,7 +6,7 @@
  *   --runs N                registrations and call setups per softphone (default 10; quick 3)
  *   --call-seconds S        length of each CPU/RSS call (default 30; quick 8)
  *   --settle-seconds S      phones idle after registering, before each such call (default 30; quick 0; see call-cpu-bench.ts)
- *   --only LIST             comma list of: media, jitter, register, setup, calls, ab (default all but ab)
+ *   --only LIST             comma list of: media, jitter, app, register, setup, calls, ab (default all but ab)
  *   --codecs LIST           comma list of codec names for the media and calls sections (default all)
  *   --repeat N              calls per codec in the calls section, interleaved; rows give medians (default 3; quick 1)
  *   --calls N               calls one after the other per set of phones in the calls section, a row each (default 2, at least 2)
@@ -33,6 +33,7 @@ import { benchCodecs } from './bench-codecs';
 import { benchCallCpu, type CallCpuFigures } from './call-cpu-bench';
 import { failedSection, row, type FigureRow } from './figures';
 import { benchCaptureToWire, benchJitterDelay, JITTERY_LINK } from './jitter-bench';
+import { benchAppPlayout } from './app-audio-bench';
 import { benchMediaCpu, type CodecCpu } from './media-cpu-bench';
 import { formatTable, writeJson } from './report';
 import { benchCallSetup, benchRegistration } from './sip-core-bench';
@@ -40,7 +41,7 @@ import { machineBusyPercent } from './process-stats';
 import { distribution, pairedMedians } from './stats';
 import { speechLikeWav } from './test-signal';
 
-const SECTIONS = ['media', 'jitter', 'register', 'setup', 'calls', 'ab'] as const;
+const SECTIONS = ['media', 'jitter', 'app', 'register', 'setup', 'calls', 'ab'] as const;
 /** Sections run without --only: ab needs a revision to compare with. */
 const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== 'ab');
 type Section = (typeof SECTIONS)[number];
@@ -122,6 +123,8 @@ async function main(): Promise<number> {
     }
   };
 
+  /** The headless client's added mouth-to-ear on a clean link (section 6), which the app's adds to. */
+  let headlessAddedMs: { total: number; wire: number; playout: number } | undefined;
   // In-process figures first, before any peer runs on this machine.
   let mediaCpu: CodecCpu[] = [];
   if (options.sections.has('media')) {
@@ -155,6 +158,7 @@ async function main(): Promise<number> {
       }
       const clean = links.find((l) => l.link.startsWith('clean'))?.playoutDelayMs?.median;
       const wirePcmu = wire[0]?.delayMs?.median;
+      headlessAddedMs = clean !== undefined && wirePcmu !== undefined ? { total: 20 + wirePcmu + clean, wire: wirePcmu, playout: clean } : undefined;
       if (clean !== undefined && wirePcmu !== undefined) {
         rows.push(row(section, 'added mouth-to-ear by the client, clean link (median)', 'ms', 20 + wirePcmu + clean, undefined, {
           goal: '< 40 ms',
@@ -164,6 +168,27 @@ async function main(): Promise<number> {
       for (const w of wire) {
         rows.push(row(section, `capture-to-wire ${w.codec}, median`, 'ms', w.delayMs?.median, undefined, w === wire[0] ? theirs : {}));
         rows.push(row(section, `capture-to-wire ${w.codec}, p99`, 'ms', w.delayMs?.p99, undefined));
+      }
+    });
+  }
+
+  if (options.sections.has('app')) {
+    await attempt('6b app playout path', async () => {
+      log('app playout path: the AudioEngine in Chromium, 6 s of clicks');
+      const app = await benchAppPlayout(6);
+      raw.appPlayout = app;
+      const section = "6b the app's playout path beyond the jitter buffer (AudioEngine in Chromium, dev:web shape)";
+      const theirs = { note: 'baresip: not comparable (it plays to the sound card directly)' };
+      rows.push(row(section, 'queued ahead of the device (pull → worklet output), median', 'ms', app.queuedAheadMs?.median, undefined, { ...theirs, note: `${theirs.note}; PortAudioDevice playoutTargetMs, sampled every 50 ms` }));
+      rows.push(row(section, 'worklet underrun while measured', 'ms', app.underrunMs, undefined, { note: `of ${(app.playedMs / 1000).toFixed(1)} s played` }));
+      rows.push(row(section, 'echo-reference loopback route (worklet → <audio> element), median', 'ms', app.routeMs?.median, undefined, { note: `${app.routeMs?.n ?? 0} of ${app.clicksSent} clicks paired; RTCPeerConnection loopback for Chromium's AEC` }));
+      rows.push(row(section, 'echo-reference loopback route, p90', 'ms', app.routeMs?.p90, undefined, { note: `less ${app.measuringPathMs?.median.toFixed(1) ?? '?'} ms that recording through a MediaStream costs by itself` }));
+      if (headlessAddedMs && app.queuedAheadMs && app.routeMs) {
+        const total = headlessAddedMs.total + app.queuedAheadMs.median + app.routeMs.median;
+        rows.push(row(section, 'added mouth-to-ear by the app, clean link (median, estimate)', 'ms', total, undefined, {
+          goal: '< 40 ms',
+          note: `the headless figure ${headlessAddedMs.total.toFixed(1)} ms + queued ${app.queuedAheadMs.median.toFixed(1)} ms + route ${app.routeMs.median.toFixed(1)} ms (the sound card's buffers not included)`,
+        }));
       }
     });
   }

@@ -9,8 +9,9 @@
  * hears IS the AEC's reference.
  *
  * Details that matter: no ICE servers (host candidates only, the traffic never leaves the
- * machine); Opus at 128 kb/s mono, no DTX, so the loop adds no audible coding loss; the receiver's
- * jitterBufferTarget is 0 (lowest latency NetEq allows). NetEq also absorbs drift between the
+ * machine); Opus at 128 kb/s mono, no DTX, so the loop adds no audible coding loss, in 10 ms
+ * packets; the receiver's jitterBufferTarget is 0 (lowest latency NetEq allows). The loop still
+ * adds ~40 ms (`npm run bench`, section 6b): the price of echo cancellation on speakers. NetEq also absorbs drift between the
  * AudioContext's clock and the output device's. The output device is the <audio> element's
  * setSinkId.
  *
@@ -19,7 +20,7 @@
  */
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const OPUS_PARAMETERS = 'maxaveragebitrate=128000;stereo=0;sprop-stereo=0;usedtx=0;useinbandfec=0';
+const OPUS_PARAMETERS = 'maxaveragebitrate=128000;stereo=0;sprop-stereo=0;usedtx=0;useinbandfec=0;minptime=10';
 
 /** Sets our Opus parameters on every Opus payload type of an SDP. */
 function tuneOpus(sdp: string): string {
@@ -31,7 +32,9 @@ function tuneOpus(sdp: string): string {
       ? out.replace(fmtp, (_line, params: string) => `a=fmtp:${pt} ${mergeParameters(params, OPUS_PARAMETERS)}`)
       : out.replace(new RegExp(`^(a=rtpmap:${pt} opus/48000.*)$`, 'mi'), `$1\r\na=fmtp:${pt} ${OPUS_PARAMETERS}`);
   }
-  return out;
+  // 10 ms packets: the loop's packetization is delay the user hears (20 ms packets measured ~15 ms
+  // more, tests/bench/app-audio-bench.ts).
+  return out.replace(/^a=ptime:\d+\r?\n/gm, '').replace(/^(m=audio .*)$/m, '$1\r\na=ptime:10');
 }
 
 function mergeParameters(existing: string, wanted: string): string {
