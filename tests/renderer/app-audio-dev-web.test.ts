@@ -49,6 +49,15 @@ const WATCH_MICROPHONES = `
     window.__microphones.push(stream);
     return stream;
   };
+  // Every RTCPeerConnection the app makes (the echo-reference route opens a pair per call).
+  const Connection = window.RTCPeerConnection;
+  window.__peerConnections = 0;
+  window.RTCPeerConnection = class extends Connection {
+    constructor(...args) {
+      super(...args);
+      window.__peerConnections++;
+    }
+  };
   window.__unplugMicrophone = () => {
     const track = window.__microphones.at(-1).getAudioTracks()[0];
     track.stop();
@@ -170,6 +179,7 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
 
     t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB; far-end meter ${farLevel}`);
     assert.equal(played.nodes, 1, 'one audio device for the one call');
+    assert.equal(await page.evaluate('__peerConnections'), 2, 'echo cancellation on (the default): the far end plays through the loopback route');
     assert.ok(Math.abs(played.peakHz - FAR_TONE) < 20, `the page plays the far end's ${FAR_TONE} Hz, dominant was ${played.peakHz.toFixed(0)} Hz`);
     assert.ok(played.peakDb > -50, `the far end is audible in the page (peak ${played.peakDb.toFixed(1)} dBFS)`);
     assert.ok(farLevel > 0, 'the UI shows the far end level');
@@ -197,6 +207,31 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     assert.ok(Math.abs(played.peakHz - RINGBACK_HZ) < 20, `the page plays the ${RINGBACK_HZ} Hz ringback, dominant was ${played.peakHz.toFixed(0)} Hz`);
     assert.ok(played.peakDb > -50, `audibly (peak ${played.peakDb.toFixed(1)} dBFS)`);
     assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
+  });
+
+  test('with echo cancellation off (a headset), the far end plays without the loopback route and its delay', async (t) => {
+    const aec = page.getByLabel('Echo cancellation');
+    await aec.uncheck();
+    try {
+      const before = Number(await page.evaluate('__peerConnections'));
+      const dial = page.getByRole('region', { name: 'Dial' });
+      await dial.getByLabel('Number or SIP address').fill('bob');
+      await dial.getByRole('button', { name: 'Call' }).click();
+      const call = page.locator('li.call-row[data-state="connected"]');
+      await call.waitFor({ timeout: UI_TIMEOUT });
+      const callId = await call.getAttribute('data-call-id');
+      await page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`).waitFor({ timeout: UI_TIMEOUT });
+      await new Promise((r) => setTimeout(r, 1500));
+      const played = await playedSpectrum(page);
+      await call.getByRole('button', { name: 'Hang up' }).click();
+      await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB`);
+      assert.equal(Number(await page.evaluate('__peerConnections')) - before, 0, 'no loopback route for this call');
+      assert.ok(Math.abs(played.peakHz - FAR_TONE) < 20 && played.peakDb > -50, `the far end is heard all the same (${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB)`);
+      assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
+    } finally {
+      await aec.check();
+    }
   });
 
   test('the microphone goes away mid-call: the app opens another, says so, and baresip hears us again', async (t) => {

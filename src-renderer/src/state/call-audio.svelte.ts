@@ -117,6 +117,10 @@ export class CallAudioState {
           framePort: port,
           sampleRate,
           processing: this.settings.processing,
+          // The loopback route exists for Chromium's echo canceller and costs ~46 ms of delay
+          // (README, bench 6b): without echo cancellation (a headset), the far end plays directly.
+          // Decided when the call's audio starts; switching it later changes the microphone only.
+          echoReference: this.settings.echoCancellation === false ? 'audio-context' : 'loopback-peer-connection',
           onMeter: (meter) => this.onMeter(callId, entry, meter),
           onMicrophone: (event) => this.onMicrophone(callId, entry, event),
         });
