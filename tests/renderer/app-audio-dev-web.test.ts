@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { startDevWeb, type DevWeb } from '../../src-main/web/dev-web';
 import { startKamailio, type TestPbx } from '../harness/kamailio';
 import { startBaresip, type TestBaresip } from '../harness/baresip';
@@ -107,6 +107,29 @@ async function playedSpectrum(page: Page, listenMs = 1000): Promise<{ peakHz: nu
   }, listenMs);
 }
 
+/**
+ * Dials `who` in the window and waits until the call is in `state` and its audio runs: the call's
+ * row, its id and its audio panel.
+ */
+async function dialInWindow(page: Page, who: string, state: 'connected' | 'ringing'): Promise<{ call: Locator; callId: string; audio: Locator }> {
+  const dial = page.getByRole('region', { name: 'Dial' });
+  await dial.getByLabel('Number or SIP address').fill(who);
+  await dial.getByRole('button', { name: 'Call' }).click();
+  const call = page.locator(`li.call-row[data-state="${state}"]`);
+  await call.waitFor({ timeout: UI_TIMEOUT });
+  const callId = (await call.getAttribute('data-call-id')) ?? '';
+  const audio = page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`);
+  await audio.waitFor({ timeout: UI_TIMEOUT });
+  return { call, callId, audio };
+}
+
+/** Hangs up in the window and waits until the call's audio is gone (and `peer` saw the call close). */
+async function hangUpInWindow(page: Page, { call, callId }: { call: Locator; callId: string }, peer?: TestBaresip): Promise<void> {
+  await call.getByRole('button', { name: 'Hang up' }).click();
+  await peer?.waitForEvent((e) => e.type === 'CALL_CLOSED', UI_TIMEOUT, { includePast: true });
+  await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+}
+
 describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
   let dir: string;
   let pbx: TestPbx;
@@ -159,23 +182,12 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     await form.getByRole('button', { name: 'Add account' }).click();
     await page.getByRole('status', { name: `Status of ${pbx.aor('alice')}` }).getByText('Registered').waitFor({ timeout: UI_TIMEOUT });
 
-    const dial = page.getByRole('region', { name: 'Dial' });
-    await dial.getByLabel('Number or SIP address').fill('bob');
-    await dial.getByRole('button', { name: 'Call' }).click();
-    const call = page.locator('li.call-row[data-state="connected"]');
-    await call.waitFor({ timeout: UI_TIMEOUT });
-    const callId = await call.getAttribute('data-call-id');
-    const audio = page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`);
-    await audio.waitFor({ timeout: UI_TIMEOUT });
-
+    const placed = await dialInWindow(page, 'bob', 'connected');
     await new Promise((r) => setTimeout(r, TALK_MS));
     const played = await playedSpectrum(page);
-    const farLevel = Number(await audio.getByRole('meter', { name: 'Far end level' }).getAttribute('value'));
+    const farLevel = Number(await placed.audio.getByRole('meter', { name: 'Far end level' }).getAttribute('value'));
     await saveScreenshot(page, 'app-audio-dev-web.png');
-
-    await call.getByRole('button', { name: 'Hang up' }).click();
-    await bob.waitForEvent((e) => e.type === 'CALL_CLOSED', UI_TIMEOUT, { includePast: true });
-    await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await hangUpInWindow(page, placed, bob);
 
     t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB; far-end meter ${farLevel}`);
     assert.equal(played.nodes, 1, 'one audio device for the one call');
@@ -193,16 +205,9 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
   });
   test('calling someone who does not answer: the page plays the local ringback while the call rings', async (t) => {
-    const dial = page.getByRole('region', { name: 'Dial' });
-    await dial.getByLabel('Number or SIP address').fill('carol');
-    await dial.getByRole('button', { name: 'Call' }).click();
-    const call = page.locator('li.call-row[data-state="ringing"]');
-    await call.waitFor({ timeout: UI_TIMEOUT });
-    const callId = await call.getAttribute('data-call-id');
-    await page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`).waitFor({ timeout: UI_TIMEOUT });
+    const placed = await dialInWindow(page, 'carol', 'ringing');
     const played = await playedSpectrum(page, 5000); // one cadence: 1 s on, 4 s off
-    await call.getByRole('button', { name: 'Hang up' }).click();
-    await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await hangUpInWindow(page, placed);
     t.diagnostic(`ringing: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB`);
     assert.ok(Math.abs(played.peakHz - RINGBACK_HZ) < 20, `the page plays the ${RINGBACK_HZ} Hz ringback, dominant was ${played.peakHz.toFixed(0)} Hz`);
     assert.ok(played.peakDb > -50, `audibly (peak ${played.peakDb.toFixed(1)} dBFS)`);
@@ -214,17 +219,10 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     await aec.uncheck();
     try {
       const before = Number(await page.evaluate('__peerConnections'));
-      const dial = page.getByRole('region', { name: 'Dial' });
-      await dial.getByLabel('Number or SIP address').fill('bob');
-      await dial.getByRole('button', { name: 'Call' }).click();
-      const call = page.locator('li.call-row[data-state="connected"]');
-      await call.waitFor({ timeout: UI_TIMEOUT });
-      const callId = await call.getAttribute('data-call-id');
-      await page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`).waitFor({ timeout: UI_TIMEOUT });
+      const placed = await dialInWindow(page, 'bob', 'connected');
       await new Promise((r) => setTimeout(r, 1500));
       const played = await playedSpectrum(page);
-      await call.getByRole('button', { name: 'Hang up' }).click();
-      await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+      await hangUpInWindow(page, placed, bob);
       t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB`);
       assert.equal(Number(await page.evaluate('__peerConnections')) - before, 0, 'no loopback route for this call');
       assert.ok(Math.abs(played.peakHz - FAR_TONE) < 20 && played.peakDb > -50, `the far end is heard all the same (${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB)`);
@@ -235,21 +233,12 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
   });
 
   test('the microphone goes away mid-call: the app opens another, says so, and baresip hears us again', async (t) => {
-    const dial = page.getByRole('region', { name: 'Dial' });
-    await dial.getByLabel('Number or SIP address').fill('bob');
-    await dial.getByRole('button', { name: 'Call' }).click();
-    const call = page.locator('li.call-row[data-state="connected"]');
-    await call.waitFor({ timeout: UI_TIMEOUT });
-    const callId = await call.getAttribute('data-call-id');
-    const audio = page.locator(`.call-audio[data-call="${callId}"][data-status="running"]`);
-    await audio.waitFor({ timeout: UI_TIMEOUT });
+    const placed = await dialInWindow(page, 'bob', 'connected');
     await new Promise((r) => setTimeout(r, 1000));
     const lost = await page.evaluate('__unplugMicrophone()');
-    const notice = await audio.getByRole('status').textContent({ timeout: UI_TIMEOUT });
+    const notice = await placed.audio.getByRole('status').textContent({ timeout: UI_TIMEOUT });
     await new Promise((r) => setTimeout(r, TALK_MS));
-    await call.getByRole('button', { name: 'Hang up' }).click();
-    await bob.waitForEvent((e) => e.type === 'CALL_CLOSED', UI_TIMEOUT, { includePast: true });
-    await page.locator(`.call-audio[data-call="${callId}"]`).waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+    await hangUpInWindow(page, placed, bob);
 
     t.diagnostic(`the window said: ${notice}`);
     assert.ok(notice?.includes(`The microphone (${String(lost)}) went away; now using`), `the window says the microphone changed: ${notice}`);
