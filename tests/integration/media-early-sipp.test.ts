@@ -5,7 +5,8 @@
  * The caller (headless, serverless account dialling SIPp directly) must:
  * - report ringing, then early-media, then connected;
  * - receive RTP while in early-media (before the answer);
- * - play local 425 Hz ringback into its sink while ringing, and stop it when early media starts:
+ * - play local 425 Hz ringback into its sink while ringing, and stop it when the far end's early
+ *   audio comes (RFC 3960; media-early-ringback-sipp.test.ts covers early media without audio):
  *   the recording has ringback first, then the far end's 1 kHz, and never ringback after it.
  */
 import { after, before, describe, test } from 'node:test';
