@@ -122,18 +122,30 @@ window.audioTest = {
    * unplugged): its track stops delivering and fires 'ended'. The next \`failOpens\` microphone
    * opens fail as with no device present.
    */
-  loseMicrophone(failOpens) {
+  loseMicrophone(failOpens, chosenGone) {
     const devices = navigator.mediaDevices;
     const open = MediaDevices.prototype.getUserMedia;
     let failures = failOpens;
     devices.getUserMedia = async (constraints) => {
       if (failures-- > 0) throw new DOMException('Requested device not found', 'NotFoundError');
+      // The chosen device was the one unplugged: asking for it by id fails from now on.
+      if (chosenGone && constraints.audio && constraints.audio.deviceId) throw new DOMException('Constraints could not be satisfied', 'OverconstrainedError');
       return open.call(devices, constraints);
     };
     const track = engine.microphoneTrack;
     track.stop();
     track.dispatchEvent(new Event('ended'));
     return track.label;
+  },
+  /** Chooses the first microphone by its id (as the settings do for a chosen device); returns the id. */
+  async chooseMicrophone() {
+    const input = (await navigator.mediaDevices.enumerateDevices()).find((d) => d.kind === 'audioinput' && d.deviceId && d.deviceId !== 'default');
+    await engine.setInputDevice(input.deviceId);
+    return input.deviceId;
+  },
+  /** Back to the system's default microphone. */
+  async useDefaultMicrophone() {
+    await engine.setInputDevice(undefined);
   },
   /** A device appears. */
   plugIn() {

@@ -121,7 +121,16 @@ describe('AudioEngine when the microphone goes away mid-call (Chromium)', () => 
   let page: Page;
   let device: PortAudioDevice;
   const problems: string[] = [];
-  type Api = { audioTest: { start(o: object): Promise<unknown>; loseMicrophone(failOpens: number): string; plugIn(): void; microphoneEvents: { kind: string; lost: string; label?: string; error?: string }[] } };
+  type Api = {
+    audioTest: {
+      start(o: object): Promise<unknown>;
+      loseMicrophone(failOpens: number, chosenGone?: boolean): string;
+      chooseMicrophone(): Promise<string>;
+      useDefaultMicrophone(): Promise<void>;
+      plugIn(): void;
+      microphoneEvents: { kind: string; lost: string; label?: string; error?: string }[];
+    };
+  };
   const events = () => page.evaluate(() => (globalThis as unknown as Api).audioTest.microphoneEvents);
 
   before(async () => {
@@ -159,6 +168,20 @@ describe('AudioEngine when the microphone goes away mid-call (Chromium)', () => 
     assert.ok(event?.label, 'the microphone now in use is named');
     const after = await heard();
     assert.ok(after.present && after.fraction > 0.8, `the far end hears the microphone again: ${JSON.stringify(after)}`);
+  });
+
+  test('a chosen microphone that goes away is replaced by the default one', async () => {
+    await page.evaluate(() => {
+      (globalThis as unknown as Api).audioTest.microphoneEvents.length = 0;
+    });
+    const chosen = await page.evaluate(() => (globalThis as unknown as Api).audioTest.chooseMicrophone());
+    assert.ok(chosen, 'a microphone chosen by id');
+    await page.evaluate(() => (globalThis as unknown as Api).audioTest.loseMicrophone(0, true));
+    const [event] = await waitFor('a microphone event', async () => ((await events()).length > 0 ? events() : undefined));
+    assert.equal(event?.kind, 'reopened', `the default opened instead: ${JSON.stringify(event)}`);
+    const after = await heard();
+    assert.ok(after.present && after.fraction > 0.8, `the far end hears the default microphone: ${JSON.stringify(after)}`);
+    await page.evaluate(() => (globalThis as unknown as Api).audioTest.useDefaultMicrophone());
   });
 
   test('with no microphone to open, it says so, and takes the next one plugged in', async () => {

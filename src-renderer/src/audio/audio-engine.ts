@@ -272,7 +272,9 @@ export class AudioEngine {
     (port as FramePort).postMessage(message, 'samples' in message ? [message.samples.buffer as ArrayBuffer] : []);
   }
 
-  private async openMicrophone(deviceId = this.inputDeviceId): Promise<void> {
+  /** Opens the chosen microphone, or with `systemDefault` the system's default one. */
+  private async openMicrophone(systemDefault = false): Promise<void> {
+    const deviceId = systemDefault ? undefined : this.inputDeviceId;
     const context = this.context;
     const node = this.node;
     if (!context || !node) throw new Error('AudioEngine: no audio context');
@@ -315,7 +317,7 @@ export class AudioEngine {
       } catch (chosenError) {
         if (this.inputDeviceId === undefined) throw chosenError;
         // The chosen device is gone: the default for now (the settings put it back when it returns).
-        await this.openMicrophone(undefined);
+        await this.openMicrophone(true);
       }
       return this.stateValue === 'running';
     };
