@@ -254,7 +254,11 @@ export const CallStats = z.object({
       discarded: z.number().int(),
       ssrcChanges: z.number().int(),
       decodeErrors: z.number().int(),
-      /** Audio played as comfort noise (RFC 3389) while the far end said it was silent, ms: not loss, not concealment. */
+      /**
+       * Audio played for the far end's silence, ms: RFC 3389 comfort noise, or a gap its sender left
+       * (Opus DTX, a VAD that does not mark its talkspurts: the next packet's sequence number
+       * follows); not loss, not concealment.
+       */
       comfortNoiseMs: z.number().int(),
     })
     .optional(),

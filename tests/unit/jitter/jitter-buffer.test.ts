@@ -302,6 +302,30 @@ describe('JitterBuffer', () => {
     assert.ok(audible >= 90, `second talkspurt audible for ${audible * 20} ms of 2000`);
   });
 
+  test('sender silence without a marker bit (Opus DTX, a VAD phone): no loss, no concealment counted; counted as silence', () => {
+    // 2 s talk, 1 s in which the sender sends a packet every 400 ms at most (DTX), 2 s talk; no
+    // packet carries a marker, sequence numbers run on (the sender skipped, nothing was lost).
+    for (const keepalive of [false, true]) {
+      const silent = (i: number) => i >= 100 && i < 150 && !(keepalive && (i - 100) % 20 === 0);
+      const r = simulate({
+        codec: pcmCodec(),
+        signal: tone,
+        durationMs: 5000,
+        silentFrames: silent,
+        mutate: (packets) => packets.map((p) => ({ ...p, marker: false })),
+      });
+      assert.equal(r.stats.lost, 0, `${keepalive ? 'with' : 'without'} DTX packets: the sender's silence is not loss`);
+      assert.equal(r.stats.concealed, 0, 'nor concealment');
+      assert.equal(r.stats.expandRate, 0);
+      const expected = keepalive ? 1000 - 3 * 20 : 1000;
+      assert.ok(Math.abs(r.stats.comfortNoiseMs - expected) <= 60, `the silence counted as such: ${r.stats.comfortNoiseMs} ms, ~${expected} expected`);
+    }
+    // A real loss still counts: frame 120 lost in the middle of a talkspurt (its sequence number missing).
+    const lossy = simulate({ codec: pcmCodec(), signal: tone, durationMs: 3000, mutate: (packets) => packets.filter((p) => p.index !== 120) });
+    assert.equal(lossy.stats.lost, 1);
+    assert.equal(lossy.stats.comfortNoiseMs, 0);
+  });
+
   test('telephone events instead of audio (RFC 4733): their time plays as silence, no loss, no concealment', () => {
     // 1 s talk, then three 200 ms digits 400 ms apart; audio resumes without a marker bit right
     // after each digit; a jittery path (0-30 ms).

@@ -56,6 +56,13 @@
  * timeline advancing: not loss, not concealment, not an underrun. A far end that sends audio
  * during the event leaves no gap, and its audio plays.
  *
+ * Sender silence without a marker bit (Opus DTX, RFC 7587 s. 3.1.3: a packet every 400 ms or
+ * none; a VAD phone that resumes without marking its talkspurt): the next packet's timestamp jumps
+ * but its sequence number follows the last one played. That gap is no loss: it is concealed (the
+ * decoder's own concealment: Opus plays its comfort noise after DTX) and counted as the far end's
+ * silence (`comfortNoiseMs`), not in `lost`, `concealed` or `expandRate`; concealment already
+ * played during an underrun that turns out to have been such silence is counted again as silence.
+ *
  * Loss: a missing frame whose successor is already queued is rebuilt from that packet's redundancy
  * when the decoder can (decoder.recover: Opus in-band FEC; counted in `fecRecovered`), else
  * concealed. For such a decoder on a lossy stream (>= 1 % of recent frames lost), the target slack
@@ -241,6 +248,8 @@ export class JitterBuffer {
   private silencePeriod = false;
   /** Made at the stream's first SID (most streams never send one). */
   private comfortNoise: ComfortNoiseGenerator | undefined;
+  /** Extended sequence number of the last packet played (-1: none): a gap whose next packet follows it is sender silence. */
+  private lastPlayedSeq = -1;
   /** The latest telephone event (noteTelephoneEvent): extended timestamps of its start and known end, and whether its end packet came. */
   private eventKnown = false;
   private eventStartTs = 0;
@@ -650,7 +659,17 @@ export class JitterBuffer {
     if (head.extTs > this.nextTs) {
       const gapTs = head.extTs - this.nextTs;
       if (head.marker || (gapTs * 1000) / this.clockRate > this.maxDelayMs) {
-        // Talkspurt start (or timeline jump): a safe point to re-anchor at the target delay.
+        // Talkspurt start (or timeline jump): a safe point to re-anchor at the target delay. An
+        // underrun just before it that was the far end's silence (its sequence numbers run on) is
+        // counted as silence, not as concealment or starvation.
+        if (this.heldTs > 0 && head.extSeq === this.lastPlayedSeq + 1) {
+          this.recountAsSilence(Math.round(this.heldTs / this.frameTs), Math.round(this.heldTs * this.ratio));
+          this.heldTs = 0;
+          if (this.underrunCounted) {
+            this.counters.underruns--;
+            this.underrunCounted = false;
+          }
+        }
         this.playedFloorTs = this.nextTs;
         this.state = 'buffering';
         this.produceFrame();
@@ -665,12 +684,15 @@ export class JitterBuffer {
         this.playEventSilence(Math.min(gapTs, this.frameTs));
         return;
       }
+      const senderSilence = head.extSeq === this.lastPlayedSeq + 1;
       if (this.heldTs >= this.frameTs) {
-        // Lost frame(s) at the end of an underrun: the concealment played meanwhile stood in for them.
+        // Lost frame(s) at the end of an underrun, or the far end's silence: the concealment
+        // played meanwhile stood in for them.
         const skipTs = Math.min(gapTs, Math.floor(this.heldTs / this.frameTs) * this.frameTs);
         this.heldTs -= skipTs;
         this.nextTs += skipTs;
-        this.countLost(Math.round(skipTs / this.frameTs));
+        if (senderSilence) this.recountAsSilence(Math.round(skipTs / this.frameTs), Math.round(skipTs * this.ratio));
+        else this.countLost(Math.round(skipTs / this.frameTs));
         if (this.underrunCounted) {
           // Not starvation after all: the buffer ran dry because the packet was lost.
           this.counters.underruns--;
@@ -680,6 +702,11 @@ export class JitterBuffer {
         return;
       }
       const concealTs = Math.min(gapTs, this.frameTs);
+      if (senderSilence) {
+        this.nextTs += concealTs;
+        this.emitSenderSilence(Math.round(concealTs * this.ratio));
+        return;
+      }
       this.countLost(1);
       this.nextTs += concealTs;
       // The one frame right before a queued packet: that packet may carry it as redundancy.
@@ -857,6 +884,21 @@ export class JitterBuffer {
 
   private remember(extSeq: number): void {
     this.played[extSeq % PLAYED_MEMORY] = extSeq;
+    this.lastPlayedSeq = extSeq;
+  }
+
+  /** `samples` of the far end's silence (see the header, "Sender silence"): concealed, counted as silence. */
+  private emitSenderSilence(samples: number): void {
+    const pcm = this.conceal(samples);
+    this.recountAsSilence(1, samples);
+    this.emit(pcm);
+  }
+
+  /** `frames` (`samples`) concealed that were the far end's silence: moved from concealment to silence. */
+  private recountAsSilence(frames: number, samples: number): void {
+    this.counters.concealed -= frames;
+    this.counters.concealedSamples -= samples;
+    this.counters.comfortNoiseSamples += samples;
   }
 
   private wasPlayed(extSeq: number): boolean {
@@ -883,6 +925,7 @@ export class JitterBuffer {
     this.playoutDelayMs = undefined;
     this.silencePeriod = false;
     this.eventKnown = false;
+    this.lastPlayedSeq = -1;
     this.state = 'buffering';
     this.decoder.close();
     this.decoder = this.codec.createDecoder();
