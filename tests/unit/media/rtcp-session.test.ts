@@ -141,3 +141,34 @@ describe('RTCP reports that cannot be sent', () => {
     media.stop();
   });
 });
+
+describe('what our reports say about our own sending (RFC 3550 s. 6.4)', () => {
+  test('an SR while we send, an RR once we have not sent for two reports (held both ways); SR counts go on across a codec change', () => {
+    const clock = new VirtualMediaClock();
+    const reports: Uint8Array[] = [];
+    const socket = { local: { address: '127.0.0.1', port: 40000 }, rtcp: undefined, send: (data: Uint8Array) => (reports.push(data.slice()), true), setRemote: () => undefined, onDatagram: () => undefined };
+    const rtp = new RtpSession(socket as unknown as RtpStreamSocket, { ssrc: 5, timestamp: 0 }, clock);
+    const rtcpOnly = () => reports.filter((d) => (d[1]! & 0x7f) >= 64 && (d[1]! & 0x7f) <= 95).map((d) => decodeRtcpCompound(d)[0]!);
+    const media = new MediaSession({ rtp, negotiated: negotiated(5004, true), source: tone, sink: discard, rtcpIntervalMs: 200, manualPlayout: true });
+    media.start();
+    clock.advanceTo(clock.now() + 1500);
+    const sending = rtcpOnly();
+    assert.ok(sending.length >= 3 && sending.every((p) => p.type === 'sr'), `SRs while sending: ${sending.map((p) => p.type).join(' ')}`);
+    const lastSr = sending.at(-1) as { packetCount: number };
+    // A codec on another RTP clock from now on (16 kHz here): the SR's timestamp mapping starts anew.
+    const wide: AudioCodec = { ...pcmuCodec, info: { ...pcmuCodec.info, encodingName: 'wide-test', rtpClockRate: 16000, sampleRate: 16000 } };
+    media.update({ ...negotiated(5004, true), send: { codec: wide, payloadType: 96 }, receive: [{ codec: wide, payloadType: 96 }] });
+    reports.length = 0;
+    clock.advanceTo(clock.now() + 1000);
+    const afterChange = rtcpOnly().filter((p) => p.type === 'sr') as { packetCount: number }[];
+    assert.ok(afterChange.length > 0 && afterChange[0]!.packetCount > lastSr.packetCount, `the SR packet count goes on across the codec change: ${lastSr.packetCount} then ${afterChange[0]?.packetCount}`);
+    // Held both ways: nothing sent, so after two reports RRs.
+    media.update({ ...negotiated(5004, true), send: { codec: wide, payloadType: 96 }, receive: [{ codec: wide, payloadType: 96 }], direction: 'inactive' });
+    reports.length = 0;
+    clock.advanceTo(clock.now() + 2000);
+    const held = rtcpOnly().map((p) => p.type);
+    assert.ok(held.length >= 4, `reports while held: ${held.join(' ')}`);
+    assert.deepEqual(held.slice(2).filter((t) => t !== 'rr'), [], `RRs once nothing was sent for two reports: ${held.join(' ')}`);
+    media.stop();
+  });
+});

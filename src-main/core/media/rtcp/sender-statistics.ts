@@ -22,15 +22,30 @@ export class RtpSenderStatistics {
   private lastRtpTimestamp = DOUBLE_FIELD;
   private lastSentMs: number | undefined;
 
+  /**
+   * `continuing`: the statistics of this stream until its RTP clock changed (a codec change): its
+   * packet and octet counts go on (RFC 3550: they count from the start of the SSRC's
+   * transmission); the timestamp mapping starts afresh with the new clock.
+   */
   constructor(
     readonly ssrc: number,
     private readonly clockRate: number,
+    continuing?: RtpSenderStatistics,
   ) {
     if (!(clockRate > 0)) throw new RangeError(`RTP clock rate must be positive, got ${clockRate}`);
+    if (continuing && continuing.ssrc === ssrc) {
+      this.packets = continuing.packets;
+      this.octets = continuing.octets;
+    }
   }
 
   get hasSent(): boolean {
     return this.lastSentMs !== undefined;
+  }
+
+  /** Packets sent so far (modulo 2^32). */
+  get packetCount(): number {
+    return this.packets;
   }
 
   onRtpSent(payloadOctets: number, rtpTimestamp: number, sentMs: number): void {

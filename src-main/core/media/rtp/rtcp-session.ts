@@ -80,6 +80,8 @@ export class RtcpSession {
   private readonly onRemoteReport: ((report: RemoteReceptionReport) => void) | undefined;
   private mux: boolean;
   private sender: RtpSenderStatistics | undefined;
+  /** Packets we had sent at the report before the last one and at the last one (SR or RR, see sendReport). */
+  private sentAtReports: [number, number] = [-1, -1];
   private receiver: RtpReceiverStatistics | undefined;
   private receiveClockRate = 8000;
   private timer: MediaTimer | undefined;
@@ -119,9 +121,10 @@ export class RtcpSession {
   /** Every RTP media packet we send: payload octets, the timestamp it carried, and when (the RTP session's clock). */
   onRtpSent(payloadOctets: number, rtpTimestamp: number, clockRate: number, sentAt: number): void {
     if (!this.sender || clockRate !== this.sendClockRate) {
-      // A new clock (codec change) makes old timestamps meaningless for the SR: start counting anew.
+      // A new clock (codec change) makes old timestamps meaningless for the SR: the mapping starts
+      // anew, the counts go on.
       this.sendClockRate = clockRate;
-      this.sender = new RtpSenderStatistics(this.rtp.ssrc, clockRate);
+      this.sender = new RtpSenderStatistics(this.rtp.ssrc, clockRate, this.sender);
     }
     this.sender.onRtpSent(payloadOctets, rtpTimestamp, sentAt);
   }
@@ -189,11 +192,16 @@ export class RtcpSession {
   private sendReport(bye: boolean): void {
     const reports: RtcpReportBlock[] = [];
     if (this.receiver && this.receiver.snapshot().expected > 0) reports.push(this.receiver.reportBlock(this.rtp.clock.now()));
+    // RFC 3550 s. 6.4: an SR if we sent RTP since the report before the last one, else an RR (a
+    // call on hold both ways, inactive, sends none).
+    const sent = this.sender?.packetCount ?? 0;
+    const sending = this.sender?.hasSent === true && sent !== this.sentAtReports[0];
+    this.sentAtReports = [this.sentAtReports[1], sent];
     try {
       const compound = buildCompoundReport({
         ssrc: this.rtp.ssrc,
         cname: this.cname,
-        ...(this.sender?.hasSent ? { sender: this.sender } : {}),
+        ...(sending ? { sender: this.sender } : {}),
         reports,
         nowUnixMs: Date.now(),
         nowMs: this.rtp.clock.now(),
