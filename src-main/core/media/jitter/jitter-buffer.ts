@@ -665,10 +665,7 @@ export class JitterBuffer {
         if (this.heldTs > 0 && head.extSeq === this.lastPlayedSeq + 1) {
           this.recountAsSilence(Math.round(this.heldTs / this.frameTs), Math.round(this.heldTs * this.ratio));
           this.heldTs = 0;
-          if (this.underrunCounted) {
-            this.counters.underruns--;
-            this.underrunCounted = false;
-          }
+          this.uncountUnderrun();
         }
         this.playedFloorTs = this.nextTs;
         this.state = 'buffering';
@@ -693,11 +690,7 @@ export class JitterBuffer {
         this.nextTs += skipTs;
         if (senderSilence) this.recountAsSilence(Math.round(skipTs / this.frameTs), Math.round(skipTs * this.ratio));
         else this.countLost(Math.round(skipTs / this.frameTs));
-        if (this.underrunCounted) {
-          // Not starvation after all: the buffer ran dry because the packet was lost.
-          this.counters.underruns--;
-          this.underrunCounted = false;
-        }
+        this.uncountUnderrun();
         this.produceFrame();
         return;
       }
@@ -892,6 +885,16 @@ export class JitterBuffer {
     const pcm = this.conceal(samples);
     this.recountAsSilence(1, samples);
     this.emit(pcm);
+  }
+
+  /**
+   * The current underrun was not starvation after all: the buffer ran dry because packets were
+   * lost, or because the far end was silent. Counted once in `underruns`, that count is taken back.
+   */
+  private uncountUnderrun(): void {
+    if (!this.underrunCounted) return;
+    this.counters.underruns--;
+    this.underrunCounted = false;
   }
 
   /** `frames` (`samples`) concealed that were the far end's silence: moved from concealment to silence. */
