@@ -11,11 +11,22 @@ export type MuxedPacketKind = 'rtp' | 'rtcp' | 'other';
 
 export function classifyMuxedPacket(packet: Uint8Array): MuxedPacketKind {
   if (packet.length < 2 || packet[0]! >> 6 !== 2) return 'other'; // STUN, DTLS, ZRTP, garbage
-  const payloadType = packet[1]! & 0x7f;
-  return payloadType >= 64 && payloadType <= 95 ? 'rtcp' : 'rtp';
+  return isRtcpDatagram(packet) ? 'rtcp' : 'rtp';
+}
+
+/**
+ * Whether a version-2 datagram of the RTP port is RTCP (the rule above, without the version check:
+ * for callers that made it already; the RTP socket calls this for every datagram).
+ */
+export function isRtcpDatagram(packet: Uint8Array): boolean {
+  return isRtcpRange(packet[1]! & 0x7f);
 }
 
 /** RFC 5761 §4: payload types 64..95 MUST NOT be used for RTP when RTCP is muxed. */
 export function isPayloadTypeMuxSafe(payloadType: number): boolean {
-  return payloadType >= 0 && payloadType <= 127 && !(payloadType >= 64 && payloadType <= 95);
+  return payloadType >= 0 && payloadType <= 127 && !isRtcpRange(payloadType);
+}
+
+function isRtcpRange(payloadType: number): boolean {
+  return payloadType >= 64 && payloadType <= 95;
 }

@@ -22,7 +22,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { parseRtpPacket, serializeRtpFrame, serializeRtpPacket, RtpParseError, type RtpPacket } from './rtp-packet';
-import { isRtcpDatagram, type DatagramReceiver, type DatagramVerdict, type RtpStreamSocket, type TransportAddress } from './rtp-stream-socket';
+import { isRtcpDatagram } from '../rtcp/rtcp-mux';
+import type { DatagramReceiver, DatagramVerdict, RtpStreamSocket, TransportAddress } from './rtp-stream-socket';
 import type { SrtpSession } from '../srtp/srtp-session';
 import { SrtpError } from '../srtp/srtp-error';
 import { systemMediaClock, type MediaClock } from '../media-clock';

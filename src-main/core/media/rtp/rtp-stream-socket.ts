@@ -40,6 +40,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
+import { isRtcpDatagram } from '../rtcp/rtcp-mux';
 
 export interface TransportAddress {
   address: string;
@@ -79,12 +80,6 @@ export interface DatagramReceiver {
 }
 
 export type DatagramVerdict = 'authentic' | 'unverified' | 'rejected';
-
-/** Whether an RTP-port datagram is RTCP (RFC 5761 section 4: its packet type is 192-223). */
-export function isRtcpDatagram(data: Uint8Array): boolean {
-  const type = data[1]! & 0x7f;
-  return type >= 64 && type <= 95;
-}
 
 /** A source being learned (rule 3): its first datagram waits to be played once it is latched. */
 interface Candidate {
