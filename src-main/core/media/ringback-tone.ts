@@ -25,10 +25,6 @@ export class RingbackTone {
     private readonly log: (message: string) => void,
   ) {}
 
-  get playing(): boolean {
-    return this.timer !== undefined;
-  }
-
   start(): void {
     if (this.timer) return;
     this.startTime = performance.now();

@@ -290,11 +290,6 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.media?.setIdleFill(undefined);
   }
 
-  /** Whether the caller hears local ringback now. */
-  get ringbackPlaying(): boolean {
-    return (this.ringback?.playing ?? false) || (this.media?.playingIdleFill ?? false);
-  }
-
   /** Start or stop recording (see call-recorder.ts for the file format). */
   setRecording(path: string | undefined): void {
     const tap = this.recorderTap;
