@@ -183,6 +183,26 @@ describe('answerOffer (RFC 3264)', () => {
     assert.deepEqual(dir('a=sendrecv', '0.0.0.0'), ['sendrecv', 'recvonly']);
   });
 
+  test('Opus offered with telephone-event/8000 only (Asterisk, baresip, Bria): the events are answered, counted on the audio clock', () => {
+    const offered = parseSdp(
+      offer('m=audio 5004 RTP/AVP 107 101', ['a=rtpmap:107 opus/48000/2', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15']),
+    );
+    const { answer, negotiated } = answerOffer(offered, local({ codecs: registry.preferred(['opus', 'PCMU']) }));
+    assert.deepEqual(answer.media[0]!.formats, ['107', '101']);
+    assert.deepEqual(answer.media[0]!.rtpmaps[1], { payloadType: 101, encodingName: 'telephone-event', clockRate: 8000 });
+    // In the audio's RTP stream: timestamps (and durations, in timestamp units) on its 48 kHz clock.
+    assert.deepEqual(negotiated.telephoneEvent, { sendPayloadType: 101, receivePayloadType: 101, clockRate: 48000 });
+  });
+
+  test("telephone-event on the chosen codec's clock is preferred to 8000, and 8000 to any other clock", () => {
+    const both = parseSdp(
+      offer('m=audio 5004 RTP/AVP 107 101 110', ['a=rtpmap:107 opus/48000/2', 'a=rtpmap:101 telephone-event/8000', 'a=rtpmap:110 telephone-event/48000']),
+    );
+    assert.equal(answerOffer(both, local({ codecs: registry.preferred(['opus']) })).negotiated.telephoneEvent?.sendPayloadType, 110);
+    const odd = parseSdp(offer('m=audio 5004 RTP/AVP 0 96 101', ['a=rtpmap:96 telephone-event/16000', 'a=rtpmap:101 telephone-event/8000']));
+    assert.equal(answerOffer(odd, local()).negotiated.telephoneEvent?.sendPayloadType, 101);
+  });
+
   test('uses the offered ptime for sending', () => {
     const { negotiated } = answerOffer(parseSdp(offer('m=audio 5004 RTP/AVP 0', ['a=ptime:30'])), local());
     assert.equal(negotiated.ptime, 30);
@@ -264,6 +284,17 @@ describe('negotiateAnswer (offerer side)', () => {
     assert.deepEqual(n.remoteRtp, { address: '127.0.0.2', port: 5004 });
     assert.deepEqual(n.remoteRtcp, { address: '127.0.0.2', port: 5005 });
     assert.equal(n.direction, 'sendrecv');
+  });
+
+  test('an Opus answer with telephone-event/8000 only keeps RFC 4733 (on the audio clock); an offer of Opus alone lists 8000 too', () => {
+    const codecs = registry.preferred(['opus']);
+    const ours = createOffer(local({ codecs }));
+    assert.deepEqual(
+      ours.media[0]!.rtpmaps.filter((r) => r.encodingName === 'telephone-event').map((r) => [r.payloadType, r.clockRate]),
+      [[97, 48000], [101, 8000]],
+    );
+    const answered = parseSdp(offer('m=audio 5004 RTP/AVP 96 101', ['a=rtpmap:96 opus/48000/2', 'a=rtpmap:101 telephone-event/8000']));
+    assert.deepEqual(negotiateAnswer(ours, answered, local({ codecs })).telephoneEvent, { sendPayloadType: 101, receivePayloadType: 101, clockRate: 48000 });
   });
 
   test('rejects an answer without any codec we offered, or with the stream refused', () => {

@@ -3,7 +3,7 @@
  * (RFC 4568; the per-account policy and its decision tables live in ../srtp/srtp-policy.ts).
  *
  * Offer: one m=audio line with our codecs in preference order, telephone-event (RFC 4733)
- * events 0-16 at the clock rate of each codec that has one, comfort noise (RFC 3389, static
+ * events 0-16 at the clock rate of each codec that has one and at 8000, comfort noise (RFC 3389, static
  * payload type 13, CN/8000) when a codec runs on an 8 kHz RTP clock (G.711, G.722), a=ptime:20
  * and our direction; with an SRTP policy other than 'off' the profile and a=crypto lines of
  * `srtp.offer`. Comfort noise is only received: we never stop sending for silence (no VAD), but a
@@ -15,6 +15,8 @@
  * - For the audio stream we take, the codec is the first codec in OUR preference that the offer
  *   contains; the answer never lists a format the offer did not contain.
  * - Payload type numbers are mirrored from the offer (incl. dynamic telephone-event numbers).
+ * - telephone-event goes with the chosen codec: on its clock if offered, else at 8000, else
+ *   whichever is offered (pickTelephoneEvent; the events count on the audio's clock).
  * - CN/8000 is answered when offered and the chosen codec's RTP clock is 8 kHz.
  * - Direction is the RFC 3264 section 6.1 mirror of the offer's, narrowed by our own wish.
  * - The answer keeps the offered transport profile; SRTP acceptance/rejection follows
@@ -64,6 +66,8 @@ export const TELEPHONE_EVENT = 'telephone-event';
 const COMFORT_NOISE = 'cn';
 const COMFORT_NOISE_PT = 13;
 const DEFAULT_TELEPHONE_EVENT_PT = 101;
+/** The telephone-event clock every implementation has (many, e.g. Asterisk and baresip, only this one). */
+const TELEPHONE_EVENT_COMMON_RATE = 8000;
 const TELEPHONE_EVENT_FMTP = '0-16';
 const DEFAULT_PTIME = 20;
 
@@ -112,6 +116,11 @@ export interface TelephoneEventParams {
   receivePayloadType: number;
   /** The peer's own PT for events, also taken when it sends with it (see negotiateAnswer). */
   aliasReceivePayloadType?: number;
+  /**
+   * The clock of the events' timestamps and durations (RFC 4733 s. 2.3.5: durations in timestamp
+   * units): the stream's audio clock. That is the format's own rate, except where a peer has
+   * telephone-event/8000 only beside a codec on another clock (Opus; see pickTelephoneEvent).
+   */
   clockRate: number;
 }
 
@@ -305,7 +314,8 @@ export function createOffer(local: LocalMediaOptions): SessionDescription {
     if (codec.info.fmtp) media.fmtps.push({ payloadType: pt, parameters: codec.info.fmtp });
   }
   if (local.telephoneEvent ?? true) {
-    const rates = [...new Set(local.codecs.map((c) => c.info.rtpClockRate))];
+    // 8000 too: what every peer knows (RFC 4733 s. 7.1.1's default), taken with Opus where a peer has no other.
+    const rates = [...new Set([...local.codecs.map((c) => c.info.rtpClockRate), TELEPHONE_EVENT_COMMON_RATE])];
     for (const rate of rates) {
       const pt = dynamicPt(rate === 8000 ? DEFAULT_TELEPHONE_EVENT_PT : undefined);
       media.formats.push(String(pt));
@@ -338,13 +348,30 @@ interface AudioChoice {
   comfortNoise?: PayloadFormat & { payloadType: number };
 }
 
+/**
+ * Which of the telephone-event formats in common goes with an audio codec on `codecClockRate`:
+ * the one on the codec's clock (RFC 4733 s. 2.1), else 8000, else the first. A format on another
+ * clock than the audio's is what Asterisk, baresip and Bria offer with Opus (telephone-event/8000
+ * only); its packets are in the same RTP stream as the audio, so their timestamps, and with them
+ * their durations, count on the audio's clock: baresip and FreeSWITCH send so, and so do we
+ * (TelephoneEventParams.clockRate is the codec's).
+ */
+function pickTelephoneEvent<T extends { clockRate: number }>(formats: readonly T[], codecClockRate: number): T | undefined {
+  return (
+    formats.find((f) => f.clockRate === codecClockRate) ??
+    formats.find((f) => f.clockRate === TELEPHONE_EVENT_COMMON_RATE) ??
+    formats[0]
+  );
+}
+
 function chooseFromOffer(media: SdpMedia, codecs: readonly AudioCodec[]): Omit<AudioChoice, 'index'> | undefined {
   const offered = media.formats.map((f) => formatOf(media, f)).filter((f) => f !== undefined);
   for (const codec of codecs) {
     const format = offered.find((f) => sameFormat(codec, f));
     if (format) {
-      const telephoneEvent = offered.find(
-        (f) => f.encodingName.toLowerCase() === TELEPHONE_EVENT && f.clockRate === codec.info.rtpClockRate,
+      const telephoneEvent = pickTelephoneEvent(
+        offered.filter((f) => f.encodingName.toLowerCase() === TELEPHONE_EVENT),
+        codec.info.rtpClockRate,
       );
       const comfortNoise = codec.info.rtpClockRate === COMFORT_NOISE_CLOCK_RATE ? offered.find(isComfortNoise) : undefined;
       return {
@@ -444,7 +471,7 @@ export function answerOffer(offer: SessionDescription, local: LocalMediaOptions)
     negotiated.telephoneEvent = {
       sendPayloadType: choice.telephoneEvent.payloadType,
       receivePayloadType: choice.telephoneEvent.payloadType,
-      clockRate: choice.telephoneEvent.clockRate,
+      clockRate: choice.chosen.codec.info.rtpClockRate,
     };
   }
   if (choice.comfortNoise && (local.comfortNoise ?? true)) negotiated.comfortNoise = { receivePayloadType: choice.comfortNoise.payloadType };
@@ -481,7 +508,7 @@ export function negotiateAnswer(
   const ourFormats = ours.formats.map((f) => formatOf(ours, f)).filter((f) => f !== undefined);
   const receive: NegotiatedCodec[] = [];
   let send: NegotiatedCodec | undefined;
-  let telephoneEvent: TelephoneEventParams | undefined;
+  const telephoneEvents: TelephoneEventParams[] = [];
   let comfortNoise: NegotiatedAudio['comfortNoise'];
   for (const f of theirs.formats) {
     const format = formatOf(theirs, f);
@@ -495,12 +522,12 @@ export function negotiateAnswer(
     // nothing else in our offer, it is taken too, rather than dropped into one-way audio.
     const alias = format.payloadType !== mine.payloadType && !ourFormats.some((o) => o.payloadType === format.payloadType) ? format.payloadType : undefined;
     if (format.encodingName.toLowerCase() === TELEPHONE_EVENT) {
-      telephoneEvent ??= {
+      telephoneEvents.push({
         sendPayloadType: format.payloadType,
         receivePayloadType: mine.payloadType,
         ...(alias !== undefined ? { aliasReceivePayloadType: alias } : {}),
-        clockRate: format.clockRate,
-      };
+        clockRate: format.clockRate, // the format's until the codec is known: made the codec's below
+      });
       continue;
     }
     if (isComfortNoise(format)) {
@@ -515,7 +542,8 @@ export function negotiateAnswer(
     send ??= { codec, payloadType: format.payloadType, peerFmtp: fmtpOf(theirs, format.payloadType) };
   }
   if (!send) throw new SdpNegotiationError(`Answer contains no codec we offered (answered: ${describeFormats(theirs)})`);
-  if (telephoneEvent && telephoneEvent.clockRate !== send.codec.info.rtpClockRate) telephoneEvent = undefined;
+  const picked = pickTelephoneEvent(telephoneEvents, send.codec.info.rtpClockRate);
+  const telephoneEvent = picked && { ...picked, clockRate: send.codec.info.rtpClockRate };
   const remote = remoteAddresses(answer, theirs);
   checkFamily(local.address, remote.rtp.address);
   // The answer's direction is from the peer's view; ours is its mirror narrowed by our offer.
