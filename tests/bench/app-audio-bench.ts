@@ -3,8 +3,8 @@
  * shape: the renderer's AudioEngine over the WebSocket adapter; in Electron a MessagePort carries
  * the same frames): what a frame pulled from the jitter buffer goes through before the user hears
  * it, except the sound card's own output buffer, which is not ours and not observable here.
- * - queued ahead of the device: the PortAudioDevice keeps `playoutTargetMs` of audio in flight and
- *   in the worklet's ring (its default, as the app runs it); sampled as sent - played every 50 ms;
+ * - queued ahead of the device: the PortAudioDevice keeps its playout target of audio in flight and
+ *   in the worklet's ring (adaptive from 40 ms, as the app runs it); sampled as sent - played every 50 ms;
  * - the echo-reference route: the worklet's output goes through a loopback RTCPeerConnection pair
  *   into an <audio> element (echo-reference-route.ts: Chromium's AEC needs it); measured by
  *   recording both ends in the page (same AudioContext, same clock) while node plays a click
@@ -28,6 +28,9 @@ export interface AppPlayoutFigures {
   /** Audio the worklet had to make up (its ring ran dry) while measuring, and all it played, ms. */
   underrunMs: number;
   playedMs: number;
+  /** The PortAudioDevice's playout target at the end (adaptive, playout-target.ts), ms, and how often it was raised. */
+  targetMs: number;
+  targetRaises: number;
 }
 
 const CLICK_EVERY_S = 0.5;
@@ -93,10 +96,13 @@ export async function benchAppPlayout(seconds: number, playoutTargetMs?: number)
       const { samplesSent, report } = device.stats().playout;
       queued.push(((samplesSent - report.played) * 1000) / PORT_SAMPLE_RATE);
     }
+    // Read before the recordings are fetched: encoding megabytes of them stalls the page's main
+    // thread, which relays the frames in this shape, and the worklet then runs dry (earlier
+    // figures counted that: 6-10 % "underrun" that was the measurement's own).
+    const { report: after, targetMs, targetRaises } = device.stats().playout;
     const [worklet, element, stream] = await Promise.all(
       ['worklet', 'element', 'stream'].map(async (name) => decodeFloat32(await page.evaluate((n) => (globalThis as unknown as Api).audioTest.recorded(n), name))),
     );
-    const after = device.stats().playout.report;
     device.setPuller(undefined);
     await device.close();
     if (problems.length > 0) throw new Error(`the page reported: ${problems.join('; ')}`);
@@ -111,6 +117,8 @@ export async function benchAppPlayout(seconds: number, playoutTargetMs?: number)
       clicksSent: clicksSent - sentAtStart,
       underrunMs: ((after.underrun - before.underrun) * 1000) / PORT_SAMPLE_RATE,
       playedMs: ((after.played - before.played) * 1000) / PORT_SAMPLE_RATE,
+      targetMs,
+      targetRaises,
     };
   } finally {
     await browser.close();

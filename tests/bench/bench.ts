@@ -179,7 +179,8 @@ async function main(): Promise<number> {
       raw.appPlayout = app;
       const section = "6b the app's playout path beyond the jitter buffer (AudioEngine in Chromium, dev:web shape)";
       const theirs = { note: 'baresip: not comparable (it plays to the sound card directly)' };
-      rows.push(row(section, 'queued ahead of the device (pull → worklet output), median', 'ms', app.queuedAheadMs?.median, undefined, { ...theirs, note: `${theirs.note}; PortAudioDevice playoutTargetMs, sampled every 50 ms` }));
+      rows.push(row(section, 'queued ahead of the device (pull → worklet output), median', 'ms', app.queuedAheadMs?.median, undefined, { ...theirs, note: `${theirs.note}; sampled every 50 ms` }));
+      rows.push(row(section, 'playout target at the end (adaptive: 40 ms, more after the device ran dry)', 'ms', app.targetMs, undefined, { note: `raised ${app.targetRaises} times` }));
       rows.push(row(section, 'worklet underrun while measured', 'ms', app.underrunMs, undefined, { note: `of ${(app.playedMs / 1000).toFixed(1)} s played` }));
       rows.push(row(section, 'echo-reference loopback route (worklet → <audio> element), median', 'ms', app.routeMs?.median, undefined, { note: `${app.routeMs?.n ?? 0} of ${app.clicksSent} clicks paired; RTCPeerConnection loopback for Chromium's AEC` }));
       rows.push(row(section, 'echo-reference loopback route, p90', 'ms', app.routeMs?.p90, undefined, { note: `less ${app.measuringPathMs?.median.toFixed(1) ?? '?'} ms that recording through a MediaStream costs by itself` }));

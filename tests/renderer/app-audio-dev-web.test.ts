@@ -67,6 +67,32 @@ const WATCH_MICROPHONES = `
 })();
 `;
 
+/** The app's worklet meter (audio-device-processor.ts): cumulative counters in 48 kHz port samples. */
+interface WorkletMeter {
+  dropped: number;
+  buffered: number;
+  played: number;
+}
+
+// In the page: the context of the app's newest worklet node stands for the sound card; suspended
+// for a second, it takes nothing, as a device that stalls. Returns the worklet's meters before and
+// 1.5 s after it resumed.
+const STALL_THE_SOUND_CARD = `
+(async () => {
+  const node = window.__appAudioNodes.at(-1);
+  let last;
+  node.port.addEventListener('message', (e) => { if (e.data && e.data.kind === 'meter') last = e.data; });
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  await sleep(300);
+  const before = last;
+  await node.context.suspend();
+  await sleep(1000);
+  await node.context.resume();
+  await sleep(1500);
+  return { before, after: last };
+})()
+`;
+
 /**
  * Dominant frequency (Hz) and level (dBFS) of what the app's newest worklet node plays: the
  * loudest moment over `listenMs` (a tone with a cadence is caught in its on part).
@@ -230,6 +256,24 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     } finally {
       await aec.check();
     }
+  });
+
+  test('the sound card stops for a second mid-call (an output switch, a Bluetooth hiccup): playout comes back on time, nothing piled up or dropped', async (t) => {
+    const placed = await dialInWindow(page, 'bob', 'connected');
+    let meters: { before?: WorkletMeter; after?: WorkletMeter };
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      meters = (await page.evaluate(STALL_THE_SOUND_CARD)) as typeof meters;
+    } finally {
+      await hangUpInWindow(page, placed, bob);
+    }
+    t.diagnostic(`worklet meter before ${JSON.stringify(meters.before)}, after ${JSON.stringify(meters.after)}`);
+    assert.ok(meters.before && meters.after, 'the worklet metered its ring');
+    const droppedMs = ((meters.after.dropped - meters.before.dropped) * 1000) / 48000;
+    const bufferedMs = (meters.after.buffered * 1000) / 48000;
+    assert.equal(droppedMs, 0, `no audio piled up past the ring and dropped while the device stood still (${droppedMs.toFixed(0)} ms dropped)`);
+    assert.ok(bufferedMs < 100, `the ring is back to a short queue after the stall (${bufferedMs.toFixed(0)} ms buffered)`);
+    assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
   });
 
   test('the microphone goes away mid-call: the app opens another, says so, and baresip hears us again', async (t) => {

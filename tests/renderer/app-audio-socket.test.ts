@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { decodeFrameMessage, encodeFrameMessage, parseFrameMessage } from '../../src-main/common/audio/frame-protocol';
+import { decodeFrameMessage, encodeFrameMessage, FRAME_PROTOCOL_VERSION, parseFrameMessage } from '../../src-main/common/audio/frame-protocol';
 import { createWebSocketAudioBroker, type WebSocketAudioBroker } from '../../src-main/web/websocket-audio-broker';
 
 function connect(base: string, path: string, origin?: string): Promise<{ ws?: WebSocket; refused?: string }> {
@@ -27,7 +27,7 @@ function nextMessage(ws: WebSocket): Promise<ArrayBuffer> {
   );
 }
 
-const HELLO = { type: 'hello', version: 1, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 48000 } as const;
+const HELLO = { type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 48000 } as const;
 
 describe('dev:web /audio socket', () => {
   let server: Server;

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import type { PortAudioDevice } from '../../src-main/core/media/audio/port-audio-device';
+import { FRAME_PROTOCOL_VERSION } from '../../src-main/common/audio/frame-protocol';
 import { join } from 'node:path';
 import { detectTone, dbfs, dominantFrequency, goertzelPower, meanSquare, writeWav } from '../harness/audio-analysis';
 import { makeTempDir } from '../harness/temp-dir';
@@ -47,7 +48,7 @@ describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () =
   test('the page runs its AudioContext at 44.1 kHz and says hello at the port rate', async () => {
     assert.equal(contextRate, 44100);
     const hello = await waitFor('hello', () => device.stats().device);
-    assert.deepEqual(hello, { type: 'hello', version: 1, sampleRate: 16000, frameSamples: 320, deviceSampleRate: 44100 });
+    assert.deepEqual(hello, { type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: 16000, frameSamples: 320, deviceSampleRate: 44100 });
   });
 
   test('microphone frames reach node: 440 Hz at the right frequency and level, none lost', async () => {

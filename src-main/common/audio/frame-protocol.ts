@@ -4,7 +4,7 @@
  * sides import this one file, which is why it lives in common/ (the renderer imports it as
  * @common/audio/frame-protocol).
  *
- * Contract (version 1):
+ * Contract (version 2):
  * - Audio is mono signed 16-bit PCM at the port rate `sampleRate` (8000, 16000 or 48000 in
  *   practice; any positive integer is valid), in frames of `frameSamples` samples (10 or 20 ms).
  * - renderer -> main
@@ -13,12 +13,16 @@
  *                     one per frame, so a gap means frames were lost.
  *     playout-report  the device clock: cumulative counts, in port-rate samples, of audio the
  *                     device PLAYED from its buffer, UNDERRUN (silence it had to invent), and
- *                     DROPPED (overflow), plus what is BUFFERED now. Sent about once per frame
- *                     duration of device time. Cumulative, so a late report never double counts.
+ *                     DROPPED (overflow), plus what is BUFFERED now, and NEXTSEQ: one more than
+ *                     the seq of the latest playout frame it received (0 before any). Sent about
+ *                     once per frame duration of device time. Cumulative, so a late report never
+ *                     double counts; with nextSeq main knows exactly what is still in flight, so
+ *                     a frame lost on the way (sent before the page attached, a reload) is not
+ *                     waited for (version 1 had no nextSeq: such a loss stalled playout for good).
  * - main -> renderer
  *     playout         one frame (any length) of far-end audio; `seq` increments by one per frame.
  * - Playout is PUSHED by main: the worklet's ring buffer absorbs arrival jitter, and main paces
- *   what it pushes by the reports (PortAudioDevice keeps played + dropped + target ≈ sent), so
+ *   what it pushes by the reports (PortAudioDevice keeps buffered + in flight ≈ its target), so
  *   the device clock, not a timer in main, decides how fast far-end audio is consumed. This
  *   avoids a round trip per 128-sample render quantum.
  * - A receiver MUST reject (with a specific error) a message it cannot parse or whose
@@ -30,10 +34,10 @@
  *   byte 0 type (1 hello, 2 capture, 3 playout, 4 playout-report), byte 1 version, bytes 2-3 zero,
  *   hello:          u32 sampleRate, u32 frameSamples, u32 deviceSampleRate
  *   capture/playout u32 seq, u32 sampleRate, then int16 samples
- *   playout-report  u32 zero, f64 played, f64 underrun, f64 dropped, f64 buffered
+ *   playout-report  u32 nextSeq, f64 played, f64 underrun, f64 dropped, f64 buffered
  */
 
-export const FRAME_PROTOCOL_VERSION = 1;
+export const FRAME_PROTOCOL_VERSION = 2;
 
 export interface HelloMessage {
   type: 'hello';
@@ -59,6 +63,8 @@ export interface PlayoutReportMessage {
   underrun: number;
   dropped: number;
   buffered: number;
+  /** One more than the seq of the latest playout frame received; 0 before any. */
+  nextSeq: number;
 }
 
 export type FrameMessage = HelloMessage | AudioFrameMessage | PlayoutReportMessage;
@@ -93,6 +99,13 @@ function checkCount(value: unknown, what: string): number {
   return value;
 }
 
+function checkSeq(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new Error(`Frame protocol: ${what} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
 /** Validates a message received as an object (MessagePort carriers). Throws a specific Error. */
 export function parseFrameMessage(data: unknown): FrameMessage {
   if (data instanceof ArrayBuffer) return decodeFrameMessage(data);
@@ -113,10 +126,7 @@ export function parseFrameMessage(data: unknown): FrameMessage {
     case 'capture':
     case 'playout':
       if (!(m.samples instanceof Int16Array)) throw new Error(`Frame protocol: ${m.type}.samples must be an Int16Array`);
-      if (typeof m.seq !== 'number' || !Number.isInteger(m.seq) || m.seq < 0) {
-        throw new Error(`Frame protocol: ${m.type}.seq must be a non-negative integer, got ${String(m.seq)}`);
-      }
-      return { type: m.type, seq: m.seq, sampleRate: checkRate(m.sampleRate, `${m.type}.sampleRate`), samples: m.samples };
+      return { type: m.type, seq: checkSeq(m.seq, `${m.type}.seq`), sampleRate: checkRate(m.sampleRate, `${m.type}.sampleRate`), samples: m.samples };
     case 'playout-report':
       return {
         type: 'playout-report',
@@ -124,6 +134,7 @@ export function parseFrameMessage(data: unknown): FrameMessage {
         underrun: checkCount(m.underrun, 'playout-report.underrun'),
         dropped: checkCount(m.dropped, 'playout-report.dropped'),
         buffered: checkCount(m.buffered, 'playout-report.buffered'),
+        nextSeq: checkSeq(m.nextSeq, 'playout-report.nextSeq'),
       };
     default:
       throw new Error(`Frame protocol: unknown message type ${JSON.stringify(m.type)}`);
@@ -156,6 +167,7 @@ export function encodeFrameMessage(message: FrameMessage): ArrayBuffer {
     case 'playout-report':
       buffer = new ArrayBuffer(REPORT_BYTES);
       view = new DataView(buffer);
+      view.setUint32(4, message.nextSeq >>> 0, true);
       view.setFloat64(8, message.played, true);
       view.setFloat64(16, message.underrun, true);
       view.setFloat64(24, message.dropped, true);
@@ -207,6 +219,7 @@ export function decodeFrameMessage(buffer: ArrayBuffer): FrameMessage {
         underrun: view.getFloat64(16, true),
         dropped: view.getFloat64(24, true),
         buffered: view.getFloat64(32, true),
+        nextSeq: view.getUint32(4, true),
       });
     default:
       throw new Error(`Frame protocol: unknown binary message type ${code}`);

@@ -10,7 +10,8 @@
  *   buffered) -> playing -> buffering when the ring runs dry. Every silent sample output after the
  *   first playout frame arrived counts as underrun. Overflow beyond playoutMaxMs drops the oldest audio (counted as dropped).
  * - about once per frame duration a `playout-report` gives main the device clock (cumulative
- *   played/underrun/dropped, in port-rate samples), which paces main's playout pulls.
+ *   played/underrun/dropped, in port-rate samples, what is buffered and the next playout seq
+ *   expected), which paces main's playout pulls.
  *
  * Frame protocol port: the node's own port (AudioEngine relays to a WebSocket), or a MessagePort
  * handed over by `attach-port` (Electron: frames then go straight between this thread and the main
@@ -62,6 +63,8 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
   private captureEnergy = 0;
   private playoutEnergy = 0;
   private playoutFramesReceived = 0;
+  /** One more than the seq of the latest playout frame received (the report's nextSeq). */
+  private playoutNextSeq = 0;
   private protocolErrors = 0;
   private lastProtocolError: string | undefined;
 
@@ -110,6 +113,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
       return;
     }
     this.playoutFramesReceived++;
+    this.playoutNextSeq = message.seq + 1;
     const samples = message.samples;
     const need = this.playoutResampler.maxOutputFor(samples.length);
     if (this.playoutScratch.length < need) this.playoutScratch = new Float32Array(need);
@@ -139,7 +143,14 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     this.sinceReport += n;
     if (this.sinceReport >= this.reportEvery) {
       this.sinceReport = 0;
-      this.post({ type: 'playout-report', played: this.toPort(this.played), underrun: this.toPort(this.underrun), dropped: this.toPort(this.dropped), buffered: this.toPort(this.ring.length) });
+      this.post({
+        type: 'playout-report',
+        played: this.toPort(this.played),
+        underrun: this.toPort(this.underrun),
+        dropped: this.toPort(this.dropped),
+        buffered: this.toPort(this.ring.length),
+        nextSeq: this.playoutNextSeq,
+      });
     }
     this.sinceMeter += n;
     if (this.sinceMeter >= this.meterEvery) this.sendMeter();

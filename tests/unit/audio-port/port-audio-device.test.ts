@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PortAudioDevice } from '../../../src-main/core/media/audio/port-audio-device';
 import { WebSocketFramePort } from '../../../src-main/core/media/audio/port-websocket';
-import { decodeFrameMessage, encodeFrameMessage, type FrameMessage, type FramePort } from '../../../src-main/common/audio/frame-protocol';
+import { decodeFrameMessage, encodeFrameMessage, FRAME_PROTOCOL_VERSION, type FrameMessage, type FramePort } from '../../../src-main/common/audio/frame-protocol';
 
 const RATE = 16000;
 const FRAME = 320; // 20 ms
@@ -41,7 +41,7 @@ describe('PortAudioDevice capture (AudioSource)', () => {
     const out = new Int16Array(FRAME);
     device.read(out);
     assert.ok(out.every((s) => s === 0), 'silence while nothing is buffered');
-    c.renderer.postMessage({ type: 'hello', version: 1, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 });
+    c.renderer.postMessage({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 });
     c.renderer.postMessage({ type: 'capture', seq: 0, sampleRate: RATE, samples: ramp(0) });
     await until(() => device.stats().capture.framesReceived === 1, 'frame 0');
     device.read(out);
@@ -118,9 +118,9 @@ describe('PortAudioDevice capture (AudioSource)', () => {
     const logs: string[] = [];
     const device = new PortAudioDevice(c.main, { sampleRate: RATE, log: (m) => logs.push(m) });
     c.renderer.postMessage({ type: 'capture', seq: 0, sampleRate: 8000, samples: ramp(0, 160) });
-    c.renderer.postMessage({ type: 'hello', version: 1, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 48000 });
+    c.renderer.postMessage({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 48000 });
     c.renderer.postMessage({ type: 'capture', seq: 1, sampleRate: RATE, samples: [1, 2, 3] });
-    c.renderer.postMessage({ type: 'hello', version: 2, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 });
+    c.renderer.postMessage({ type: 'hello', version: 1, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 }); // before nextSeq: no longer spoken
     await until(() => device.stats().protocolErrors === 4, 'four rejections');
     assert.equal(device.stats().capture.framesReceived, 0);
     assert.equal(device.stats().device, undefined);
@@ -165,14 +165,14 @@ describe('PortAudioDevice playout (AudioSink)', () => {
     await tick();
     assert.equal(pulls, 0, 'nothing is pulled before the device reports its clock');
     assert.throws(() => device.write(ramp(0)), /playout is pulled by the device clock/);
-    c.renderer.postMessage({ type: 'playout-report', played: 0, underrun: 0, dropped: 0, buffered: 0 });
+    c.renderer.postMessage({ type: 'playout-report', played: 0, underrun: 0, dropped: 0, buffered: 0, nextSeq: 0 });
     await until(() => c.received.length === 3, '60 ms prefill');
     // The device played 2.5 frames: 160 samples queued, so 3 frames bring it back to >= 60 ms.
-    c.renderer.postMessage({ type: 'playout-report', played: 800, underrun: 0, dropped: 0, buffered: 160 });
+    c.renderer.postMessage({ type: 'playout-report', played: 800, underrun: 0, dropped: 0, buffered: 160, nextSeq: 3 });
     await until(() => c.received.length === 6, 'top-up');
     assert.equal(device.stats().playout.samplesSent, 6 * FRAME);
-    // A report that shows nothing newly played pulls nothing.
-    c.renderer.postMessage({ type: 'playout-report', played: 800, underrun: 320, dropped: 0, buffered: 0 });
+    // A report that shows nothing newly played, the last three frames still on their way, pulls nothing.
+    c.renderer.postMessage({ type: 'playout-report', played: 800, underrun: 0, dropped: 0, buffered: 0, nextSeq: 3 });
     await until(() => device.stats().playout.reports === 3, 'third report');
     await tick();
     assert.equal(c.received.length, 6);
@@ -182,10 +182,65 @@ describe('PortAudioDevice playout (AudioSink)', () => {
     );
     // Switching back to push mode stops pulls.
     device.setPuller(undefined);
-    c.renderer.postMessage({ type: 'playout-report', played: 1920, underrun: 320, dropped: 0, buffered: 0 });
+    c.renderer.postMessage({ type: 'playout-report', played: 1920, underrun: 320, dropped: 0, buffered: 0, nextSeq: 6 });
     await until(() => device.stats().playout.reports === 4, 'fourth report');
     await tick();
     assert.equal(pulls, 6);
+    await device.close();
+    c.close();
+  });
+
+  test('a frame lost on the way (sent before the page attached) is not waited for: playout starts and keeps its queue', async () => {
+    // dev:web: a ringback frame written before the page's socket was there went nowhere. Counted
+    // as queued, it held back the one more frame the worklet needed to start: silence for good.
+    const c = channel();
+    const device = new PortAudioDevice(c.main, { sampleRate: RATE, playoutTargetMs: 40 });
+    device.write(ramp(0)); // lost: the device below never receives it
+    c.renderer.postMessage({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 });
+    await until(() => device.stats().device !== undefined, 'hello');
+    device.setPuller((f) => f.fill(7));
+    c.renderer.postMessage({ type: 'playout-report', played: 0, underrun: 0, dropped: 0, buffered: 0, nextSeq: 0 });
+    await until(() => c.received.length === 3, 'two pulled frames after the lost one');
+    // Mid-call: frames 1 and 2 arrived (nextSeq 3) but only one is buffered (one went missing on
+    // the way): the queue is what the device has, so one more frame is pulled.
+    c.renderer.postMessage({ type: 'playout-report', played: 0, underrun: 0, dropped: 0, buffered: FRAME, nextSeq: 3 });
+    await until(() => c.received.length === 4, 'the missing frame made up');
+    await tick();
+    assert.equal(c.received.length, 4);
+    assert.deepEqual(
+      c.received.map((m) => (m.type === 'playout' ? [m.seq, m.samples[0]] : m.type)),
+      [[0, 0], [1, 7], [2, 7], [3, 7]],
+    );
+    await device.close();
+    c.close();
+  });
+
+  test('the queue kept ahead of the device grows after the device ran dry, and only then', async () => {
+    const c = channel();
+    const device = new PortAudioDevice(c.main, { sampleRate: RATE });
+    device.setPuller((f) => f.fill(1));
+    let seq = 0;
+    const report = async (played: number, underrun: number, buffered: number): Promise<void> => {
+      const reports = device.stats().playout.reports;
+      c.renderer.postMessage({ type: 'playout-report', played, underrun, dropped: 0, buffered, nextSeq: c.received.length });
+      await until(() => device.stats().playout.reports === reports + 1, `report ${++seq}`);
+      await tick(5);
+    };
+    // Start: 40 ms queued (two frames); the silence before the first frames played is no stall.
+    await report(0, 0, 0);
+    assert.equal(c.received.length, 2);
+    await report(0, 480, 2 * FRAME);
+    assert.equal(device.stats().playout.targetMs, 40);
+    await report(FRAME, 480, FRAME);
+    assert.equal(c.received.length, 3, 'one frame played, one pulled');
+    // The device ran dry for 25 ms (a stalled path): 30 ms more is kept queued from then on.
+    await report(2 * FRAME, 880, 0);
+    assert.equal(device.stats().playout.targetMs, 70);
+    assert.equal(device.stats().playout.targetRaises, 1);
+    assert.equal(c.received.length, 7, '70 ms queued: four frames pulled at once');
+    // Far beyond: held at the ceiling (140 ms by default, the worklet's ring holds 200).
+    await report(3 * FRAME, 880 + 16000, 0);
+    assert.equal(device.stats().playout.targetMs, 140);
     await device.close();
     c.close();
   });
@@ -206,17 +261,17 @@ describe('PortAudioDevice playout (AudioSink)', () => {
 describe('frame protocol binary form and the WebSocket adapter', () => {
   test('every message type survives encode/decode; malformed binary is rejected specifically', () => {
     const messages: FrameMessage[] = [
-      { type: 'hello', version: 1, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 44100 },
+      { type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: 48000, frameSamples: 960, deviceSampleRate: 44100 },
       { type: 'capture', seq: 12345, sampleRate: 8000, samples: Int16Array.from([-32768, -1, 0, 1, 32767]) },
       { type: 'playout', seq: 0, sampleRate: 16000, samples: new Int16Array(0) },
-      { type: 'playout-report', played: 123456789, underrun: 3, dropped: 4, buffered: 960 },
+      { type: 'playout-report', played: 123456789, underrun: 3, dropped: 4, buffered: 960, nextSeq: 4000000000 },
     ];
     for (const m of messages) assert.deepEqual(decodeFrameMessage(encodeFrameMessage(m)), m);
     assert.throws(() => decodeFrameMessage(new ArrayBuffer(2)), /2 bytes is too short/);
-    assert.throws(() => decodeFrameMessage(new Uint8Array([9, 1, 0, 0]).buffer), /unknown binary message type 9/);
+    assert.throws(() => decodeFrameMessage(new Uint8Array([9, FRAME_PROTOCOL_VERSION, 0, 0]).buffer), /unknown binary message type 9/);
     assert.throws(() => decodeFrameMessage(new Uint8Array([2, 7, 0, 0]).buffer), /version 7 is not supported/);
-    assert.throws(() => decodeFrameMessage(new Uint8Array([2, 1, 0, 0, 0, 0, 0, 0, 0x40, 0x1f, 0, 0, 1]).buffer), /odd number of sample bytes/);
-    assert.throws(() => decodeFrameMessage(new Uint8Array([4, 1, 0, 0, 0, 0, 0, 0]).buffer), /playout-report message of 8 bytes is too short/);
+    assert.throws(() => decodeFrameMessage(new Uint8Array([2, FRAME_PROTOCOL_VERSION, 0, 0, 0, 0, 0, 0, 0x40, 0x1f, 0, 0, 1]).buffer), /odd number of sample bytes/);
+    assert.throws(() => decodeFrameMessage(new Uint8Array([4, FRAME_PROTOCOL_VERSION, 0, 0, 0, 0, 0, 0]).buffer), /playout-report message of 8 bytes is too short/);
   });
 
   test('PortAudioDevice over a real WebSocket on 127.0.0.1: capture in, playout out', async () => {
@@ -232,7 +287,7 @@ describe('frame protocol binary form and the WebSocket adapter', () => {
     const [socket] = (await accepted) as [WebSocket];
     const logs: string[] = [];
     const device = new PortAudioDevice(new WebSocketFramePort(socket), { sampleRate: RATE, captureTargetMs: 20, log: (m) => logs.push(m) });
-    client.send(encodeFrameMessage({ type: 'hello', version: 1, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 }));
+    client.send(encodeFrameMessage({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: RATE, frameSamples: FRAME, deviceSampleRate: 48000 }));
     client.send(encodeFrameMessage({ type: 'capture', seq: 0, sampleRate: RATE, samples: ramp(3) }));
     client.send('not binary');
     await until(() => device.stats().capture.framesReceived === 1 && device.stats().protocolErrors === 1, 'capture frame and text rejection');

@@ -20,10 +20,12 @@
  *   sent at once; the worklet's ring buffer absorbs arrival jitter and drops the oldest audio when
  *   it overflows.
  * - pull (AudioSink.setPuller(fill): what a call's media session uses): the
- *   DEVICE CLOCK paces playout. Each playout report says how
- *   much the device has played; we keep (sent - played - dropped) at playoutTargetMs by calling
+ *   DEVICE CLOCK paces playout. Each playout report says what the device has buffered and which
+ *   frames it has received; we keep (buffered + sent since) at the playout target by calling
  *   `fill(frame)` (e.g. a jitter buffer's pull) for as many frames as are missing. No timer in main
  *   decides the far-end rate, so a jitter buffer behind `fill` is drained exactly at device speed.
+ *   The target is learned from the reports (playout-target.ts): playoutTargetMs while the path
+ *   keeps up, more after the device ran dry, up to playoutTargetMaxMs.
  *   `write` is then an error (two feeders would interleave).
  *
  * Ownership/threading: Node main thread only. The device does NOT own the port (it may outlive a
@@ -33,6 +35,10 @@
  */
 import { parseFrameMessage, type FramePort, type HelloMessage, type PlayoutReportMessage } from '../../../common/audio/frame-protocol';
 import type { AudioSink, AudioSource } from './audio-port';
+import { PlayoutTarget } from './playout-target';
+
+/** Playout frames remembered for in-flight accounting: over 5 s of 20 ms frames. */
+const SENT_HISTORY = 256;
 
 export interface PortAudioDeviceOptions {
   /** Port rate: every frame in both directions is at this rate. */
@@ -43,8 +49,13 @@ export interface PortAudioDeviceOptions {
   captureTargetMs?: number;
   /** Capture FIFO cap; older audio is dropped beyond it. Default 200 ms. */
   captureMaxMs?: number;
-  /** Pull mode: audio kept queued ahead of the device (in flight + in its ring). Default 60 ms. */
+  /**
+   * Pull mode: audio kept queued ahead of the device (in flight + in its ring) while the path keeps
+   * up. Default 40 ms (the worklet starts playing at 30 ms buffered; measured in Chromium, bench 6b).
+   */
   playoutTargetMs?: number;
+  /** Pull mode: the most the target grows to after the device ran dry. Default 140 ms (the worklet's ring holds 200). */
+  playoutTargetMaxMs?: number;
   /** Where protocol problems are reported (each kind once). Default console.warn. */
   log?: (message: string) => void;
 }
@@ -73,6 +84,9 @@ export interface PortAudioDeviceStats {
     /** Latest playout report (cumulative device counters), zeros before the first. */
     report: Omit<PlayoutReportMessage, 'type'>;
     reports: number;
+    /** The playout target now (ms; see PlayoutTarget) and how often running dry raised it. */
+    targetMs: number;
+    targetRaises: number;
   };
   /** Messages rejected (unparseable, wrong rate, wrong direction). */
   protocolErrors: number;
@@ -92,8 +106,12 @@ export class PortAudioDevice implements AudioSource, AudioSink {
   private fifoLength = 0;
   private captureState: CaptureState = 'buffering';
   private expectedSeq: number | undefined;
-  private readonly playoutTarget: number;
+  private readonly playoutTarget: PlayoutTarget;
   private playoutSeq = 0;
+  /** Samples sent before each recent playout frame, by seq % SENT_HISTORY (see inFlight). */
+  private readonly sentBefore = new Float64Array(SENT_HISTORY);
+  /** The first seq sent after the device's latest hello: earlier frames are not coming (a restarted device, a page not yet there). */
+  private seqAtHello = 0;
   private puller: ((frame: Int16Array) => void) | undefined;
   private captureListener: ((readable: number) => void) | undefined;
   private closed = false;
@@ -115,12 +133,16 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     const captureMax = ms(options.captureMaxMs ?? 200, 'captureMaxMs');
     if (captureMax < this.captureTarget) throw new RangeError(`PortAudioDevice: captureMaxMs must be at least captureTargetMs`);
     this.fifo = new Int16Array(captureMax);
-    this.playoutTarget = ms(options.playoutTargetMs ?? 60, 'playoutTargetMs');
+    this.playoutTarget = new PlayoutTarget(
+      this.sampleRate,
+      ms(options.playoutTargetMs ?? 40, 'playoutTargetMs'),
+      ms(Math.max(options.playoutTargetMaxMs ?? 140, options.playoutTargetMs ?? 0), 'playoutTargetMaxMs'),
+    );
     this.log = options.log ?? ((message) => console.warn(message));
     this.statsValue = {
       device: undefined,
       capture: { state: 'buffering', framesReceived: 0, framesLost: 0, buffered: 0, underruns: 0, overflowDropped: 0, backlogSkipped: 0 },
-      playout: { framesSent: 0, samplesSent: 0, report: { played: 0, underrun: 0, dropped: 0, buffered: 0 }, reports: 0 },
+      playout: { framesSent: 0, samplesSent: 0, report: { played: 0, underrun: 0, dropped: 0, buffered: 0, nextSeq: 0 }, reports: 0, targetMs: 0, targetRaises: 0 },
       protocolErrors: 0,
     };
     port.onmessage = (event) => this.onMessage(event.data);
@@ -131,7 +153,12 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     return {
       device: s.device,
       capture: { ...s.capture, state: this.captureState, buffered: this.fifoLength },
-      playout: { ...s.playout, report: { ...s.playout.report } },
+      playout: {
+        ...s.playout,
+        report: { ...s.playout.report },
+        targetMs: (this.playoutTarget.samples * 1000) / this.sampleRate,
+        targetRaises: this.playoutTarget.raises,
+      },
       protocolErrors: s.protocolErrors,
     };
   }
@@ -185,6 +212,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
    * back to push mode with undefined. Nothing is pulled until the device reports its clock.
    */
   setPuller(fill: ((frame: Int16Array) => void) | undefined): void {
+    if (fill && fill !== this.puller) this.playoutTarget.restart();
     this.puller = fill;
     if (fill && this.statsValue.playout.reports > 0) this.topUpPlayout();
   }
@@ -214,6 +242,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
         }
         this.statsValue.device = message;
         this.expectedSeq = undefined; // a restarted device counts from 0 again
+        this.seqAtHello = this.playoutSeq;
         return;
       case 'capture':
         if (message.sampleRate !== this.sampleRate) {
@@ -227,9 +256,12 @@ export class PortAudioDevice implements AudioSource, AudioSink {
         this.notifyCapture();
         return;
       case 'playout-report':
-        this.statsValue.playout.report = { played: message.played, underrun: message.underrun, dropped: message.dropped, buffered: message.buffered };
+        this.statsValue.playout.report = { played: message.played, underrun: message.underrun, dropped: message.dropped, buffered: message.buffered, nextSeq: message.nextSeq };
         this.statsValue.playout.reports++;
-        if (this.puller) this.topUpPlayout();
+        if (this.puller) {
+          this.playoutTarget.observe(message.played, message.underrun);
+          this.topUpPlayout();
+        }
         return;
       case 'playout':
         this.protocolError('direction', 'PortAudioDevice: received a playout frame; playout frames go to the device, not from it');
@@ -258,9 +290,10 @@ export class PortAudioDevice implements AudioSource, AudioSink {
   private topUpPlayout(): void {
     const puller = this.puller;
     if (!puller) return;
-    const { report, samplesSent } = this.statsValue.playout;
-    let queued = samplesSent - report.played - report.dropped;
-    while (queued < this.playoutTarget && this.puller === puller && !this.closed) {
+    const { report } = this.statsValue.playout;
+    let queued = report.buffered + this.inFlight(report.nextSeq);
+    const target = this.playoutTarget.samples;
+    while (queued < target && this.puller === puller && !this.closed) {
       const frame = new Int16Array(this.frameSamples);
       try {
         puller(frame);
@@ -274,8 +307,21 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     }
   }
 
+  /**
+   * Samples sent that the device had not received at its report (`nextSeq`): on their way. Frames
+   * before `nextSeq` are in its buffer, played, dropped, or lost on the way, and none of them is
+   * waited for (counting a lost frame as queued would wait for it forever).
+   */
+  private inFlight(nextSeq: number): number {
+    let first = Math.max(nextSeq, this.seqAtHello);
+    if (first >= this.playoutSeq) return 0;
+    first = Math.max(first, this.playoutSeq - SENT_HISTORY); // a report that late: what we remember
+    return this.statsValue.playout.samplesSent - this.sentBefore[first % SENT_HISTORY]!;
+  }
+
   /** Sends a frame we own (its buffer is transferred). */
   private sendPlayout(samples: Int16Array): void {
+    this.sentBefore[this.playoutSeq % SENT_HISTORY] = this.statsValue.playout.samplesSent;
     this.statsValue.playout.framesSent++;
     this.statsValue.playout.samplesSent += samples.length;
     this.port.postMessage({ type: 'playout', seq: this.playoutSeq++, sampleRate: this.sampleRate, samples }, [samples.buffer as ArrayBuffer]);

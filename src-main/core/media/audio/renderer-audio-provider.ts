@@ -6,7 +6,8 @@
  * - One device per call. When a call's media starts (CallAudioProvider.open) the provider asks the
  *   broker for that call's FramePort (`broker.open({ callId, sampleRate })`) and builds a
  *   PortAudioDevice over it, used as the call's source AND sink (the media session resamples to
- *   the codec's rate).
+ *   the codec's rate), with the device's clocks: capture paces sending (setCaptureListener) and
+ *   the worklet pulls playout (setPuller).
  * - When the media session closes the source and sink (call ended, or media torn down), the device
  *   detaches from the port and `broker.close(callId)` is called exactly once: the broker then
  *   releases whatever carries the port (a WebSocket, a MessageChannelMain) and tells the renderer.
@@ -71,8 +72,20 @@ export class RendererAudioProvider {
       });
       return closing;
     };
-    const source: AudioSource = { sampleRate: PORT_SAMPLE_RATE, read: (frame) => device.read(frame), close };
-    const sink: AudioSink = { sampleRate: PORT_SAMPLE_RATE, write: (frame) => device.write(frame), close };
+    // The device's own clocks go with it (capture listener, playout puller): without them the
+    // media session would read and push on its timer, against a sound card that drifts from it.
+    const source: AudioSource = {
+      sampleRate: PORT_SAMPLE_RATE,
+      read: (frame) => device.read(frame),
+      setCaptureListener: (listener) => device.setCaptureListener(listener),
+      close,
+    };
+    const sink: AudioSink = {
+      sampleRate: PORT_SAMPLE_RATE,
+      write: (frame) => device.write(frame),
+      setPuller: (pull) => device.setPuller(pull),
+      close,
+    };
     return { source, sink };
   }
 }
