@@ -169,6 +169,8 @@ export type AccountSnapshot = z.infer<typeof AccountSnapshot>;
  *           dialing/ringing/early-media --4xx/5xx/6xx/timeout--> ended (reason in words)
  * Incoming: incoming --answer--> connected;  incoming --reject/caller cancels--> ended
  * Any state but ended --hangup--> ending --> ended. `ended` is final; the call id is never reused.
+ * The core itself hangs up (reason in words) when the far end is silent past the account's media
+ * timeout, and when the call's audio failed (an error in its media: "The call's audio failed (…)").
  */
 export const CallState = z.enum(['dialing', 'ringing', 'early-media', 'incoming', 'connected', 'ending', 'ended']);
 export type CallState = z.infer<typeof CallState>;

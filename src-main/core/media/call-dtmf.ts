@@ -113,8 +113,12 @@ export class CallDtmf {
     this.expireTimer = this.rtp.clock.setTimer(
       () => {
         if (this.closed) return;
-        for (const digit of this.receiver?.expire(this.rtp.clock.now()) ?? []) this.onDigit(digit);
-        this.scheduleExpiry();
+        try {
+          for (const digit of this.receiver?.expire(this.rtp.clock.now()) ?? []) this.onDigit(digit);
+          this.scheduleExpiry();
+        } catch (error) {
+          this.media.fail(error); // the call's media fault, as for the media session's own timers
+        }
       },
       EXPIRE_CHECK_MS,
       true,

@@ -292,6 +292,13 @@ export interface MediaSessionOptions {
   manualPlayout?: boolean;
   /** Called when a receive stall begins (true) and when the far end's packets come again (false); see RECEIVE_STALL_MS. */
   onReceiveStall?: (stalled: boolean) => void;
+  /**
+   * A fault: an exception from this session's own work on a timer, a device pull or capture, or its
+   * RTCP (a bug, or a device or codec failing in a way nothing else catches). The session has
+   * stopped when this is called, once; without it the exception would reach the event loop (the
+   * headless process ends, Electron shows its crash dialog) and the call would go on without audio.
+   */
+  onFault?: (error: Error) => void;
 }
 
 /** Everything about one call's media; the shape of the contract's `call.stats` result. */
@@ -442,24 +449,41 @@ export class MediaSession implements RtpPacketReceiver {
   private readonly onReceiveStall: ((stalled: boolean) => void) | undefined;
   /** The RTP session's clock: arrivals are stamped on it, so pulls and sends are timed on it too. */
   private readonly clock: MediaClock;
+  // The entry points from the event loop and the devices guard themselves (see onFault): a
+  // try/catch in the function that already runs, so no wrapper per timer or frame.
   private readonly onTimer = () => {
-    this.counters.timerWakeups++;
-    this.arrivalTicksInARow = 0;
-    this.tickFromTimer();
+    try {
+      this.counters.timerWakeups++;
+      this.arrivalTicksInARow = 0;
+      this.tickFromTimer();
+    } catch (error) {
+      this.fail(error);
+    }
   };
-  private readonly onPendingIoHandled = () => this.clockTick();
+  private readonly onPendingIoHandled = () => {
+    try {
+      this.clockTick();
+    } catch (error) {
+      this.fail(error);
+    }
+  };
   /** Paced by arrivals: a tick they did not run hands pacing back to the timer (see header, "Pacing"). */
   private readonly onWatchdog = () => {
-    this.counters.timerWakeups++;
-    this.timer = undefined;
-    if (this.stateValue !== 'running' || this.pacingValue !== 'arrivals') return;
-    if (this.nextDue() > this.clock.now()) {
-      this.armTimer();
-      return;
+    try {
+      this.counters.timerWakeups++;
+      this.timer = undefined;
+      if (this.stateValue !== 'running' || this.pacingValue !== 'arrivals') return;
+      if (this.nextDue() > this.clock.now()) {
+        this.armTimer();
+        return;
+      }
+      this.arrivalsFailedToPace();
+      this.tickFromTimer();
+    } catch (error) {
+      this.fail(error);
     }
-    this.arrivalsFailedToPace();
-    this.tickFromTimer();
   };
+  private readonly onFault: ((error: Error) => void) | undefined;
   private readonly manualPlayout: boolean;
   /** The sink pulls on its own clock (AudioSink.setPuller, the app's sound card): our timer only sends. */
   private readonly devicePlayout: boolean;
@@ -502,6 +526,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.receiveStalledValue = false; // the same
     this.farEndSilent = false; // the same
     this.onReceiveStall = options.onReceiveStall;
+    this.onFault = options.onFault;
     this.rtp.socket.setRemote(this.negotiated.remoteRtp);
     this.rtp.socket.rtcp?.setRemote(this.negotiated.remoteRtcp);
     this.rtp.onPacket(this);
@@ -512,7 +537,24 @@ export class MediaSession implements RtpPacketReceiver {
       ...(options.cname !== undefined ? { cname: options.cname } : {}),
       ...(options.rtcpIntervalMs !== undefined ? { intervalMs: options.rtcpIntervalMs } : {}),
       onRemoteReport: (report) => this.onLossReported(report.fractionLost * 100),
+      onFault: (error) => this.fail(error),
     });
+  }
+
+  /**
+   * An exception escaped this session's work (see MediaSessionOptions.onFault): stop, say so once.
+   * Also for the RTP session's receive path, whose socket reports such exceptions to the owner.
+   */
+  fail(error: unknown): void {
+    if (this.stateValue === 'stopped') return;
+    const fault = error instanceof Error ? error : new Error(String(error));
+    this.log(`Media failed, stopping this call's audio: ${fault.stack ?? fault.message}`);
+    try {
+      this.stop();
+    } catch (stopError) {
+      this.log(`Stopping the failed media failed too: ${(stopError as Error).message}`);
+    }
+    this.onFault?.(fault);
   }
 
   get state(): MediaSessionState {
@@ -648,8 +690,8 @@ export class MediaSession implements RtpPacketReceiver {
     this.lastCaptureAt = this.startTime;
     this.captureStalled = true;
     this.clockTick();
-    if (this.devicePlayout) this.sink.setPuller!((frame) => this.pullPlayout(frame));
-    if (this.deviceCapture) this.source.setCaptureListener!((readable) => this.onCaptured(readable));
+    if (this.devicePlayout) this.sink.setPuller!((frame) => this.pullPlayoutGuarded(frame));
+    if (this.deviceCapture) this.source.setCaptureListener!((readable) => this.onCapturedGuarded(readable));
     this.rtcp.start();
   }
 
@@ -759,6 +801,15 @@ export class MediaSession implements RtpPacketReceiver {
    * resampler's first output is short by its filter delay: that render is padded with leading
    * silence, so the shortfall never becomes a carry that would delay every later frame by it.
    */
+  private pullPlayoutGuarded(frame: Int16Array): void {
+    try {
+      this.pullPlayout(frame);
+    } catch (error) {
+      frame.fill(0);
+      this.fail(error);
+    }
+  }
+
   private pullPlayout(frame: Int16Array): void {
     if (this.stateValue !== 'running') {
       frame.fill(0);
@@ -1039,6 +1090,14 @@ export class MediaSession implements RtpPacketReceiver {
   }
 
   /** Device capture: send every complete codec frame of what came in (see header). */
+  private onCapturedGuarded(readable: number): void {
+    try {
+      this.onCaptured(readable);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   private onCaptured(readable: number): void {
     if (this.stateValue !== 'running') return;
     this.lastCaptureAt = this.clock.now();

@@ -157,6 +157,12 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private audioOpenedForRingback = false;
   /** Why the last answer to our offer was unusable (the call is then torn down by sip.js). */
   negotiationFailure: string | undefined;
+  /**
+   * Why this call's audio stopped mid-call: an exception in its media work (a bug, a device or codec
+   * failing; MediaSessionOptions.onFault), caught so that it ends this call, not the process. Set
+   * once, then onChange; the Call hangs up with it as the reason.
+   */
+  mediaFault: string | undefined;
   /** Our microphone on this call, with its mute switch, once media has started. */
   private microphone: MutingSource | undefined;
   private mutedValue = false;
@@ -436,6 +442,16 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     });
   }
 
+  /** The call's media failed (see mediaFault): what else runs for it stops, the owner hears of it. */
+  private mediaFailed(error: unknown): void {
+    if (this.mediaFault !== undefined || this.stateValue === 'closed') return;
+    this.mediaFault = error instanceof Error ? error.message : String(error);
+    this.log(`The call's audio failed: ${this.mediaFault}`);
+    this.dtmf?.close();
+    this.stopRingback();
+    queueMicrotask(() => this.onChange?.());
+  }
+
   private assertOpen(): void {
     if (this.stateValue === 'closed') throw new Error('Session description handler is closed');
   }
@@ -445,6 +461,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
       this.localAddress = checkedLocalAddress(this.env);
       const socket = await RtpStreamSocket.open(this.localAddress);
       socket.onError = (error) => this.log(`RTP socket ${socket.local.address}:${socket.local.port}: ${error.message}`);
+      // The receive path's exceptions (its datagrams' handling): the media session stops, as for its own.
+      socket.onFault = (error) => (this.media ? this.media.fail(error) : this.mediaFailed(error));
       this.rtp = new RtpSession(socket);
       if (this.stateValue === 'closed') await this.rtp.close();
       return this.rtp;
@@ -539,7 +557,15 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
     this.silenceMicrophoneIfWanted();
     const source = new TappedSource(this.microphone, this.recorderTap);
     const sink = new TappedSink(this.audio.sink, this.recorderTap);
-    this.media = new MediaSession({ rtp, negotiated, source, sink, log: this.log, onReceiveStall: () => queueMicrotask(() => this.onChange?.()) });
+    this.media = new MediaSession({
+      rtp,
+      negotiated,
+      source,
+      sink,
+      log: this.log,
+      onReceiveStall: () => queueMicrotask(() => this.onChange?.()),
+      onFault: (error) => this.mediaFailed(error),
+    });
     // Early media while the far end alerts: ringback until its audio comes. Not when the answer
     // starts the media (sip.js has its confirmed dialog by then): the Call stops the ringback.
     if (this.ringbackSignal && !this.session.dialog) this.media.setIdleFill(this.ringbackSignal.fill);

@@ -21,6 +21,7 @@ import { SdpNegotiationError } from '../../../src-main/core/media/sdp/offer-answ
 import { parseSdp } from '../../../src-main/core/media/sdp/sdp';
 import { dbfs, detectTone, dominantFrequency, goertzelPower, readWav, toneWav } from '../../harness/audio-analysis';
 import { makeTempDir, removeTempDir } from '../../harness/temp-dir';
+import { brokenPcmuRegistry } from '../../harness/broken-codec';
 
 const dir = makeTempDir('media-loopback');
 after(() => removeTempDir(dir));
@@ -280,4 +281,49 @@ describe('media loopback through the SessionDescriptionHandler', () => {
     sdh.close();
     await sdh.closed;
   });
+});
+
+describe("a fault in one call's media work (an exception nothing else catches)", () => {
+  /** A microphone captured on its own clock (as the app's sound card): sending runs in its capture callback. */
+  class CapturedSilence extends SilenceSource {
+    private timer: NodeJS.Timeout | undefined;
+    constructor() {
+      super(8000);
+    }
+    setCaptureListener(listener: ((readable: number) => void) | undefined): void {
+      clearInterval(this.timer);
+      if (listener) this.timer = setInterval(() => listener(160), 20);
+    }
+    override async close(): Promise<void> {
+      clearInterval(this.timer);
+    }
+  }
+
+  const cases = [
+    { name: 'on the media timer (encoding)', source: () => new SilenceSource(8000), registry: () => brokenPcmuRegistry({ encoderFailsAfter: 25 }), fault: 'the encoder failed' },
+    { name: "in the sound card's capture callback (encoding)", source: () => new CapturedSilence(), registry: () => brokenPcmuRegistry({ encoderFailsAfter: 25 }), fault: 'the encoder failed' },
+    { name: "in the receive path (the far end's first packet)", source: () => new SilenceSource(8000), registry: () => brokenPcmuRegistry({ noDecoder: true }), fault: 'no decoder for you' },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: that call's audio stops and says why; the process and the other side go on`, async () => {
+      let changes = 0;
+      const a = handler({ localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], codecRegistry: c.registry(), openAudio: () => ({ source: c.source(), sink: new NullSink(8000) }) }, `fault-a-${c.name}`);
+      const b = handler({ localAddress: () => '127.0.0.1', codecPreference: ['PCMU'], openAudio: () => ({ source: new SilenceSource(8000), sink: new NullSink(8000) }) }, `fault-b-${c.name}`);
+      a.onChange = () => changes++;
+      try {
+        await b.setDescription((await a.getDescription()).body);
+        await a.setDescription((await b.getDescription()).body);
+        const [mediaA, mediaB] = await Promise.all([a.mediaStarted, b.mediaStarted]);
+        await until(() => a.mediaFault !== undefined, "the fault to reach the call's handler");
+        assert.equal(a.mediaFault, c.fault);
+        assert.equal(mediaA.state, 'stopped', "the failed call's media stopped");
+        await new Promise((r) => setTimeout(r, 50));
+        assert.ok(changes >= 2, 'the owner was told (media started, then the fault)');
+        assert.equal(mediaB.state, 'running', 'the other side runs on');
+      } finally {
+        a.close();
+        b.close();
+      }
+    });
+  }
 });

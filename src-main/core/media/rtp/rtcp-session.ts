@@ -70,6 +70,8 @@ export interface RtcpSessionOptions {
   log: (message: string) => void;
   /** Each report the peer sends about our stream (after `stats().remote` took it). */
   onRemoteReport?: (report: RemoteReceptionReport) => void;
+  /** An exception from the report timer's work (MediaSessionOptions.onFault); default: rethrown. */
+  onFault?: (error: unknown) => void;
 }
 
 export class RtcpSession {
@@ -78,6 +80,7 @@ export class RtcpSession {
   private readonly intervalMs: number;
   private readonly log: (message: string) => void;
   private readonly onRemoteReport: ((report: RemoteReceptionReport) => void) | undefined;
+  private readonly onFault: ((error: unknown) => void) | undefined;
   private mux: boolean;
   private sender: RtpSenderStatistics | undefined;
   /** Packets we had sent at the report before the last one and at the last one (SR or RR, see sendReport). */
@@ -101,6 +104,7 @@ export class RtcpSession {
     this.intervalMs = options.intervalMs ?? RTCP_INTERVAL_MS;
     this.log = options.log;
     this.onRemoteReport = options.onRemoteReport;
+    this.onFault = options.onFault;
     this.rtp.onRtcp((data, receivedAt) => this.onCompound(data, receivedAt));
   }
 
@@ -181,8 +185,13 @@ export class RtcpSession {
       () => {
         this.timer = undefined;
         if (this.stopped) return;
-        this.sendReport(false);
-        this.schedule(1);
+        try {
+          this.sendReport(false);
+          this.schedule(1);
+        } catch (error) {
+          if (!this.onFault) throw error;
+          this.onFault(error);
+        }
       },
       delay,
       true,

@@ -60,6 +60,8 @@ export interface RtpStreamSocketCounters {
   sendWithoutRemote: number;
   /** ICMP port-unreachable from the latched peer, reported by the kernel on the connected socket (see header). */
   peerUnreachable: number;
+  /** Datagrams whose handling threw (handed to onFault). */
+  receiveFaults: number;
 }
 
 /**
@@ -203,7 +205,7 @@ async function bindEvenPair(address: string, maxAttempts: number, withRtcp: bool
 }
 
 export class RtpStreamSocket {
-  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0, peerUnreachable: 0 };
+  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0, peerUnreachable: 0, receiveFaults: 0 };
   private sdpRemote: TransportAddress | undefined;
   private latched: TransportAddress | undefined;
   /** The latch came from learning (rule 3): the SDP's address may still take over. */
@@ -222,7 +224,17 @@ export class RtpStreamSocket {
     private readonly socket: Socket,
     readonly local: TransportAddress,
   ) {
-    socket.on('message', (data, rinfo) => this.onMessage(data, rinfo));
+    socket.on('message', (data, rinfo) => {
+      try {
+        this.onMessage(data, rinfo);
+      } catch (error) {
+        // What the receiver's work threw (a bug, a codec failing): the owner's to handle; never
+        // the event loop's (it would end the process, every call with it).
+        this.counters.receiveFaults++;
+        if (!this.onFault) throw error;
+        this.onFault(error);
+      }
+    });
     // ICMP errors surface here (see header); a media socket must survive them.
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!this.peerUnreachable(error)) this.onError?.(error);
@@ -235,6 +247,9 @@ export class RtpStreamSocket {
   /** Optional sink for socket errors (logged by the owner). */
   onError: ((error: Error) => void) | undefined;
 
+  /** An exception from the receiver's work on a datagram (RTP or RTCP); without one it is rethrown. */
+  onFault: ((error: unknown) => void) | undefined;
+
   /** The RTCP socket on port+1, when opened with `withRtcp` (default). Closed with this one. */
   rtcp: RtpStreamSocket | undefined;
 
@@ -245,6 +260,10 @@ export class RtpStreamSocket {
     if (rtcpSocket) {
       stream.rtcp = new RtpStreamSocket(rtcpSocket, { address: bindAddress, port: rtcpSocket.address().port });
       stream.rtcp.onError = (error) => stream.onError?.(error);
+      stream.rtcp.onFault = (error) => {
+        if (!stream.onFault) throw error;
+        stream.onFault(error);
+      };
     }
     return stream;
   }

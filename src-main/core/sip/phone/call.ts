@@ -68,6 +68,7 @@ export class Call {
         this.handler = sdh;
         sdh.muted = this.muted;
         sdh.onChange = () => {
+          if (sdh.mediaFault !== undefined) this.endForMediaFault(sdh.mediaFault);
           this.followMediaStall();
           this.onChange(this);
         };
@@ -438,6 +439,13 @@ export class Call {
     this.mediaTimeout.unref();
   }
 
+  /** The call's audio failed mid-call (SessionDescriptionHandler.mediaFault): a call without audio is ended, saying why. */
+  private endForMediaFault(fault: string): void {
+    this.hangup(`The call's audio failed (${fault}), so the call was ended`).catch((error: unknown) =>
+      this.log(`${this.id}: hanging up after the audio failed failed too: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
   /** Hang up whatever the state: cancel, decline or BYE (`reason`: why, when it was not the user). */
   async hangup(reason?: string): Promise<void> {
     if (this.state === 'ended' || this.state === 'ending') return;
@@ -448,10 +456,10 @@ export class Call {
       case SessionState.Initial:
       case SessionState.Establishing:
         if (session instanceof Inviter) {
-          this.reason = 'Call cancelled';
+          this.reason = reason ?? 'Call cancelled';
           await session.cancel();
         } else if (session instanceof Invitation) {
-          this.reason = 'Declined';
+          this.reason = reason ?? 'Declined';
           await session.reject({ statusCode: 486 });
         }
         return;
