@@ -793,14 +793,7 @@ export class MediaSession implements RtpPacketReceiver {
     this.writeSink(this.renderPlayout(deviceTimeMs));
   }
 
-  /**
-   * Device-clocked playout (AudioSink.setPuller): fill the device's frame with one pull of the
-   * jitter buffer for what the last render left short, keeping any excess for the next pull. One
-   * pull per device frame, so the buffer's slack model sees the device's real pull size and period.
-   * Its deadline is now, when the audio is taken, whatever the device queues after it. A
-   * resampler's first output is short by its filter delay: that render is padded with leading
-   * silence, so the shortfall never becomes a carry that would delay every later frame by it.
-   */
+  /** The device's pull, guarded (see onFault): silence and a stopped session rather than an exception in the device. */
   private pullPlayoutGuarded(frame: Int16Array): void {
     try {
       this.pullPlayout(frame);
@@ -810,6 +803,14 @@ export class MediaSession implements RtpPacketReceiver {
     }
   }
 
+  /**
+   * Device-clocked playout (AudioSink.setPuller): fill the device's frame with one pull of the
+   * jitter buffer for what the last render left short, keeping any excess for the next pull. One
+   * pull per device frame, so the buffer's slack model sees the device's real pull size and period.
+   * Its deadline is now, when the audio is taken, whatever the device queues after it. A
+   * resampler's first output is short by its filter delay: that render is padded with leading
+   * silence, so the shortfall never becomes a carry that would delay every later frame by it.
+   */
   private pullPlayout(frame: Int16Array): void {
     if (this.stateValue !== 'running') {
       frame.fill(0);
@@ -1089,7 +1090,7 @@ export class MediaSession implements RtpPacketReceiver {
     return !this.deviceCapture && this.ptime === PLAYOUT_MS && Math.abs(this.nextSendDue() - this.nextPlayoutDue()) < 0.001;
   }
 
-  /** Device capture: send every complete codec frame of what came in (see header). */
+  /** The device's capture callback, guarded (see onFault). */
   private onCapturedGuarded(readable: number): void {
     try {
       this.onCaptured(readable);
@@ -1098,6 +1099,7 @@ export class MediaSession implements RtpPacketReceiver {
     }
   }
 
+  /** Device capture: send every complete codec frame of what came in (see header). */
   private onCaptured(readable: number): void {
     if (this.stateValue !== 'running') return;
     this.lastCaptureAt = this.clock.now();

@@ -136,6 +136,7 @@ describe('PortAudioDevice capture (AudioSource)', () => {
     assert.throws(() => new PortAudioDevice(c.main, { sampleRate: 0 }), /sampleRate must be a positive integer, got 0/);
     assert.throws(() => new PortAudioDevice(c.main, { sampleRate: RATE, frameMs: -1 }), /frameMs must be a positive number/);
     assert.throws(() => new PortAudioDevice(c.main, { sampleRate: RATE, captureTargetMs: 100, captureMaxMs: 50 }), /captureMaxMs must be at least/);
+    assert.throws(() => new PortAudioDevice(c.main, { sampleRate: RATE, playoutTargetMs: 80, playoutTargetMaxMs: 60 }), /the ceiling \(960\) must be at least the floor \(1280\)/);
     c.close();
   });
 });

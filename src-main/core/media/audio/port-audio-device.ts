@@ -54,7 +54,10 @@ export interface PortAudioDeviceOptions {
    * up. Default 40 ms (the worklet starts playing at 30 ms buffered; measured in Chromium, bench 6b).
    */
   playoutTargetMs?: number;
-  /** Pull mode: the most the target grows to after the device ran dry. Default 140 ms (the worklet's ring holds 200). */
+  /**
+   * Pull mode: the most the target grows to after the device ran dry; at least playoutTargetMs.
+   * Default 140 ms (the worklet's ring holds 200), or playoutTargetMs if that is more.
+   */
   playoutTargetMaxMs?: number;
   /** Where protocol problems are reported (each kind once). Default console.warn. */
   log?: (message: string) => void;
@@ -136,7 +139,7 @@ export class PortAudioDevice implements AudioSource, AudioSink {
     this.playoutTarget = new PlayoutTarget(
       this.sampleRate,
       ms(options.playoutTargetMs ?? 40, 'playoutTargetMs'),
-      ms(Math.max(options.playoutTargetMaxMs ?? 140, options.playoutTargetMs ?? 0), 'playoutTargetMaxMs'),
+      ms(options.playoutTargetMaxMs ?? Math.max(140, options.playoutTargetMs ?? 0), 'playoutTargetMaxMs'),
     );
     this.log = options.log ?? ((message) => console.warn(message));
     this.statsValue = {

@@ -442,7 +442,7 @@ export class Call {
   /** The call's audio failed mid-call (SessionDescriptionHandler.mediaFault): a call without audio is ended, saying why. */
   private endForMediaFault(fault: string): void {
     this.hangup(`The call's audio failed (${fault}), so the call was ended`).catch((error: unknown) =>
-      this.log(`${this.id}: hanging up after the audio failed failed too: ${error instanceof Error ? error.message : String(error)}`),
+      this.log(`${this.id}: hanging up for the failed audio did not work either: ${error instanceof Error ? error.message : String(error)}`),
     );
   }
 
