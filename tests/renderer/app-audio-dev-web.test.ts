@@ -272,7 +272,8 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     const droppedMs = ((meters.after.dropped - meters.before.dropped) * 1000) / 48000;
     const bufferedMs = (meters.after.buffered * 1000) / 48000;
     assert.equal(droppedMs, 0, `no audio piled up past the ring and dropped while the device stood still (${droppedMs.toFixed(0)} ms dropped)`);
-    assert.ok(bufferedMs < 100, `the ring is back to a short queue after the stall (${bufferedMs.toFixed(0)} ms buffered)`);
+    // The queue kept ahead is adaptive: at most 140 ms, on a path that stalls (playout-target.ts).
+    assert.ok(bufferedMs < 150, `the ring is back to a short queue after the stall (${bufferedMs.toFixed(0)} ms buffered)`);
     assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
   });
 

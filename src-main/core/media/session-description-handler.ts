@@ -446,7 +446,8 @@ export class SwitchboardSessionDescriptionHandler implements SessionDescriptionH
   private mediaFailed(error: unknown): void {
     if (this.mediaFault !== undefined || this.stateValue === 'closed') return;
     this.mediaFault = error instanceof Error ? error.message : String(error);
-    this.log(`The call's audio failed: ${this.mediaFault}`);
+    // A media session logged it with its stack; before one exists (the socket's fault), log it here.
+    if (!this.media) this.log(`The call's audio failed: ${error instanceof Error ? (error.stack ?? error.message) : this.mediaFault}`);
     this.dtmf?.close();
     this.stopRingback();
     queueMicrotask(() => this.onChange?.());
