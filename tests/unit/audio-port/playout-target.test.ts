@@ -33,9 +33,22 @@ describe('PlayoutTarget', () => {
     assert.equal(target.raises, 0);
   });
 
+  test("running dry in the first 3 s of playout (a call's start: one-off set-up stalls) raises nothing; later it does", () => {
+    const device = new Device(new PlayoutTarget(RATE, ms(40), ms(140)));
+    device.play(0.5);
+    device.runDry(30);
+    device.play(2);
+    device.runDry(30);
+    assert.equal(device.target.samples, ms(40));
+    device.play(0.6);
+    device.runDry(30);
+    assert.equal(device.target.samples, ms(70));
+    assert.equal(device.target.raises, 1);
+  });
+
   test('running dry raises it by what was lacking, in 10 ms steps, up to the ceiling', () => {
     const device = new Device(new PlayoutTarget(RATE, ms(40), ms(140)));
-    device.play(1);
+    device.play(4); // past the start's grace
     device.runDry(3);
     assert.equal(device.target.samples, ms(50), '3 ms lacking: one step');
     device.runDry(31);
@@ -47,7 +60,7 @@ describe('PlayoutTarget', () => {
 
   test('after 15 s without running dry it comes down a step at a time, not below the floor', () => {
     const device = new Device(new PlayoutTarget(RATE, ms(40), ms(140)));
-    device.play(1);
+    device.play(4); // past the start's grace
     device.runDry(40);
     assert.equal(device.target.samples, ms(80));
     device.play(14);
@@ -60,12 +73,13 @@ describe('PlayoutTarget', () => {
 
   test('a pause in pulling (restart) is no stall: the learned target stays', () => {
     const device = new Device(new PlayoutTarget(RATE, ms(40), ms(140)));
-    device.play(1);
+    device.play(4); // past the start's grace
     device.runDry(15);
     assert.equal(device.target.samples, ms(60));
     device.target.restart(); // e.g. hold: nothing pulled, the device played silence meanwhile
     device.runDry(3000);
     device.play(1);
+    device.runDry(20); // within the grace of the restarted playout
     assert.equal(device.target.samples, ms(60));
     assert.equal(device.target.raises, 1);
   });

@@ -234,13 +234,18 @@ describe('PortAudioDevice playout (AudioSink)', () => {
     assert.equal(device.stats().playout.targetMs, 40);
     await report(FRAME, 480, FRAME);
     assert.equal(c.received.length, 3, 'one frame played, one pulled');
-    // The device ran dry for 25 ms (a stalled path): 30 ms more is kept queued from then on.
-    await report(2 * FRAME, 880, 0);
-    assert.equal(device.stats().playout.targetMs, 70);
+    // Dry within the first 3 s of playout (a call's start): no raise.
+    await report(2 * FRAME, 640, 0);
+    assert.equal(device.stats().playout.targetMs, 40);
+    const later = 3 * RATE; // past the start's grace
+    await report(later, 640, 2 * FRAME);
+    // The device ran dry for 15 ms (a stalled path): 20 ms more is kept queued from then on.
+    await report(later + FRAME, 880, 0);
+    assert.equal(device.stats().playout.targetMs, 60);
     assert.equal(device.stats().playout.targetRaises, 1);
-    assert.equal(c.received.length, 7, '70 ms queued: four frames pulled at once');
+    assert.equal(c.received.length, 8, '60 ms queued, the device empty: three frames pulled at once');
     // Far beyond: held at the ceiling (140 ms by default, the worklet's ring holds 200).
-    await report(3 * FRAME, 880 + 16000, 0);
+    await report(later + 2 * FRAME, 880 + 16000, 0);
     assert.equal(device.stats().playout.targetMs, 140);
     await device.close();
     c.close();
