@@ -60,8 +60,6 @@ export interface RtpStreamSocketCounters {
   sendWithoutRemote: number;
   /** ICMP port-unreachable from the latched peer, reported by the kernel on the connected socket (see header). */
   peerUnreachable: number;
-  /** Datagrams whose handling threw (handed to onFault). */
-  receiveFaults: number;
 }
 
 /**
@@ -205,7 +203,7 @@ async function bindEvenPair(address: string, maxAttempts: number, withRtcp: bool
 }
 
 export class RtpStreamSocket {
-  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0, peerUnreachable: 0, receiveFaults: 0 };
+  readonly counters: RtpStreamSocketCounters = { foreignSourceDropped: 0, implausibleDropped: 0, sendWithoutRemote: 0, peerUnreachable: 0 };
   private sdpRemote: TransportAddress | undefined;
   private latched: TransportAddress | undefined;
   /** The latch came from learning (rule 3): the SDP's address may still take over. */
@@ -230,9 +228,7 @@ export class RtpStreamSocket {
       } catch (error) {
         // What the receiver's work threw (a bug, a codec failing): the owner's to handle; never
         // the event loop's (it would end the process, every call with it).
-        this.counters.receiveFaults++;
-        if (!this.onFault) throw error;
-        this.onFault(error);
+        this.fault(error);
       }
     });
     // ICMP errors surface here (see header); a media socket must survive them.
@@ -250,6 +246,12 @@ export class RtpStreamSocket {
   /** An exception from the receiver's work on a datagram (RTP or RTCP); without one it is rethrown. */
   onFault: ((error: unknown) => void) | undefined;
 
+  /** To onFault, or rethrown where nobody took it (the RTCP companion's go to this socket's). */
+  private fault(error: unknown): void {
+    if (!this.onFault) throw error;
+    this.onFault(error);
+  }
+
   /** The RTCP socket on port+1, when opened with `withRtcp` (default). Closed with this one. */
   rtcp: RtpStreamSocket | undefined;
 
@@ -260,10 +262,7 @@ export class RtpStreamSocket {
     if (rtcpSocket) {
       stream.rtcp = new RtpStreamSocket(rtcpSocket, { address: bindAddress, port: rtcpSocket.address().port });
       stream.rtcp.onError = (error) => stream.onError?.(error);
-      stream.rtcp.onFault = (error) => {
-        if (!stream.onFault) throw error;
-        stream.onFault(error);
-      };
+      stream.rtcp.onFault = (error) => stream.fault(error);
     }
     return stream;
   }
