@@ -258,6 +258,33 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
     }
   });
 
+  test('with the built-in echo canceller chosen, the far end plays without the loopback route, both sides hear each other, and the window shows the canceller at work', async (t) => {
+    const choice = page.getByRole('combobox', { name: /^Echo canceller/ });
+    await choice.selectOption('built-in');
+    try {
+      const before = Number(await page.evaluate('__peerConnections'));
+      const placed = await dialInWindow(page, 'bob', 'connected');
+      await new Promise((r) => setTimeout(r, TALK_MS));
+      const played = await playedSpectrum(page);
+      const status = await placed.audio.getByLabel('Echo canceller').textContent({ timeout: UI_TIMEOUT });
+      const applied = await page.evaluate('__microphones.at(-1).getAudioTracks()[0].getSettings().echoCancellation');
+      await hangUpInWindow(page, placed, bob);
+      t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB; the window said: ${status}`);
+      assert.equal(Number(await page.evaluate('__peerConnections')) - before, 0, 'no loopback route for this call');
+      assert.equal(applied, false, "Chromium's own canceller is not asked for");
+      assert.match(status ?? '', /^\s*Built-in echo canceller: /);
+      assert.ok(Math.abs(played.peakHz - FAR_TONE) < 20 && played.peakDb > -50, `the far end is heard (${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB)`);
+      const { received } = await bob.recordings();
+      const heard = readWav(received.at(-1)!);
+      const detection = detectTone(heard.samples, heard.sampleRate, OUR_TONE, { minFraction: 0.4 });
+      t.diagnostic(`baresip heard ${OUR_TONE} Hz in ${(detection.fraction * 100).toFixed(0)} % of windows, SNR ${detection.snrDb.toFixed(1)} dB`);
+      assert.ok(detection.present, `baresip hears our microphone through the canceller (in ${(detection.fraction * 100).toFixed(0)} % of windows)`);
+      assert.deepEqual(problems, [], `no errors in the page (dev:web said: ${serverLog.join(' | ')})`);
+    } finally {
+      await choice.selectOption('chromium');
+    }
+  });
+
   test('the sound card stops for a second mid-call (an output switch, a Bluetooth hiccup): playout comes back on time, nothing piled up or dropped', async (t) => {
     const placed = await dialInWindow(page, 'bob', 'connected');
     let meters: { before?: WorkletMeter; after?: WorkletMeter };

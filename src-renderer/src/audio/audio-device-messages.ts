@@ -16,6 +16,8 @@ export interface AudioDeviceProcessorOptions {
   playoutStartMs: number;
   /** Playout ring capacity; older audio is dropped beyond it. */
   playoutMaxMs: number;
+  /** Run the built-in echo canceller (echo-canceller.ts) on capture, with the playout as its reference. */
+  echoCanceller: boolean;
 }
 
 /** engine -> processor: speak the frame protocol on this port instead of the node's port. */
@@ -42,7 +44,27 @@ export interface AudioDeviceMeter {
   /** Messages on the frame port the processor rejected; the last reason. */
   protocolErrors: number;
   lastProtocolError: string | undefined;
+  /** Present while the built-in echo canceller runs. */
+  echoCanceller?: EchoCancellerMeter;
+  /** Why the built-in echo canceller stopped, if it failed (the call's audio went on without it). */
+  echoCancellerFault?: string;
+}
+
+/** engine -> processor: switch the built-in echo canceller on (a fresh one) or off. */
+export interface EchoCancellerMessage {
+  kind: 'echo-canceller';
+  enabled: boolean;
+}
+
+/** The built-in echo canceller's state, as in a meter. */
+export interface EchoCancellerMeter {
+  /** Microphone over output power while the far end played (the linear filter's part), dB. */
+  echoReductionDb: number;
+  /** Delay of the strongest part of the echo path, ms. */
+  echoDelayMs: number | undefined;
+  adapted: boolean;
+  resets: number;
 }
 
 export type ProcessorToEngineMessage = AudioDeviceMeter;
-export type EngineToProcessorMessage = AttachPortMessage;
+export type EngineToProcessorMessage = AttachPortMessage | EchoCancellerMessage;

@@ -3,8 +3,10 @@
  * AudioEngine with audioWorklet.addModule (bundle this file as its own module).
  *
  * Each render quantum (128 frames at the device rate):
- * - capture: the mono input is resampled to the port rate and cut into frames of frameSamples,
- *   each posted as a `capture` message (Int16, seq from 0, buffer transferred);
+ * - capture: the mono input is resampled to the port rate, passed through the built-in echo
+ *   canceller when it is on (its reference: this quantum's output, resampled the same way, so the
+ *   two stay sample-aligned on the audio clock), and cut into frames of frameSamples, each posted
+ *   as a `capture` message (Int16, seq from 0, buffer transferred);
  * - playout: `playout` messages are resampled to the device rate into a FloatRing as they arrive;
  *   the quantum is taken from the ring. States: buffering (output silence until playoutStartMs is
  *   buffered) -> playing -> buffering when the ring runs dry. Every silent sample output after the
@@ -18,8 +20,9 @@
  * process). Ownership: this processor owns its resamplers, ring and the attached port; everything
  * here runs on the one audio thread (see FloatRing for why no locking is needed).
  */
-import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions } from './audio-device-messages';
+import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions, type EchoCancellerMeter } from './audio-device-messages';
 import { FRAME_PROTOCOL_VERSION, parseFrameMessage, type FrameMessage } from '@common/audio/frame-protocol';
+import { EchoCanceller } from './echo-canceller';
 import { FloatRing } from './float-ring';
 import { StreamingResampler } from './streaming-resampler';
 
@@ -67,6 +70,13 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
   private playoutNextSeq = 0;
   private protocolErrors = 0;
   private lastProtocolError: string | undefined;
+  /** The built-in echo canceller while it is on, and its reference path (playout at the port rate). */
+  private echoCanceller: EchoCanceller | undefined;
+  private referenceResampler: StreamingResampler | undefined;
+  private referenceScratch = new Float32Array(0);
+  private silence = new Float32Array(QUANTUM);
+  private cancelledScratch = new Float32Array(0);
+  private echoCancellerFault: string | undefined;
 
   constructor(nodeOptions: { processorOptions: AudioDeviceProcessorOptions }) {
     super();
@@ -80,6 +90,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     this.playoutStart = Math.min(this.ring.capacity, Math.round((o.playoutStartMs * this.deviceRate) / 1000));
     this.reportEvery = Math.max(QUANTUM, Math.round((o.frameSamples * this.deviceRate) / o.portSampleRate));
     this.meterEvery = Math.round(METER_INTERVAL_S * this.deviceRate);
+    if (o.echoCanceller) this.setEchoCanceller(true);
     this.framePort = this.port;
     this.port.onmessage = (event: MessageEvent) => this.onNodeMessage(event.data);
     this.post({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: o.portSampleRate, frameSamples: o.frameSamples, deviceSampleRate: this.deviceRate });
@@ -96,7 +107,24 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
       this.post({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: o.portSampleRate, frameSamples: o.frameSamples, deviceSampleRate: this.deviceRate });
       return;
     }
+    if (kind === 'echo-canceller') {
+      this.setEchoCanceller((data as { enabled: unknown }).enabled === true);
+      return;
+    }
     this.onFrameMessage(data);
+  }
+
+  private setEchoCanceller(enabled: boolean): void {
+    if (!enabled) {
+      this.echoCanceller = undefined;
+      this.referenceResampler = undefined;
+      return;
+    }
+    if (this.echoCanceller) return;
+    const rate = this.options.portSampleRate;
+    this.echoCanceller = new EchoCanceller({ sampleRate: rate });
+    // The same converter as capture's, so both produce the same count each quantum.
+    this.referenceResampler = new StreamingResampler(this.deviceRate, rate);
   }
 
   private onFrameMessage(data: unknown): void {
@@ -138,8 +166,8 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     const input = inputs[0] ?? [];
     const output = outputs[0]?.[0];
     const n = output?.length ?? input[0]?.length ?? QUANTUM;
-    this.capture(input, n);
     this.playout(outputs[0] ?? [], n);
+    this.capture(input, n);
     this.sinceReport += n;
     if (this.sinceReport >= this.reportEvery) {
       this.sinceReport = 0;
@@ -170,10 +198,20 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     }
     for (let i = 0; i < n; i++) this.captureEnergy += mono[i]! * mono[i]!;
     if (this.captureScratch.length < this.captureResampler.maxOutputFor(n)) this.captureScratch = new Float32Array(this.captureResampler.maxOutputFor(n));
-    const produced = this.captureResampler.process(mono, this.captureScratch, n);
+    let produced = this.captureResampler.process(mono, this.captureScratch, n);
+    let captured = this.captureScratch;
+    if (this.echoCanceller) {
+      if (this.cancelledScratch.length < produced + this.echoCanceller.blockSamples) this.cancelledScratch = new Float32Array(produced + this.echoCanceller.blockSamples);
+      try {
+        produced = this.echoCanceller.capture(captured, produced, this.cancelledScratch);
+        captured = this.cancelledScratch;
+      } catch (error) {
+        this.echoCancellerFailed(error);
+      }
+    }
     const frame = this.frame;
     for (let i = 0; i < produced; i++) {
-      frame[this.frameFill++] = this.captureScratch[i]!;
+      frame[this.frameFill++] = captured[i]!;
       if (this.frameFill === frame.length) {
         const pcm = new Int16Array(frame.length);
         for (let j = 0; j < frame.length; j++) {
@@ -188,7 +226,11 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
 
   private playout(channels: Float32Array[], n: number): void {
     const out = channels[0];
-    if (!out) return;
+    if (!out) {
+      if (this.silence.length < n) this.silence = new Float32Array(n);
+      this.feedReference(this.silence, n);
+      return;
+    }
     if (!this.playing && this.ring.length >= this.playoutStart) this.playing = true;
     let got = 0;
     if (this.playing) {
@@ -201,6 +243,31 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     this.played += got;
     for (let i = 0; i < got; i++) this.playoutEnergy += out[i]! * out[i]!;
     for (let c = 1; c < channels.length; c++) channels[c]!.set(out.subarray(0, n));
+    this.feedReference(out, n);
+  }
+
+  /** What was played this quantum, to the echo canceller (if on) at the port rate. */
+  private feedReference(played: Float32Array, n: number): void {
+    if (!this.echoCanceller || !this.referenceResampler) return;
+    const need = this.referenceResampler.maxOutputFor(n);
+    if (this.referenceScratch.length < need) this.referenceScratch = new Float32Array(need);
+    const produced = this.referenceResampler.process(played, this.referenceScratch, n);
+    try {
+      this.echoCanceller.playback(this.referenceScratch, produced);
+    } catch (error) {
+      this.echoCancellerFailed(error);
+    }
+  }
+
+  /** A fault in the canceller switches it off (the call goes on without it) and is reported in the meter. */
+  private echoCancellerFailed(error: unknown): void {
+    this.echoCancellerFault = error instanceof Error ? error.message : String(error);
+    this.setEchoCanceller(false);
+  }
+
+  private echoCancellerMeter(canceller: EchoCanceller): EchoCancellerMeter {
+    const stats = canceller.stats();
+    return { echoReductionDb: stats.echoReductionDb, echoDelayMs: stats.echoDelayMs, adapted: stats.adapted, resets: stats.resets };
   }
 
   private sendMeter(): void {
@@ -217,6 +284,8 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
       playoutState: this.playing ? 'playing' : 'buffering',
       protocolErrors: this.protocolErrors,
       lastProtocolError: this.lastProtocolError,
+      ...(this.echoCanceller ? { echoCanceller: this.echoCancellerMeter(this.echoCanceller) } : {}),
+      ...(this.echoCancellerFault ? { echoCancellerFault: this.echoCancellerFault } : {}),
     };
     this.sinceMeter = 0;
     this.captureEnergy = 0;

@@ -4,7 +4,11 @@
  *
  * Graph:  getUserMedia track -> MediaStreamSource -> AudioWorkletNode (audio-device-processor)
  *         AudioWorkletNode -> MediaStreamDestination -> EchoReferenceRoute (<audio>, setSinkId)
- *           (echoReference 'loopback-peer-connection', the default: Chromium's AEC sees the far end)
+ *           (echoReference 'loopback-peer-connection', the default: Chromium's AEC sees the far
+ *           end, at ~46 ms more delay)
+ *         or AudioWorkletNode -> context.destination (echoReference 'built-in-canceller': the
+ *           worklet's own echo canceller, echo-canceller.ts, cancels what it plays; Chromium's
+ *           canceller is not asked for)
  *         or AudioWorkletNode -> context.destination (echoReference 'audio-context': no AEC
  *           reference; for comparison, and the fallback, with a console warning, when the
  *           loopback cannot be opened: echoReferenceActive says which one is in use)
@@ -26,7 +30,7 @@
  * Ownership: owns the AudioContext, microphone tracks, worklet node and echo route; the frame
  * port only when it was moved into the worklet. Renderer main thread.
  */
-import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions } from './audio-device-messages';
+import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions, type EchoCancellerMessage } from './audio-device-messages';
 import { EchoReferenceRoute } from './echo-reference-route';
 import type { FrameMessage, FramePort } from '@common/audio/frame-protocol';
 
@@ -49,7 +53,7 @@ export interface AudioProcessing {
   autoGainControl: boolean;
 }
 
-export type EchoReference = 'loopback-peer-connection' | 'audio-context';
+export type EchoReference = 'built-in-canceller' | 'loopback-peer-connection' | 'audio-context';
 
 export interface AudioEngineOptions {
   /** URL of the bundled audio-device-processor module (same origin: 'self' under our CSP). */
@@ -163,6 +167,7 @@ export class AudioEngine {
         frameSamples: (o.sampleRate * (o.frameMs ?? 20)) / 1000,
         playoutStartMs: o.playoutStartMs ?? 30,
         playoutMaxMs: o.playoutMaxMs ?? 200,
+        echoCanceller: this.builtInCancellerOn(),
       };
       const node = new AudioWorkletNode(context, AUDIO_DEVICE_PROCESSOR, {
         numberOfInputs: 1,
@@ -177,7 +182,7 @@ export class AudioEngine {
       node.onprocessorerror = () => console.error('AudioEngine: the audio worklet processor failed; call audio stopped');
       this.connectFramePort(node);
       await this.openMicrophone();
-      if ((o.echoReference ?? 'loopback-peer-connection') === 'loopback-peer-connection') {
+      if (this.echoReference === 'loopback-peer-connection') {
         const destination = context.createMediaStreamDestination();
         node.connect(destination);
         // A silent path to the context's destination keeps the graph rendering on the device clock.
@@ -220,10 +225,14 @@ export class AudioEngine {
     await this.openMicrophone();
   }
 
-  /** Switch echo cancellation, noise suppression, AGC; re-opens the microphone. */
+  /**
+   * Switch echo cancellation, noise suppression, AGC; re-opens the microphone. With the built-in
+   * canceller, echo cancellation switches it (a fresh one when on).
+   */
   async setProcessing(processing: Partial<AudioProcessing>): Promise<void> {
     this.requireRunning('setProcessing');
     this.processing = { ...this.processing, ...processing };
+    if (this.echoReference === 'built-in-canceller') this.node?.port.postMessage({ kind: 'echo-canceller', enabled: this.builtInCancellerOn() } satisfies EchoCancellerMessage);
     await this.openMicrophone();
   }
 
@@ -345,10 +354,19 @@ export class AudioEngine {
     this.retryOnDeviceChange = undefined;
   }
 
+  private get echoReference(): EchoReference {
+    return this.options.echoReference ?? 'loopback-peer-connection';
+  }
+
+  private builtInCancellerOn(): boolean {
+    return this.echoReference === 'built-in-canceller' && this.processing.echoCancellation !== false;
+  }
+
+  /** What getUserMedia is asked for: Chromium's canceller only where it has a reference. */
   private echoCancellationConstraint(): EchoCancellationSetting {
     const wanted = this.processing.echoCancellation;
-    const loopback = (this.options.echoReference ?? 'loopback-peer-connection') === 'loopback-peer-connection';
-    return wanted === true && loopback ? 'remote-only' : wanted;
+    if (this.echoReference === 'built-in-canceller') return false;
+    return wanted === true && this.echoReference === 'loopback-peer-connection' ? 'remote-only' : wanted;
   }
 
   private async setContextSink(deviceId: string): Promise<void> {

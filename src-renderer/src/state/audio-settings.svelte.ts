@@ -1,6 +1,9 @@
 /**
  * The user's audio device choices: microphone, call speaker and ringing device (setSinkId), and
- * the microphone's processing (echo cancellation, noise suppression, automatic gain control).
+ * the microphone's processing (echo cancellation, noise suppression, automatic gain control), and
+ * which echo canceller runs: Chromium's (the default: mature, needs the far end played through a
+ * loopback route, ~46 ms more delay) or the built-in one in the audio worklet (no route;
+ * echo-canceller.ts). The canceller is chosen when a call's audio starts.
  * Device lists come from enumerateDevices (labels appear once microphone access was granted, so
  * `refresh` runs again after each call's audio starts) and follow devicechange. '' means the
  * system default.
@@ -24,6 +27,8 @@ export type AudioSettingsChange = { kind: 'input' } | { kind: 'output' } | { kin
 
 type DeviceRole = 'input' | 'output' | 'ring';
 
+export type EchoCancellerChoice = 'chromium' | 'built-in';
+
 export class AudioSettingsState {
   inputs = $state<DeviceOption[]>([]);
   outputs = $state<DeviceOption[]>([]);
@@ -31,6 +36,7 @@ export class AudioSettingsState {
   outputDeviceId = $state('');
   ringDeviceId = $state('');
   echoCancellation = $state(true);
+  echoCanceller = $state<EchoCancellerChoice>('chromium');
   noiseSuppression = $state(true);
   autoGainControl = $state(true);
   /** Whether this browser can choose the call's output device (AudioContext.setSinkId). */
@@ -59,6 +65,7 @@ export class AudioSettingsState {
       this.chosen.output = saved.outputDeviceId ?? '';
       this.chosen.ring = saved.ringDeviceId ?? '';
       this.echoCancellation = saved.echoCancellation ?? true;
+      this.echoCanceller = saved.echoCanceller ?? 'chromium';
       this.noiseSuppression = saved.noiseSuppression ?? true;
       this.autoGainControl = saved.autoGainControl ?? true;
     }
@@ -99,6 +106,12 @@ export class AudioSettingsState {
     this.emit({ kind: 'processing' });
   }
 
+  /** Which canceller the next call's audio uses (a running call keeps its own). */
+  setEchoCanceller(choice: EchoCancellerChoice): void {
+    this.echoCanceller = choice;
+    this.save();
+  }
+
   private choose(role: DeviceRole, deviceId: string): void {
     this.chosen[role] = deviceId;
     this.save();
@@ -120,6 +133,7 @@ export class AudioSettingsState {
         outputDeviceId: this.chosen.output,
         ringDeviceId: this.chosen.ring,
         echoCancellation: this.echoCancellation,
+        echoCanceller: this.echoCanceller,
         noiseSuppression: this.noiseSuppression,
         autoGainControl: this.autoGainControl,
       });

@@ -16,7 +16,7 @@ import type { CallSnapshot } from '@common/contract/contract';
 import type { ContractClient } from '@common/contract/contract-client';
 import type { FramePort } from '@common/audio/frame-protocol';
 import { AudioEngine, type MicrophoneEvent } from '../audio/audio-engine';
-import type { AudioDeviceMeter } from '../audio/audio-device-messages';
+import type { AudioDeviceMeter, EchoCancellerMeter } from '../audio/audio-device-messages';
 import { audioDeviceWorkletUrl } from '../audio/audio-worklet-url';
 import { AUDIO_PORT_MESSAGE_TYPE, audioPortMessageOf, connectAudioSocket, DEV_WEB_AUDIO_PORT_RATE } from '../audio/call-audio-link';
 import type { AudioSettingsState } from './audio-settings.svelte';
@@ -34,6 +34,8 @@ export interface CallAudioView {
   playoutLevel: number;
   /** Microphone level, 0..1 (latest meter). */
   captureLevel: number;
+  /** The built-in echo canceller's state, while it runs (latest meter). */
+  echo?: EchoCancellerMeter;
 }
 
 interface RunningAudio {
@@ -118,9 +120,11 @@ export class CallAudioState {
           sampleRate,
           processing: this.settings.processing,
           // The loopback route exists for Chromium's echo canceller and costs ~46 ms of delay
-          // (README, bench 6b): without echo cancellation (a headset), the far end plays directly.
-          // Decided when the call's audio starts; switching it later changes the microphone only.
-          echoReference: this.settings.echoCancellation === false ? 'audio-context' : 'loopback-peer-connection',
+          // (README, bench 6b): without echo cancellation (a headset), or with the built-in
+          // canceller, the far end plays directly. Decided when the call's audio starts; switching
+          // echo cancellation later changes the microphone (and switches the built-in canceller).
+          echoReference:
+            this.settings.echoCancellation === false ? 'audio-context' : this.settings.echoCanceller === 'built-in' ? 'built-in-canceller' : 'loopback-peer-connection',
           onMeter: (meter) => this.onMeter(callId, entry, meter),
           onMicrophone: (event) => this.onMicrophone(callId, entry, event),
         });
@@ -146,6 +150,11 @@ export class CallAudioState {
     if (entry.ended || !view || view.status !== 'running') return;
     view.playoutLevel = meter.playoutRms;
     view.captureLevel = meter.captureRms;
+    view.echo = meter.echoCanceller;
+    if (meter.echoCancellerFault && !view.problem) {
+      view.problem = `The built-in echo canceller failed (${meter.echoCancellerFault}) and was switched off for this call: the other side may hear itself.`;
+      console.error(`Switchboard audio: ${callId}: ${view.problem}`);
+    }
   }
 
   private onMicrophone(callId: string, entry: RunningAudio, event: MicrophoneEvent): void {

@@ -18,6 +18,8 @@ const SavedAudioSettings = z.object({
   outputDeviceId: z.string().optional(),
   ringDeviceId: z.string().optional(),
   echoCancellation: z.boolean().optional(),
+  /** Which canceller runs when echo cancellation is on (audio-settings.svelte.ts). */
+  echoCanceller: z.enum(['chromium', 'built-in']).optional(),
   noiseSuppression: z.boolean().optional(),
   autoGainControl: z.boolean().optional(),
 });
