@@ -31,7 +31,8 @@
  * 16 / 48 kHz: 8 / 8 / 10.7 ms). The echo path may be up to `tailMs` long, its delay included:
  * a Bluetooth speaker (150-250 ms of output latency alone) is beyond the default 160 ms; Chromium's
  * canceller, the app's default, handles such paths.
- * CPU (Node 20, this machine, 160 ms): ~2 / 4 / 10 % of a core at 8 / 16 / 48 kHz.
+ * CPU (Node 20, this machine, 160 ms; bench 6b): ~2 / 4 / 8-11 % of a core at 8 / 16 / 48 kHz, three
+ * quarters of it the constraint's FFTs.
  *
  * Use: playback() every far-end sample as it is played, then capture() the microphone samples of
  * the same time span; the two must advance in step (the caller feeds both from the same audio

@@ -60,15 +60,24 @@ export class RealFft {
     }
     this.butterflies(false);
     // Z[k] = E[k] + i O[k] (E, O: spectra of the even and odd samples); X[k] = E[k] + W^k O[k].
-    for (let k = 0; k <= half; k++) {
-      const a = k % half;
-      const b = (half - k) % half;
-      const er = 0.5 * (zr[a]! + zr[b]!);
-      const ei = 0.5 * (zi[a]! - zi[b]!);
-      const or = 0.5 * (zi[a]! + zi[b]!);
-      const oi = -0.5 * (zr[a]! - zr[b]!);
-      const wr = this.splitCos[k]!;
-      const wi = this.splitSin[k]!;
+    re[0] = zr[0]! + zi[0]!;
+    im[0] = 0;
+    re[half] = zr[0]! - zi[0]!;
+    im[half] = 0;
+    const splitCos = this.splitCos;
+    const splitSin = this.splitSin;
+    for (let k = 1; k < half; k++) {
+      const b = half - k;
+      const ar = zr[k]!;
+      const ai = zi[k]!;
+      const br = zr[b]!;
+      const bi = zi[b]!;
+      const er = 0.5 * (ar + br);
+      const ei = 0.5 * (ai - bi);
+      const or = 0.5 * (ai + bi);
+      const oi = -0.5 * (ar - br);
+      const wr = splitCos[k]!;
+      const wi = splitSin[k]!;
       re[k] = er + wr * or - wi * oi;
       im[k] = ei + wr * oi + wi * or;
     }
