@@ -44,7 +44,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
   private readonly options: AudioDeviceProcessorOptions;
   private readonly deviceRate = sampleRate;
   private framePort: MessageTarget;
-  private readonly captureResampler: StreamingResampler;
+  private captureResampler: StreamingResampler;
   private readonly playoutResampler: StreamingResampler;
   private readonly mono = new Float32Array(QUANTUM);
   private captureScratch: Float32Array;
@@ -123,7 +123,9 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     if (this.echoCanceller) return;
     const rate = this.options.portSampleRate;
     this.echoCanceller = new EchoCanceller({ sampleRate: rate });
-    // The same converter as capture's, so both produce the same count each quantum.
+    // Two fresh converters alike, so capture and reference produce the same count each quantum and
+    // stay paired sample for sample (switched on mid-call, capture's restart costs ~1 ms of audio).
+    this.captureResampler = new StreamingResampler(this.deviceRate, rate);
     this.referenceResampler = new StreamingResampler(this.deviceRate, rate);
   }
 

@@ -11,6 +11,12 @@ import { z } from 'zod';
 
 export const SAVED_AUDIO_SETTINGS_KEY = 'switchboard.audio-settings';
 
+/** What is used of the page's Storage (localStorage satisfies it; tests pass their own). */
+export interface SettingsStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 const SavedAudioSettings = z.object({
   version: z.literal(1),
   /** '' = the system default. */
@@ -25,7 +31,7 @@ const SavedAudioSettings = z.object({
 });
 export type SavedAudioSettings = z.infer<typeof SavedAudioSettings>;
 
-export function loadAudioSettings(storage: Storage | undefined): { saved?: SavedAudioSettings; problem?: string } {
+export function loadAudioSettings(storage: SettingsStorage | undefined): { saved?: SavedAudioSettings; problem?: string } {
   if (!storage) return {};
   let raw: string | null;
   try {
@@ -51,6 +57,6 @@ export function loadAudioSettings(storage: Storage | undefined): { saved?: Saved
   return { problem: `Saved audio settings were unreadable (${why}); defaults are in use, and the unreadable copy is kept as ${bad}.` };
 }
 
-export function saveAudioSettings(storage: Storage | undefined, settings: Omit<SavedAudioSettings, 'version'>): void {
+export function saveAudioSettings(storage: SettingsStorage | undefined, settings: Omit<SavedAudioSettings, 'version'>): void {
   storage?.setItem(SAVED_AUDIO_SETTINGS_KEY, JSON.stringify({ version: 1, ...settings } satisfies SavedAudioSettings));
 }

@@ -2,24 +2,12 @@
 // this version cannot read is reported and kept aside, never silently replaced.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadAudioSettings, saveAudioSettings, SAVED_AUDIO_SETTINGS_KEY } from '../../../src-renderer/src/state/saved-audio-settings';
+import { loadAudioSettings, saveAudioSettings, SAVED_AUDIO_SETTINGS_KEY, type SettingsStorage } from '../../../src-renderer/src/state/saved-audio-settings';
 
-class MemoryStorage implements Storage {
+class MemoryStorage implements SettingsStorage {
   private readonly items = new Map<string, string>();
-  get length(): number {
-    return this.items.size;
-  }
-  clear(): void {
-    this.items.clear();
-  }
   getItem(key: string): string | null {
     return this.items.get(key) ?? null;
-  }
-  key(index: number): string | null {
-    return [...this.items.keys()][index] ?? null;
-  }
-  removeItem(key: string): void {
-    this.items.delete(key);
   }
   setItem(key: string, value: string): void {
     this.items.set(key, value);
