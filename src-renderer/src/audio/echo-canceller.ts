@@ -139,7 +139,6 @@ export class EchoCanceller {
   private readonly regularization: number;
   private readonly beta0: number;
   private readonly betaMax: number;
-  private blocks = 0;
   private resetCount = 0;
   private micPowerAvg = 0;
   private outPowerAvg = 0;
@@ -149,7 +148,6 @@ export class EchoCanceller {
   private readonly lastError: Float64Array;
   private readonly lastEcho: Float64Array;
   private readonly overlap: Float64Array;
-  private readonly gain: Float64Array;
   private readonly lastClean: Float64Array;
   /** Smoothed auto- and cross-power spectra of the output and the echo estimate (coherence). */
   private readonly sEE: Float64Array;
@@ -208,7 +206,6 @@ export class EchoCanceller {
     this.lastError = new Float64Array(b);
     this.lastEcho = new Float64Array(b);
     this.overlap = new Float64Array(b);
-    this.gain = new Float64Array(bins).fill(1);
     this.lastClean = new Float64Array(bins);
     this.sEE = new Float64Array(bins);
     this.sYY = new Float64Array(bins);
@@ -287,7 +284,6 @@ export class EchoCanceller {
     const k = this.partitions;
     const fft = this.fft;
     const { xRe, xIm, wRe, wIm, yRe, yIm, eRe, eIm, time, echo, error } = this;
-    this.blocks++;
 
     // The newest far-end spectrum: the previous block and this one (overlap-save).
     const farWindow = this.farWindow;
@@ -529,7 +525,7 @@ export class EchoCanceller {
   private suppressResidual(output: Float64Array): void {
     const b = this.blockSamples;
     const bins = this.bins;
-    const { time, window, eRe, eIm, pRe, pIm, gain, lastClean } = this;
+    const { time, window, eRe, eIm, pRe, pIm, lastClean } = this;
     for (let i = 0; i < b; i++) {
       time[i] = this.lastError[i]! * window[i]!;
       time[b + i] = output[i]! * window[b + i]!;
@@ -565,7 +561,6 @@ export class EchoCanceller {
       // phase error (clock drift between microphone and speaker, a moving echo path).
       if (1 - coherence < g) g = 1 - coherence;
       if (g < this.floorGain) g = this.floorGain;
-      gain[f] = g;
       lastClean[f] = g * g * e;
       eRe[f] = eRe[f]! * g;
       eIm[f] = eIm[f]! * g;
