@@ -272,7 +272,7 @@ describe('call audio in the app (dev:web, Chromium, Kamailio, baresip)', () => {
       t.diagnostic(`played: peak ${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB; the window said: ${status}`);
       assert.equal(Number(await page.evaluate('__peerConnections')) - before, 0, 'no loopback route for this call');
       assert.equal(applied, false, "Chromium's own canceller is not asked for");
-      assert.match(status ?? '', /^\s*Built-in echo canceller: /);
+      assert.match(status ?? '', /^\s*Built-in echo canceller: (listening for echo|no echo heard)\s*$/, 'no echo in this set-up (the microphone hears only its own tone)');
       assert.ok(Math.abs(played.peakHz - FAR_TONE) < 20 && played.peakDb > -50, `the far end is heard (${played.peakHz.toFixed(0)} Hz at ${played.peakDb.toFixed(1)} dB)`);
       const { received } = await bob.recordings();
       const heard = readWav(received.at(-1)!);
