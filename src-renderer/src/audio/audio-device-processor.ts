@@ -90,7 +90,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     this.playoutStart = Math.min(this.ring.capacity, Math.round((o.playoutStartMs * this.deviceRate) / 1000));
     this.reportEvery = Math.max(QUANTUM, Math.round((o.frameSamples * this.deviceRate) / o.portSampleRate));
     this.meterEvery = Math.round(METER_INTERVAL_S * this.deviceRate);
-    if (o.echoCanceller) this.setEchoCanceller(true);
+    if (o.echoCanceller) this.setEchoCanceller(true, false);
     this.framePort = this.port;
     this.port.onmessage = (event: MessageEvent) => this.onNodeMessage(event.data);
     this.post({ type: 'hello', version: FRAME_PROTOCOL_VERSION, sampleRate: o.portSampleRate, frameSamples: o.frameSamples, deviceSampleRate: this.deviceRate });
@@ -114,7 +114,8 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     this.onFrameMessage(data);
   }
 
-  private setEchoCanceller(enabled: boolean): void {
+  /** `midStream`: capture has run, so its converter restarts beside the reference's (see below). */
+  private setEchoCanceller(enabled: boolean, midStream = true): void {
     if (!enabled) {
       this.echoCanceller = undefined;
       this.referenceResampler = undefined;
@@ -124,8 +125,9 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     const rate = this.options.portSampleRate;
     this.echoCanceller = new EchoCanceller({ sampleRate: rate });
     // Two fresh converters alike, so capture and reference produce the same count each quantum and
-    // stay paired sample for sample (switched on mid-call, capture's restart costs ~1 ms of audio).
-    this.captureResampler = new StreamingResampler(this.deviceRate, rate);
+    // stay paired sample for sample (switched on mid-call, capture's restart costs ~1 ms of audio;
+    // at construction capture's is fresh already).
+    if (midStream) this.captureResampler = new StreamingResampler(this.deviceRate, rate);
     this.referenceResampler = new StreamingResampler(this.deviceRate, rate);
   }
 

@@ -238,19 +238,13 @@ export class EchoCanceller {
     return n;
   }
 
-  get adapted(): boolean {
-    return this.adaptedValue;
-  }
-
   stats(): EchoCancellerStats {
+    // The strongest partition, from the magnitudes the constraint keeps current.
     let strongest = -1;
     let best = 0;
-    const bins = this.bins;
     for (let k = 0; k < this.partitions; k++) {
-      let energy = 0;
-      for (let f = 0; f < bins; f++) energy += this.wRe[k * bins + f]! ** 2 + this.wIm[k * bins + f]! ** 2;
-      if (energy > best) {
-        best = energy;
+      if (this.partitionMagnitude[k]! > best) {
+        best = this.partitionMagnitude[k]!;
         strongest = k;
       }
     }
@@ -425,28 +419,22 @@ export class EchoCanceller {
       }
     }
 
-    // Gradient step: W_k += mu(f) g_k E(f) conj(X_k(f)); the partitions' new magnitudes give the
-    // next block's weights.
+    // Gradient step: W_k += mu(f) g_k E(f) conj(X_k(f)); the constraint below measures the
+    // partitions' new magnitudes, which give the next block's weights.
     if (farActive || this.adaptedValue) {
-      const magnitude = this.partitionMagnitude;
       for (let p = 0; p < k; p++) {
         const x = ((this.head + p) % k) * bins;
         const w = p * bins;
         const weight = proportion[p]!;
-        let energy = 0;
         for (let f = 0; f < bins; f++) {
           const mu = step[f]! * weight;
           const br = xRe[x + f]!;
           const bi = xIm[x + f]!;
           const er = eRe[f]!;
           const ei = eIm[f]!;
-          const re = wRe[w + f]! + mu * (er * br + ei * bi);
-          const im = wIm[w + f]! + mu * (ei * br - er * bi);
-          wRe[w + f] = re;
-          wIm[w + f] = im;
-          energy += re * re + im * im;
+          wRe[w + f] = wRe[w + f]! + mu * (er * br + ei * bi);
+          wIm[w + f] = wIm[w + f]! + mu * (ei * br - er * bi);
         }
-        magnitude[p] = Math.sqrt(energy);
       }
       // Gradient constraint: each partition projected back onto B taps (its other B taps are
       // circular wrap-around). Constraining only some partitions per block (Speex's and AEC3's
@@ -467,7 +455,7 @@ export class EchoCanceller {
     else this.emit(output);
   }
 
-  /** Projects partition p onto filters of B taps. */
+  /** Projects partition p onto filters of B taps, and records its magnitude (weights, stats). */
   private constrain(p: number): void {
     const b = this.blockSamples;
     const bins = this.bins;
