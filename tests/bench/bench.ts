@@ -190,8 +190,12 @@ async function main(): Promise<number> {
       // block delay to the microphone instead.
       const cancellers = benchEchoCanceller();
       raw.echoCanceller = cancellers;
+      const splitAt48 = cancellers.find((c) => c.sampleRate === 48000 && c.kind === 'split-band');
       for (const c of cancellers) {
-        rows.push(row(section, `built-in echo canceller at ${c.sampleRate / 1000} kHz: CPU in a call`, '% core', c.cpuPercent, undefined, { note: `adds at most ${c.delayMs.toFixed(1)} ms to the microphone; V8 in this process, as in the audio worklet` }));
+        const replaced = c.kind === 'full-band' && splitAt48 && c.sampleRate === 48000;
+        const label = replaced ? 'built-in echo canceller at 48 kHz, full band (not used since session 30): CPU' : `built-in echo canceller at ${c.sampleRate / 1000} kHz${c.kind === 'split-band' ? ' (filter at 16 kHz below 8 kHz)' : ''}: CPU in a call`;
+        const ratio = replaced ? `; the split-band one takes ${(splitAt48.cpuPercent / c.cpuPercent).toFixed(2)}x this` : '';
+        rows.push(row(section, label, '% core', c.cpuPercent, undefined, { note: `adds at most ${c.delayMs.toFixed(1)} ms to the microphone; V8 in this process, as in the audio worklet${ratio}` }));
       }
       const builtIn = cancellers.find((c) => c.sampleRate === PORT_SAMPLE_RATE);
       if (headlessAddedMs && app.queuedAheadMs && app.routeMs) {

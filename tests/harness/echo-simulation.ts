@@ -1,5 +1,6 @@
 // A room for echo canceller tests: speech-like signals and a loudspeaker-to-microphone echo path
 // (a delay, then an exponentially decaying reverberant tail), all seeded and reproducible.
+import { RealFft } from '../../src-renderer/src/audio/real-fft';
 import { seededRandom } from './seeded-random';
 
 /**
@@ -77,5 +78,28 @@ export function convolve(x: Float32Array, h: Float32Array): Float32Array {
 export function energy(x: ArrayLike<number>, from = 0, to = x.length): number {
   let sum = 0;
   for (let i = from; i < to; i++) sum += x[i]! * x[i]!;
+  return sum;
+}
+
+/** `x` moved up by `hz` (ring modulation): speech-like sound in the band above 8 kHz, as in fricatives. */
+export function shiftedUp(x: Float32Array, rate: number, hz: number, gain = 1): Float32Array {
+  return x.map((v, i) => gain * v * Math.cos((2 * Math.PI * hz * i) / rate));
+}
+
+/** Energy of x between fromHz and toHz over samples [from, to): Hann-windowed 1024-point frames, hop 512. */
+export function bandEnergy(x: ArrayLike<number>, rate: number, fromHz: number, toHz: number, from = 0, to = x.length): number {
+  const size = 1024;
+  const fft = new RealFft(size);
+  const frame = new Float64Array(size);
+  const re = new Float64Array(fft.bins);
+  const im = new Float64Array(fft.bins);
+  const lo = Math.ceil((fromHz * size) / rate);
+  const hi = Math.min(fft.bins - 1, Math.floor((toHz * size) / rate));
+  let sum = 0;
+  for (let start = from; start + size <= to; start += size / 2) {
+    for (let i = 0; i < size; i++) frame[i] = x[start + i]! * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / size));
+    fft.forward(frame, re, im);
+    for (let k = lo; k <= hi; k++) sum += re[k]! ** 2 + im[k]! ** 2;
+  }
   return sum;
 }

@@ -22,8 +22,9 @@
  */
 import { AUDIO_DEVICE_PROCESSOR, type AudioDeviceMeter, type AudioDeviceProcessorOptions, type EchoCancellerMeter } from './audio-device-messages';
 import { FRAME_PROTOCOL_VERSION, parseFrameMessage, type FrameMessage } from '@common/audio/frame-protocol';
-import { EchoCanceller } from './echo-canceller';
+import type { CaptureEchoCanceller } from './echo-canceller';
 import { FloatRing } from './float-ring';
+import { createEchoCanceller } from './split-band-echo-canceller';
 import { StreamingResampler } from './streaming-resampler';
 
 // AudioWorkletGlobalScope (not in TypeScript's DOM lib).
@@ -71,7 +72,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
   private protocolErrors = 0;
   private lastProtocolError: string | undefined;
   /** The built-in echo canceller while it is on, and its reference path (playout at the port rate). */
-  private echoCanceller: EchoCanceller | undefined;
+  private echoCanceller: CaptureEchoCanceller | undefined;
   private referenceResampler: StreamingResampler | undefined;
   private referenceScratch = new Float32Array(0);
   private silence = new Float32Array(QUANTUM);
@@ -123,7 +124,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     }
     if (this.echoCanceller) return;
     const rate = this.options.portSampleRate;
-    this.echoCanceller = new EchoCanceller({ sampleRate: rate });
+    this.echoCanceller = createEchoCanceller({ sampleRate: rate });
     // Two fresh converters alike, so capture and reference produce the same count each quantum and
     // stay paired sample for sample (switched on mid-call, capture's restart costs ~1 ms of audio;
     // at construction capture's is fresh already).
@@ -205,7 +206,8 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     let produced = this.captureResampler.process(mono, this.captureScratch, n);
     let captured = this.captureScratch;
     if (this.echoCanceller) {
-      if (this.cancelledScratch.length < produced + this.echoCanceller.blockSamples) this.cancelledScratch = new Float32Array(produced + this.echoCanceller.blockSamples);
+      const need = this.echoCanceller.maxOutputFor(produced);
+      if (this.cancelledScratch.length < need) this.cancelledScratch = new Float32Array(need);
       try {
         produced = this.echoCanceller.capture(captured, produced, this.cancelledScratch);
         captured = this.cancelledScratch;
@@ -269,7 +271,7 @@ class AudioDeviceProcessor extends AudioWorkletProcessor {
     this.setEchoCanceller(false);
   }
 
-  private echoCancellerMeter(canceller: EchoCanceller): EchoCancellerMeter {
+  private echoCancellerMeter(canceller: CaptureEchoCanceller): EchoCancellerMeter {
     const stats = canceller.stats();
     return { echoReductionDb: stats.echoReductionDb, echoDelayMs: stats.echoDelayMs, adapted: stats.adapted, resets: stats.resets };
   }
