@@ -28,10 +28,16 @@
  * 15 dB above the estimate's power only); gain floor `suppressionFloorDb`. It adds one block of
  * delay.
  *
+ * Echo beyond the filter: the filter covers `tailMs` (160 ms) of echo path, its delay included; a
+ * Bluetooth speaker adds 150-250 ms of output latency alone. A delay estimator
+ * (echo-delay-estimator.ts) looks for the echo up to `maxEchoDelayMs` (500 ms) late; where it
+ * finds it beyond the filter's reach (less than 60 ms of filter after its start), and not where
+ * the filter has found echo itself, the filter's far end is delayed to start 20 ms before the echo
+ * and the filter learns again (measured: 250 ms found and 53 dB down 8-12 s in; 40 -> 300 ms mid-
+ * call, 49 dB down 6-11 s after).
+ *
  * Delay: block filling plus the suppressor's overlap, at most 2B samples (B = 32 / 64 / 256 at 8 /
- * 16 / 48 kHz: 8 / 8 / 10.7 ms). The echo path may be up to `tailMs` long, its delay included:
- * a Bluetooth speaker (150-250 ms of output latency alone) is beyond the default 160 ms; Chromium's
- * canceller, the app's default, handles such paths.
+ * 16 / 48 kHz: 8 / 8 / 10.7 ms).
  * CPU (Node 20, this machine, 160 ms; bench 6b): ~2 / 4 / 8-11 % of a core at 8 / 16 / 48 kHz, three
  * quarters of it the constraint's FFTs. At 32 and 48 kHz the app runs this one at 16 kHz on the band
  * below 8 kHz instead (SplitBandEchoCanceller: about half the CPU at 48 kHz); capture() hands it
@@ -42,6 +48,7 @@
  * callback). Ownership: stateful, one per call's capture path; single-threaded (the AudioWorklet's
  * thread, or a test).
  */
+import { EchoDelayEstimator } from './echo-delay-estimator';
 import { RealFft } from './real-fft';
 
 export interface EchoCancellerOptions {
@@ -52,6 +59,11 @@ export interface EchoCancellerOptions {
   suppressResidual?: boolean;
   /** The suppressor's lowest gain. Default -24 dB. */
   suppressionFloorDb?: number;
+  /**
+   * Longest echo delay looked for (a Bluetooth speaker's 150-250 ms and the room's): beyond what
+   * the filter covers, a delay estimator moves the filter to the echo. Default 500 ms.
+   */
+  maxEchoDelayMs?: number;
 }
 
 /**
@@ -86,6 +98,8 @@ export interface EchoCancellerStats {
   resets: number;
   /** Delay of the strongest part of the echo path, ms (undefined while nothing is learnt). */
   echoDelayMs: number | undefined;
+  /** Where the filter's window starts, ms: 0 unless the delay estimator found echo beyond it. */
+  filterOffsetMs: number;
 }
 
 const MIN_LEAK = 0.005;
@@ -129,6 +143,22 @@ export class EchoCanceller implements CaptureEchoCanceller {
   private outStart = 0;
   private outFill = 0;
 
+  /** The far end as played, the last maxEchoDelayMs and two blocks (a ring ending at historyEnd). */
+  private readonly farHistory: Float64Array;
+  private historyEnd = 0;
+  /** The microphone's previous block (the delay estimator's window). */
+  private readonly micPrevious: Float64Array;
+  private readonly delayEstimator: EchoDelayEstimator;
+  /** Blocks the filter's far end lags the far end as played (0 unless the echo is beyond the filter). */
+  private bulkBlocks = 0;
+  /** Blocks kept before the echo's estimated start when the filter is moved (20 ms). */
+  private readonly marginBlocks: number;
+  /** Blocks of the filter that must lie after the echo's start for it to count as covered (60 ms). */
+  private readonly tailBlocks: number;
+  private readonly uRe: Float64Array;
+  private readonly uIm: Float64Array;
+  private readonly dRe: Float64Array;
+  private readonly dIm: Float64Array;
   /** Previous and current far-end block: the overlap-save input window. */
   private readonly farWindow: Float64Array;
   /** Far-end spectra, newest at `head`, partition k at (head + k) % K. */
@@ -215,6 +245,15 @@ export class EchoCanceller implements CaptureEchoCanceller {
     this.outFifo = new Float64Array(leeway + 2 * b);
     this.outGain = new Float32Array(this.outFifo.length);
     this.farWindow = new Float64Array(2 * b);
+    const maxDelayMs = options.maxEchoDelayMs ?? 500;
+    if (!(maxDelayMs >= tailMs && maxDelayMs <= 2000)) throw new RangeError(`EchoCanceller: maxEchoDelayMs must be within tailMs..2000, got ${maxDelayMs}`);
+    const delayBlocks = Math.ceil((maxDelayMs * rate) / 1000 / b);
+    this.farHistory = new Float64Array((delayBlocks + 2) * b);
+    this.micPrevious = new Float64Array(b);
+    // Counted blocks (far end and microphone both with sound) in a row: ~0.5 s.
+    this.delayEstimator = new EchoDelayEstimator({ sampleRate: rate, fftSize: 2 * b, maxDelayBlocks: delayBlocks, stableBlocks: Math.ceil((0.5 * rate) / b) });
+    this.marginBlocks = Math.ceil((0.02 * rate) / b);
+    this.tailBlocks = Math.min(k - 1, Math.ceil((0.06 * rate) / b));
     this.xRe = new Float64Array(k * bins);
     this.xIm = new Float64Array(k * bins);
     this.wRe = new Float64Array(k * bins);
@@ -227,6 +266,10 @@ export class EchoCanceller implements CaptureEchoCanceller {
     this.eRe = new Float64Array(bins);
     this.eIm = new Float64Array(bins);
     this.pRe = new Float64Array(bins);
+    this.uRe = new Float64Array(bins);
+    this.uIm = new Float64Array(bins);
+    this.dRe = new Float64Array(bins);
+    this.dIm = new Float64Array(bins);
     this.pIm = new Float64Array(bins);
     this.step = new Float64Array(bins);
     this.recentFar = new Float64Array(bins);
@@ -285,8 +328,8 @@ export class EchoCanceller implements CaptureEchoCanceller {
     return n;
   }
 
-  stats(): EchoCancellerStats {
-    // The strongest partition, from the magnitudes the constraint keeps current.
+  /** The filter's strongest partition, from the magnitudes the constraint keeps current (-1: none). */
+  private strongestPartition(): number {
     let strongest = -1;
     let best = 0;
     for (let k = 0; k < this.partitions; k++) {
@@ -295,12 +338,18 @@ export class EchoCanceller implements CaptureEchoCanceller {
         strongest = k;
       }
     }
+    return strongest;
+  }
+
+  stats(): EchoCancellerStats {
+    const strongest = this.strongestPartition();
     return {
       echoReductionDb: this.outPowerAvg > 0 && this.micPowerAvg > 0 ? 10 * Math.log10(this.micPowerAvg / this.outPowerAvg) : 0,
       leakage: this.leak,
       adapted: this.adaptedValue,
       resets: this.resetCount,
-      echoDelayMs: strongest < 0 ? undefined : ((strongest + 0.5) * this.blockSamples * 1000) / this.sampleRate,
+      echoDelayMs: strongest < 0 ? undefined : ((this.bulkBlocks + strongest + 0.5) * this.blockSamples * 1000) / this.sampleRate,
+      filterOffsetMs: (this.bulkBlocks * this.blockSamples * 1000) / this.sampleRate,
     };
   }
 
@@ -326,12 +375,17 @@ export class EchoCanceller implements CaptureEchoCanceller {
     const fft = this.fft;
     const { xRe, xIm, wRe, wIm, yRe, yIm, eRe, eIm, time, echo, error } = this;
 
-    // The newest far-end spectrum: the previous block and this one (overlap-save).
+    this.followEchoDelay(at);
+
+    // The newest far-end spectrum: the previous block and this one (overlap-save), bulkBlocks late.
     const farWindow = this.farWindow;
     farWindow.copyWithin(0, b);
     let farEnergy = 0;
+    const history = this.farHistory;
+    const size = history.length;
+    const from = this.historyEnd - b * (this.bulkBlocks + 1) + size;
     for (let i = 0; i < b; i++) {
-      const v = this.farFifo[at + i]!;
+      const v = history[(from + i) % size]!;
       farWindow[b + i] = v;
       farEnergy += v * v;
     }
@@ -500,6 +554,46 @@ export class EchoCanceller implements CaptureEchoCanceller {
 
     if (this.suppress) this.suppressResidual(output, micEnergy);
     else this.emit(output, 1);
+  }
+
+  /**
+   * Records the far-end block at `at` as played and lets the delay estimator see it beside the
+   * microphone's. If it finds the echo where the filter does not reach (or well before it), and
+   * not where the filter has found echo itself, the filter is moved to start 20 ms before the echo
+   * and learns again.
+   */
+  private followEchoDelay(at: number): void {
+    const b = this.blockSamples;
+    const history = this.farHistory;
+    const size = history.length;
+    for (let i = 0; i < b; i++) history[(this.historyEnd + i) % size] = this.farFifo[at + i]!;
+    this.historyEnd = (this.historyEnd + b) % size;
+    const time = this.time;
+    for (let i = 0; i < 2 * b; i++) time[i] = history[(this.historyEnd - 2 * b + i + size) % size]!;
+    this.fft.forward(time, this.uRe, this.uIm);
+    for (let i = 0; i < b; i++) {
+      time[i] = this.micPrevious[i]!;
+      time[b + i] = this.micFifo[at + i]!;
+      this.micPrevious[i] = time[b + i]!;
+    }
+    this.fft.forward(time, this.dRe, this.dIm);
+    this.delayEstimator.update(this.uRe, this.uIm, this.dRe, this.dIm);
+    const found = this.delayEstimator.estimate;
+    if (found === undefined) return;
+    const covered = found >= this.bulkBlocks && found - this.bulkBlocks <= this.partitions - this.tailBlocks;
+    if (covered) return;
+    // Echo the filter has found (its strongest partition) that fits the far end nearly as well
+    // stays: a loud near end, or a far end that repeats itself, must not move a working filter.
+    const strongest = this.strongestPartition();
+    if (strongest >= 0 && this.delayEstimator.matchesNearlyAsWell(this.bulkBlocks + strongest)) return;
+    const next = Math.max(0, found - this.marginBlocks);
+    if (next === this.bulkBlocks) return;
+    this.bulkBlocks = next;
+    // The far-end spectra in the filter's memory are of the old alignment.
+    this.xRe.fill(0);
+    this.xIm.fill(0);
+    this.farWindow.fill(0);
+    this.resetFilter();
   }
 
   /** Projects partition p onto filters of B taps, and records its magnitude (weights, stats). */
