@@ -1,7 +1,7 @@
 /**
  * The app's playout path beyond the jitter buffer, measured in Debian's Chromium (the dev:web
- * shape: the renderer's AudioEngine over the WebSocket adapter; in Electron a MessagePort carries
- * the same frames): what a frame pulled from the jitter buffer goes through before the user hears
+ * shape: the renderer's AudioEngine with a relay worker's MessagePort moved into its worklet; in
+ * Electron the main process's MessagePort is moved in the same way): what a frame pulled from the jitter buffer goes through before the user hears
  * it, except the sound card's own output buffer, which is not ours and not observable here.
  * - queued ahead of the device: the PortAudioDevice keeps its playout target of audio in flight and
  *   in the worklet's ring (adaptive from 40 ms, as the app runs it); sampled as sent - played every 50 ms;
@@ -69,6 +69,7 @@ export async function benchAppPlayout(seconds: number, playoutTargetMs?: number)
     const page = await openPage(browser, bench, problems);
     type Api = { audioTest: { start(o: object): Promise<{ contextRate: number }>; record(names: string[]): void; recorded(name: string): Promise<string> } };
     const connected = bench.nextDevice({ sampleRate: PORT_SAMPLE_RATE, ...(playoutTargetMs !== undefined ? { playoutTargetMs } : {}) });
+    // The app's dev:web shape: frames through a relay worker, moved into the worklet as a MessagePort.
     const started = page.evaluate((rate) => (globalThis as unknown as Api).audioTest.start({ sampleRate: rate }), PORT_SAMPLE_RATE);
     const device = await connected;
     const { contextRate } = await started;

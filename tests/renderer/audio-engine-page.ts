@@ -56,6 +56,7 @@ registerProcessor('test-recorder', TestRecorder);
 const PAGE_DRIVER = `
 import { AudioEngine } from './audio-engine';
 import { WebSocketFramePort } from './websocket-frame-port';
+import { WebSocketRelay } from './websocket-relay';
 
 const recorders = {};
 let engine;
@@ -68,16 +69,11 @@ export async function addRecorder(context, name, node) {
 
 window.audioTest = {
   async start(options) {
-    const socketPort = await WebSocketFramePort.connect('ws://' + location.host + '/audio');
-    let framePort = socketPort;
-    if (options.viaMessagePort) {
-      // Electron's shape: the engine gets a real MessagePort (moved into the worklet); this page
-      // plays the main process at the other end by bridging it to the WebSocket.
-      const channel = new MessageChannel();
-      channel.port1.onmessage = (event) => socketPort.postMessage(event.data);
-      socketPort.onmessage = (event) => channel.port1.postMessage(event.data, [event.data]);
-      framePort = channel.port2;
-    }
+    const socketUrl = 'ws://' + location.host + '/audio';
+    // The app's shapes: a relay worker's MessagePort moved into the worklet (dev:web; Electron
+    // moves the main process's port the same way), unless options.relay is 'page': the page's
+    // main thread relays a WebSocketFramePort (the dev:web shape before session 30).
+    const framePort = options.relay === 'page' ? await WebSocketFramePort.connect(socketUrl) : (await WebSocketRelay.connect('./relay.js', socketUrl)).port;
     engine = new AudioEngine({ workletUrl: './worklet.js', framePort, ...options, onMicrophone: (event) => window.audioTest.microphoneEvents.push(event) });
     await engine.start({});
     const context = engine.audioContext;
@@ -174,10 +170,12 @@ export async function bundle(): Promise<Map<string, string>> {
   };
   const page = await build({ ...common, format: 'iife', stdin: { contents: PAGE_DRIVER, resolveDir: audioDir, loader: 'ts', sourcefile: 'page.ts' } });
   const worklet = await build({ ...common, format: 'esm', entryPoints: [join(audioDir, 'audio-device-processor.ts')] });
+  const relay = await build({ ...common, format: 'esm', entryPoints: [join(audioDir, 'websocket-relay-worker.ts')] });
   return new Map([
     ['/', '<!doctype html><meta charset="utf-8"><title>audio test</title><script src="./page.js"></script>'],
     ['/page.js', page.outputFiles![0]!.text],
     ['/worklet.js', worklet.outputFiles![0]!.text],
+    ['/relay.js', relay.outputFiles![0]!.text],
     ['/recorder.js', RECORDER_WORKLET],
   ]);
 }

@@ -14,7 +14,7 @@ import { makeTempDir } from '../harness/temp-dir';
 import { speechLike } from '../harness/echo-simulation';
 import { RealFft } from '../../src-renderer/src/audio/real-fft';
 import { captureFor, decodeFloat32, FAKE_MIC_SECONDS, fakeMicrophoneWav, launch, openPage, PORT_RATE, startBench, waitFor, windowLevels, type Bench } from './audio-engine-page';
-describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () => {
+describe('AudioEngine capture and playout in Chromium (a WebSocket relayed by the page)', () => {
   let bench: Bench;
   let browser: Browser;
   let page: Page;
@@ -34,6 +34,9 @@ describe('AudioEngine capture and playout in Chromium (WebSocket adapter)', () =
       (globalThis as unknown as { audioTest: { start(o: object): Promise<{ contextRate: number }> } }).audioTest.start({
         sampleRate: 16000,
         contextSampleRate: 44100,
+        // AudioEngine's relay of any FramePort through the page's main thread (the app's dev:web
+        // used it until session 30; its relay worker now hands the engine a MessagePort).
+        relay: 'page',
         processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
         // Played through the loopback route, so the <audio> element's output is checked too.
         echoReference: 'loopback-peer-connection',
@@ -207,7 +210,7 @@ describe('AudioEngine when the microphone goes away mid-call (Chromium)', () => 
   });
 });
 
-describe('AudioEngine with a real MessagePort moved into the worklet (the Electron shape)', () => {
+describe('AudioEngine with a real MessagePort moved into the worklet (Electron, and dev:web through its relay worker)', () => {
   let bench: Bench;
   let browser: Browser;
   const problems: string[] = [];
@@ -230,7 +233,7 @@ describe('AudioEngine with a real MessagePort moved into the worklet (the Electr
     type Api = { audioTest: { start(o: object): Promise<{ contextRate: number }>; record(n: string[]): void; recorded(n: string): Promise<string> } };
     const started = page.evaluate(
       (o) => (globalThis as unknown as Api).audioTest.start(o),
-      { sampleRate: PORT_RATE, frameMs: 10, contextSampleRate: 48000, viaMessagePort: true, processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } },
+      { sampleRate: PORT_RATE, frameMs: 10, contextSampleRate: 48000, processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } },
     );
     const device = await connected;
     const { contextRate: rate } = await started;
@@ -260,6 +263,40 @@ describe('AudioEngine with a real MessagePort moved into the worklet (the Electr
     assert.equal(device.stats().protocolErrors, 0);
     await device.close();
     await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  test("a page busy for 300 ms (a long layout, a GC) does not interrupt the call's audio; relayed by the page it did", async (t) => {
+    type Api = { audioTest: { start(o: object): Promise<unknown> } };
+    const gaps: Record<string, { underrunMs: number; captureLost: number }> = {};
+    for (const relay of ['worker', 'page']) {
+      const page = await openPage(browser, bench, problems);
+      const connected = bench.nextDevice({ playoutTargetMs: 40 });
+      const started = page.evaluate((o) => (globalThis as unknown as Api).audioTest.start(o), {
+        sampleRate: PORT_RATE,
+        relay,
+        echoReference: 'audio-context',
+        processing: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
+      const device = await connected;
+      await started;
+      device.setPuller((frame) => frame.fill(3000));
+      // Past the playout target's start grace (3 s), where running dry counts.
+      await waitFor('steady playout', () => (device.stats().playout.report.played > 4 * PORT_RATE ? true : undefined), 15_000);
+      const before = device.stats().playout.report.underrun;
+      const capturedBefore = device.stats().capture.framesReceived;
+      await page.evaluate('{ const end = performance.now() + 300; while (performance.now() < end); }');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const stats = device.stats();
+      gaps[relay] = { underrunMs: ((stats.playout.report.underrun - before) * 1000) / PORT_RATE, captureLost: stats.capture.framesLost };
+      assert.ok(stats.capture.framesReceived - capturedBefore > 40, `${relay}: capture went on (${stats.capture.framesReceived - capturedBefore} frames in 1.3 s)`);
+      device.setPuller(undefined);
+      await device.close();
+      await page.close();
+    }
+    t.diagnostic(JSON.stringify(gaps));
+    assert.ok(gaps.worker!.underrunMs < 10, `through the relay worker the speaker ran dry for ${gaps.worker!.underrunMs.toFixed(1)} ms`);
+    assert.ok(gaps.page!.underrunMs > 100, `the page relay was expected to stall with the page (control): ${gaps.page!.underrunMs.toFixed(1)} ms`);
     assert.deepEqual(problems, []);
   });
 });

@@ -89,6 +89,9 @@ describe('dev:web server', () => {
     const bundle = await get(devWeb.url, `/${script[1]}`);
     assert.equal(bundle.status, 200);
     assert.equal(bundle.headers['content-type'], 'text/javascript; charset=utf-8');
+    // Scripts carry a policy of their own: the one a worker runs under (the audio frame relay:
+    // a worker's policy is its script's, the page's meta tag does not reach it).
+    assert.equal(bundle.headers['content-security-policy'], "default-src 'none'; script-src 'self'; connect-src 'self'");
   });
 
   test('serves nothing outside dist/renderer', async () => {

@@ -2,7 +2,8 @@
  * Serving the built renderer (dist/renderer), for both the app's app:// scheme and dev:web's HTTP:
  * GET/HEAD only; paths confined to the build directory (no traversal, no dotfiles); no sniffing,
  * no caching; index.html's own Content-Security-Policy (optionally adjusted by the caller) is also
- * sent as a header, with frame-ancestors 'none'.
+ * sent as a header, with frame-ancestors 'none'. Scripts get SCRIPT_CSP as a header: it binds only
+ * what runs as a worker (a dedicated worker's policy is its script's, not the page's meta tag).
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
@@ -19,6 +20,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
   '.wasm': 'application/wasm',
 };
+
+/** A worker (dev:web's audio frame relay) may load our scripts and talk to its own origin, nothing else. */
+export const SCRIPT_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'";
 
 const CSP_META = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"\s*\/?>/i;
 
@@ -68,6 +72,7 @@ export async function rendererFileReply(
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-store',
   };
+  if (extname(file) === '.js' || extname(file) === '.mjs') headers['Content-Security-Policy'] = SCRIPT_CSP;
   if (pathname === '/index.html') {
     let page: { html: string; csp: string };
     try {

@@ -1,13 +1,16 @@
 /**
  * How a call's audio device (AudioEngine) reaches the core, per carrier:
- * - dev:web: the page opens ws(s)://<its host>/audio?call=<callId>&rate=<port rate> when the call
- *   has media (connected or early media); the server's websocket-audio-broker routes it.
+ * - dev:web: when the call has media (connected or early media) a dedicated worker opens
+ *   ws(s)://<its host>/audio?call=<callId>&rate=<port rate> (the server's websocket-audio-broker
+ *   routes it) and relays its frames to a MessagePort the engine moves into its worklet
+ *   (websocket-relay.ts): frames never pass the page's main thread, as in Electron.
  * - Electron: main creates a MessageChannelMain per call when its media starts and posts one end
  *   to the preload, which forwards it here with window.postMessage as an AudioPortMessage (only
  *   that message type, only with one transferred port). The engine moves the port into its worklet.
  * Pure renderer code: no node, no electron.
  */
-import { WebSocketFramePort } from './websocket-frame-port';
+import { WebSocketRelay } from './websocket-relay';
+import { websocketRelayWorkerUrl } from './websocket-relay-worker-url';
 
 /** Port rate dev:web uses (the core's PORT_SAMPLE_RATE; the server refuses any other). */
 export const DEV_WEB_AUDIO_PORT_RATE = 48000;
@@ -37,6 +40,6 @@ export function audioSocketUrl(location: { protocol: string; host: string }, cal
   return `${scheme}//${location.host}/audio?call=${encodeURIComponent(callId)}&rate=${sampleRate}`;
 }
 
-export function connectAudioSocket(location: { protocol: string; host: string }, callId: string): Promise<WebSocketFramePort> {
-  return WebSocketFramePort.connect(audioSocketUrl(location, callId, DEV_WEB_AUDIO_PORT_RATE));
+export function connectAudioSocket(location: { protocol: string; host: string }, callId: string): Promise<WebSocketRelay> {
+  return WebSocketRelay.connect(websocketRelayWorkerUrl, audioSocketUrl(location, callId, DEV_WEB_AUDIO_PORT_RATE));
 }

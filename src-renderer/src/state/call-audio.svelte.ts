@@ -5,12 +5,12 @@
  *                                   starting/running --failure--> failed (problem shown) --ended--> (none)
  * The media link depends on the carrier (call-audio-link.ts):
  * - 'websocket' (dev:web): when call.state says ringing (our call's local ringback), early-media or
- *   connected, open /audio for it.
+ *   connected, a relay worker opens /audio for it (websocket-relay.ts).
  * - 'message-port' (Electron): when main hands over the call's port (window message); main does
  *   so when the call's media starts, which can be before the call.state event arrives here.
  * The engine follows AudioSettingsState: device and processing changes apply to running calls.
  * A microphone that goes away mid-call is replaced by the engine; the view says what it did.
- * Ownership: owns the engines and (dev:web) the sockets. Renderer main thread.
+ * Ownership: owns the engines and (dev:web) the relay workers with their sockets. Renderer main thread.
  */
 import type { CallSnapshot } from '@common/contract/contract';
 import type { ContractClient } from '@common/contract/contract-client';
@@ -95,8 +95,8 @@ export class CallAudioState {
     }
     if (this.carrier !== 'websocket' || !MEDIA_STATES.has(call.state) || this.running.has(call.callId)) return;
     this.start(call.callId, DEV_WEB_AUDIO_PORT_RATE, async () => {
-      const socket = await connectAudioSocket(this.win.location, call.callId);
-      return { port: socket, socket };
+      const relay = await connectAudioSocket(this.win.location, call.callId);
+      return { port: relay.port, socket: relay };
     });
   }
 
