@@ -220,9 +220,9 @@ export function launch(captureFile: string): Promise<Browser> {
 }
 
 /** Reads the capture side like the media session does: a 20 ms frame per 20 ms of wall time. */
-export async function captureFor(device: PortAudioDevice, seconds: number): Promise<Float32Array> {
-  const frame = new Int16Array((PORT_RATE * 20) / 1000);
-  const out = new Float32Array(Math.round(seconds * PORT_RATE));
+export async function captureFor(device: PortAudioDevice, seconds: number, rate = PORT_RATE): Promise<Float32Array> {
+  const frame = new Int16Array((rate * 20) / 1000);
+  const out = new Float32Array(Math.round(seconds * rate));
   const start = performance.now();
   let written = 0;
   for (let k = 0; written < out.length; k++) {
