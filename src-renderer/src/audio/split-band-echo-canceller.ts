@@ -18,8 +18,8 @@
  * this to float rounding). The two band edges need no filter of their own for that: the high band
  * is what the low band's resampling round trip leaves out.
  *
- * Delay: the resamplers' 1 ms each way (16 zero crossings) plus the core's at most 2 blocks of 4 ms:
- * 10 ms at most (the full-band canceller: 10.7 ms at 48 kHz).
+ * Delay: the resamplers' ~1 ms each way (16 zero crossings) plus the core's at most 2 blocks of
+ * 4 ms: 10.2 ms at most at 48 kHz (delaySamples; the full-band canceller: 10.7 ms).
  *
  * Only for rates that are whole multiples of 16 kHz (so the core's lag is a whole number of
  * samples here); createEchoCanceller picks the full-band canceller for any other rate. Ownership
