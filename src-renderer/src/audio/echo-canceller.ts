@@ -159,8 +159,6 @@ export class EchoCanceller implements CaptureEchoCanceller {
   private readonly uIm: Float64Array;
   private readonly dRe: Float64Array;
   private readonly dIm: Float64Array;
-  /** Previous and current far-end block: the overlap-save input window. */
-  private readonly farWindow: Float64Array;
   /** Far-end spectra, newest at `head`, partition k at (head + k) % K. */
   private readonly xRe: Float64Array;
   private readonly xIm: Float64Array;
@@ -244,7 +242,6 @@ export class EchoCanceller implements CaptureEchoCanceller {
     this.micFifo = new Float64Array(leeway + b);
     this.outFifo = new Float64Array(leeway + 2 * b);
     this.outGain = new Float32Array(this.outFifo.length);
-    this.farWindow = new Float64Array(2 * b);
     const maxDelayMs = options.maxEchoDelayMs ?? 500;
     if (!(maxDelayMs >= tailMs && maxDelayMs <= 2000)) throw new RangeError(`EchoCanceller: maxEchoDelayMs must be within tailMs..2000, got ${maxDelayMs}`);
     const delayBlocks = Math.ceil((maxDelayMs * rate) / 1000 / b);
@@ -377,23 +374,24 @@ export class EchoCanceller implements CaptureEchoCanceller {
 
     this.followEchoDelay(at);
 
-    // The newest far-end spectrum: the previous block and this one (overlap-save), bulkBlocks late.
-    const farWindow = this.farWindow;
-    farWindow.copyWithin(0, b);
+    // The newest far-end spectrum: the previous block and this one (overlap-save), bulkBlocks
+    // late. Without an offset it is the window the delay estimator has just transformed.
     let farEnergy = 0;
     const history = this.farHistory;
     const size = history.length;
     const from = this.historyEnd - b * (this.bulkBlocks + 1) + size;
-    for (let i = 0; i < b; i++) {
-      const v = history[(from + i) % size]!;
-      farWindow[b + i] = v;
-      farEnergy += v * v;
-    }
+    for (let i = 0; i < b; i++) farEnergy += history[(from + i) % size]! ** 2;
     this.head = (this.head + k - 1) % k;
     const newest = this.head * bins;
-    fft.forward(farWindow, this.pRe, this.pIm);
-    xRe.set(this.pRe, newest);
-    xIm.set(this.pIm, newest);
+    if (this.bulkBlocks === 0) {
+      xRe.set(this.uRe, newest);
+      xIm.set(this.uIm, newest);
+    } else {
+      for (let i = 0; i < 2 * b; i++) time[i] = history[(from - b + i) % size]!;
+      fft.forward(time, this.pRe, this.pIm);
+      xRe.set(this.pRe, newest);
+      xIm.set(this.pIm, newest);
+    }
 
     // Echo estimate: Y = sum_k W_k X_k (its last B samples are the linear convolution), and in
     // the same pass the normalisation per bin: the far-end power in the filter's memory, each
@@ -592,7 +590,6 @@ export class EchoCanceller implements CaptureEchoCanceller {
     // The far-end spectra in the filter's memory are of the old alignment.
     this.xRe.fill(0);
     this.xIm.fill(0);
-    this.farWindow.fill(0);
     this.resetFilter();
   }
 

@@ -22,7 +22,7 @@ export class FloatRing {
   }
 
   /** Appends `source[0..count)`; returns how many of the oldest samples were dropped to make room. */
-  write(source: Float32Array, count = source.length): number {
+  write(source: ArrayLike<number>, count = source.length): number {
     let from = 0;
     let dropped = 0;
     if (count > this.capacity) {

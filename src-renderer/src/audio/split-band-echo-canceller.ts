@@ -26,6 +26,7 @@
  * and threading as EchoCanceller's: one per call's capture path, single-threaded.
  */
 import { EchoCanceller, type CaptureEchoCanceller, type EchoCancellerOptions, type EchoCancellerStats } from './echo-canceller';
+import { FloatRing } from './float-ring';
 import { StreamingResampler } from './streaming-resampler';
 
 const CORE_RATE = 16000;
@@ -37,35 +38,6 @@ const GAIN_SMOOTHING_S = 0.002;
 /** The canceller for a port rate: split-band for 32 and 48 kHz, full-band otherwise. */
 export function createEchoCanceller(options: EchoCancellerOptions): CaptureEchoCanceller {
   return SplitBandEchoCanceller.supports(options.sampleRate) ? new SplitBandEchoCanceller(options) : new EchoCanceller(options);
-}
-
-/** A FIFO of samples over a fixed ring (no allocation once built). */
-class SampleQueue {
-  private readonly ring: Float32Array;
-  private start = 0;
-  length = 0;
-
-  constructor(
-    capacity: number,
-    private readonly name: string,
-  ) {
-    this.ring = new Float32Array(capacity);
-  }
-
-  push(samples: ArrayLike<number>, count: number): void {
-    const cap = this.ring.length;
-    if (this.length + count > cap) throw new Error(`SplitBandEchoCanceller: ${this.name} queue overflow (${this.length + count} > ${cap} samples)`);
-    for (let i = 0; i < count; i++) this.ring[(this.start + this.length + i) % cap] = samples[i]!;
-    this.length += count;
-  }
-
-  shift(): number {
-    if (this.length === 0) throw new Error(`SplitBandEchoCanceller: ${this.name} queue ran dry (the band paths fell out of step)`);
-    const v = this.ring[this.start]!;
-    this.start = (this.start + 1) % this.ring.length;
-    this.length--;
-    return v;
-  }
 }
 
 export class SplitBandEchoCanceller implements CaptureEchoCanceller {
@@ -84,9 +56,9 @@ export class SplitBandEchoCanceller implements CaptureEchoCanceller {
   private readonly cleanUp: StreamingResampler;
   private readonly lowUp: StreamingResampler;
   /** The microphone at the port rate, delayed by the core's lag (pre-filled with as much silence). */
-  private readonly micDelayed: SampleQueue;
+  private readonly micDelayed: FloatRing;
   /** The low band, delayed as the core delays it: what it would return with nothing to cancel. */
-  private readonly lowDelayed: SampleQueue;
+  private readonly lowDelayed: FloatRing;
   /** Upper-band gain per core output sample, by its index since the start (a ring). */
   private readonly gainRing: Float32Array;
   private coreEmitted = 0;
@@ -100,6 +72,7 @@ export class SplitBandEchoCanceller implements CaptureEchoCanceller {
   private clean = new Float32Array(0);
   private cleanGains = new Float32Array(0);
   private lowLagged = new Float32Array(0);
+  private micLagged = new Float32Array(0);
   private cleanWide = new Float32Array(0);
   private lowWide = new Float32Array(0);
 
@@ -116,10 +89,10 @@ export class SplitBandEchoCanceller implements CaptureEchoCanceller {
     this.lagSamples = this.ratio * this.core.lagSamples;
     this.delaySamples = this.micDown.delayInputSamples + this.ratio * (this.core.delaySamples + this.cleanUp.delayInputSamples);
     // Room for what the core may hold back (~100 ms ahead of playback) plus the paths' delays.
-    this.micDelayed = new SampleQueue(Math.ceil(rate * 0.25), 'microphone');
-    this.micDelayed.push(new Float32Array(this.lagSamples), this.lagSamples);
-    this.lowDelayed = new SampleQueue(Math.ceil(CORE_RATE * 0.25), 'low band');
-    this.lowDelayed.push(new Float32Array(this.core.lagSamples), this.core.lagSamples);
+    this.micDelayed = new FloatRing(Math.ceil(rate * 0.25));
+    this.micDelayed.write(new Float32Array(this.lagSamples));
+    this.lowDelayed = new FloatRing(Math.ceil(CORE_RATE * 0.25));
+    this.lowDelayed.write(new Float32Array(this.core.lagSamples));
     this.gainRing = new Float32Array(1024);
     this.gainStep = 1 - Math.exp(-1 / (GAIN_SMOOTHING_S * rate));
   }
@@ -137,11 +110,11 @@ export class SplitBandEchoCanceller implements CaptureEchoCanceller {
 
   capture(samples: ArrayLike<number>, count: number, out: Float32Array | Float64Array): number {
     if (out.length < this.maxOutputFor(count)) throw new RangeError(`SplitBandEchoCanceller: out holds ${out.length} samples, needs ${this.maxOutputFor(count)}`);
-    this.micDelayed.push(samples, count);
+    if (this.micDelayed.write(samples, count) > 0) throw new Error('SplitBandEchoCanceller: microphone delay line overflow');
     const lowNeed = this.micDown.maxOutputFor(count);
     if (this.low.length < lowNeed) this.low = new Float32Array(lowNeed);
     const lowCount = this.micDown.process(samples, this.low, count);
-    this.lowDelayed.push(this.low, lowCount);
+    if (this.lowDelayed.write(this.low, lowCount) > 0) throw new Error('SplitBandEchoCanceller: low band delay line overflow');
 
     const coreNeed = this.core.maxOutputFor(lowCount);
     if (this.clean.length < coreNeed) {
@@ -150,26 +123,26 @@ export class SplitBandEchoCanceller implements CaptureEchoCanceller {
       this.lowLagged = new Float32Array(coreNeed);
     }
     const cleanCount = this.core.capture(this.low, lowCount, this.clean, this.cleanGains);
+    if (this.lowDelayed.read(this.lowLagged, 0, cleanCount) < cleanCount) throw new Error('SplitBandEchoCanceller: the low band delay line ran dry (the band paths fell out of step)');
     const ring = this.gainRing;
-    for (let i = 0; i < cleanCount; i++) {
-      this.lowLagged[i] = this.lowDelayed.shift();
-      ring[(this.coreEmitted + i) % ring.length] = this.cleanGains[i]!;
-    }
+    for (let i = 0; i < cleanCount; i++) ring[(this.coreEmitted + i) % ring.length] = this.cleanGains[i]!;
     this.coreEmitted += cleanCount;
 
     const wideNeed = this.cleanUp.maxOutputFor(cleanCount);
     if (this.cleanWide.length < wideNeed) {
       this.cleanWide = new Float32Array(wideNeed);
       this.lowWide = new Float32Array(wideNeed);
+      this.micLagged = new Float32Array(wideNeed);
     }
     const n = this.cleanUp.process(this.clean, this.cleanWide, cleanCount);
     const same = this.lowUp.process(this.lowLagged, this.lowWide, cleanCount);
     if (same !== n) throw new Error(`SplitBandEchoCanceller: band paths out of step (${n} and ${same} samples)`);
+    if (this.micDelayed.read(this.micLagged, 0, n) < n) throw new Error('SplitBandEchoCanceller: the microphone delay line ran dry (the band paths fell out of step)');
     for (let i = 0; i < n; i++) {
       // Output sample `emitted` lies at core sample emitted / ratio: that block's upper-band gain.
       const target = ring[Math.floor(this.emitted / this.ratio) % ring.length]!;
       this.gain += this.gainStep * (target - this.gain);
-      const high = this.micDelayed.shift() - this.lowWide[i]!;
+      const high = this.micLagged[i]! - this.lowWide[i]!;
       out[i] = this.cleanWide[i]! + this.gain * high;
       this.emitted++;
     }
